@@ -1,0 +1,157 @@
+"""The ``valuemodel`` console script: argument parsing, progress and messages only.
+
+Exit codes (CONTRACT.md section 3): 0 success, 2 rejected input (message on stderr, nothing
+written), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from valuemodel.errors import InputError, ModelError
+
+app = typer.Typer(
+    name="valuemodel",
+    help="Churn risk and customer value for securities brokerages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Data directory (one file per table).")]
+AsOfOpt = Annotated[str, typer.Option("--as-of", help="As-of date T, YYYY-MM-DD.")]
+
+
+def _command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the package's errors into messages and exit codes."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (InputError, ModelError) as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing was written")
+            raise typer.Exit(1) from None
+        except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
+            if os.environ.get("VALUEMODEL_DEBUG"):
+                raise
+            err.print(f"[bold red]failed:[/] {type(exc).__name__}: {exc}", highlight=False)
+            err.print("(set VALUEMODEL_DEBUG=1 to see the traceback)")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr; yields ``advance(label=None, done=None)``."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+
+        def advance(label: str | None = None, done: int | None = None, **_: Any) -> None:
+            text = f"{description}: {label}" if label else description
+            if done is None:
+                bar.update(task, advance=1, description=text)
+            else:
+                bar.update(task, completed=done, description=text)
+
+        yield advance
+
+
+def parse_date(value: str, option: str = "--as-of") -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} {value!r}: not a date (expected YYYY-MM-DD)") from None
+
+
+def load_valid(path: Path) -> tuple[Any, Any]:
+    """Open and validate a data directory; reject it (exit 2) before any work if it is bad."""
+    from valuemodel.data import open_data, validate
+
+    data = open_data(path)
+    with progress_bar("Checking the data"):
+        report = validate(data)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    report.raise_for_errors()
+    return data, report
+
+
+@app.command()
+@_command
+def validate(data: DataOpt) -> None:
+    """Check a data directory against the data contract (exit 2 when it breaks a rule)."""
+    _, report = load_valid(data)
+    for name, rows in report.rows.items():
+        out.print(f"  {name}: {rows:,} rows")
+    out.print(f"[green]ok[/]: {data} follows the data contract ({len(report.warnings)} warnings)")
+
+
+@app.command()
+@_command
+def generate(
+    accounts: Annotated[int, typer.Option("--accounts", min=1, help="Number of accounts.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.")],
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2024-01-01",
+    end: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")] = "2025-12-31",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+) -> None:
+    """Write a realistic synthetic brokerage data directory (all seven tables)."""
+    files = _generate(accounts, out_dir, start, end, seed)
+    out.print(f"wrote {len(files)} tables for {accounts:,} accounts to {out_dir}")
+
+
+def _generate(accounts: int, out_dir: Path, start: str, end: str, seed: int) -> list[Path]:
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if last <= first:
+        raise InputError(f"--end {end} must be after --start {start}")
+    from valuemodel.data.generate import generate_brokerage, write_brokerage
+
+    with progress_bar("Generating a brokerage") as advance:
+        tables = generate_brokerage(accounts, first, last, seed=seed, progress=advance)
+        return write_brokerage(tables, out_dir)
+
+
+@app.command()
+@_command
+def demo(
+    accounts: Annotated[
+        int, typer.Option("--accounts", min=50, help="Accounts to generate.")
+    ] = 3000,
+    workdir: Annotated[Path, typer.Option("--workdir", help="Where to put everything.")] = Path(
+        "valuemodel-demo"
+    ),
+) -> None:
+    """Synthetic data -> features -> models -> ranked list, all local."""
+    data_dir = workdir / "data"
+    _generate(accounts, data_dir, "2024-01-01", "2025-12-31", 7)
+    load_valid(data_dir)
+    out.print(f"data: {data_dir} ({accounts:,} accounts, 2024-01-01..2025-12-31)")
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m valuemodel`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""Reading, validating and generating brokerage data directories (CONTRACT.md section 1)."""
+
+from valuemodel.data.reader import DataSet, open_data
+from valuemodel.data.schema import TABLES
+from valuemodel.data.validate import Problem, ValidationReport, validate
+
+__all__ = ["TABLES", "DataSet", "Problem", "ValidationReport", "open_data", "validate"]

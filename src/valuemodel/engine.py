@@ -1,0 +1,44 @@
+"""The one place that executes engine queries.
+
+Everything else in the package builds Ibis expressions (pure functions of tables); this module
+connects to an engine and runs them. DuckDB is the embedded default; any Ibis backend that
+supports window functions (PySpark in local mode is tested) can be passed instead.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ibis
+import pandas as pd
+
+
+def connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
+    """An embedded in-memory DuckDB connection (through Ibis).
+
+    ``threads`` defaults to the ``VALUEMODEL_THREADS`` environment variable, else DuckDB's own
+    default (one per core).
+    """
+    config: dict[str, Any] = {}
+    threads = threads or int(os.environ.get("VALUEMODEL_THREADS", "0")) or None
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    return ibis.duckdb.connect(**config)
+
+
+def execute(expr: ibis.Expr) -> pd.DataFrame | pd.Series | Any:
+    """Run an expression on its backend and return pandas (a frame, a column or a scalar)."""
+    return expr.execute()
+
+
+def to_pyarrow(expr: ibis.Table):
+    """Run a table expression and return an Arrow table (no pandas copy)."""
+    return expr.to_pyarrow()
+
+
+def materialize(con: Any, name: str, expr: ibis.Table) -> ibis.Table:
+    """Compute ``expr`` once into a temporary table on ``con`` and return it."""
+    return con.create_table(name, expr, temp=True, overwrite=True)

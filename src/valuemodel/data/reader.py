@@ -95,7 +95,9 @@ class DataSet:
         """The typed contract view of a table (derived when ``accounts``/``revenue`` absent)."""
         if name not in self._typed:
             if name in self.files:
-                self._typed[name] = _known_by(_typed(self.raw(name), name), name, self.cutoff)
+                text = self.files[name].suffix == ".csv"
+                typed = _typed(self.raw(name), name, strip_ids=text)
+                self._typed[name] = _known_by(typed, name, self.cutoff)
             elif name == "accounts":
                 self._typed[name] = self._derived_accounts()
             elif name == "revenue":
@@ -177,12 +179,12 @@ def _read(con: Any, file: Path) -> ibis.Table:
         raise InputError(f"{file}: cannot be read as {file.suffix[1:]}: {first}") from err
 
 
-def _typed(raw: ibis.Table, name: str) -> ibis.Table:
+def _typed(raw: ibis.Table, name: str, strip_ids: bool = True) -> ibis.Table:
     spec = TABLES[name]
-    return raw.select(**{c.name: _cast(raw, c) for c in spec.columns})
+    return raw.select(**{c.name: _cast(raw, c, strip_ids) for c in spec.columns})
 
 
-def _cast(raw: ibis.Table, column: Column) -> ibis.Value:
+def _cast(raw: ibis.Table, column: Column, strip_ids: bool = True) -> ibis.Value:
     target = _TYPES[column.kind]
     if column.name not in raw.columns:
         return ibis.null(target)
@@ -192,7 +194,9 @@ def _cast(raw: ibis.Table, column: Column) -> ibis.Value:
     if column.kind == "number":
         return col if col.type().is_floating() else col.try_cast(dt.float64)
     if column.kind == "id" and col.type().is_string():
-        return col.strip()
+        # Text files may pad ids with blanks; typed files (parquet) store them as written,
+        # and trimming every id of a large table costs as much as the query itself.
+        return col.strip() if strip_ids else col
     return col.cast(target)
 
 

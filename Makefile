@@ -25,17 +25,17 @@ demo: $(STAMP)
 # pytest exits 5 when it collected no test: say so plainly and fail, a suite that ran nothing
 # proves nothing.
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks training serving
+	$(BIN)/ruff check .
 	@$(BIN)/python -m pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks training serving
-	$(BIN)/ruff format --check src tests benchmarks training serving
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks training serving
-	$(BIN)/ruff check --fix src tests benchmarks training serving
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py

@@ -109,6 +109,26 @@ def validate(data: DataOpt) -> None:
 
 @app.command()
 @_command
+def features(
+    data: DataOpt,
+    as_of: AsOfOpt,
+    out_file: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+) -> None:
+    """One row per account in the population at the as-of date: account_id, as_of, features."""
+    from valuemodel.features import build_features
+    from valuemodel.io import check_table_path, write_table
+
+    path = check_table_path(out_file)
+    day = parse_date(as_of)
+    dataset, _ = load_valid(data)
+    with progress_bar("Building features"):
+        frame = build_features(dataset.until(day), day)
+    write_table(frame, path)
+    out.print(f"wrote {len(frame):,} accounts x {frame.shape[1] - 2} features to {path}")
+
+
+@app.command()
+@_command
 def generate(
     accounts: Annotated[int, typer.Option("--accounts", min=1, help="Number of accounts.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.")],
@@ -125,9 +145,9 @@ def _generate(accounts: int, out_dir: Path, start: str, end: str, seed: int) -> 
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if last <= first:
         raise InputError(f"--end {end} must be after --start {start}")
-    from valuemodel.data.generate import generate_brokerage, write_brokerage
+    from valuemodel.data.generate import GENERATION_STAGES, generate_brokerage, write_brokerage
 
-    with progress_bar("Generating a brokerage") as advance:
+    with progress_bar("Generating a brokerage", total=len(GENERATION_STAGES)) as advance:
         tables = generate_brokerage(accounts, first, last, seed=seed, progress=advance)
         return write_brokerage(tables, out_dir)
 

@@ -1,0 +1,178 @@
+"""Time and size the feature build (results: BENCHMARKS.md, section "Feature library").
+
+    python benchmarks/bench_features.py [--accounts 100000] [--repeats 3] [--scaling]
+
+Generates a two-year data set into benchmarks/_data/ once (gitignored), then measures, each
+run in a fresh subprocess (wall time, peak RSS from ru_maxrss; median of ``--repeats``):
+
+- ``features``: valuemodel.features.build_features, all families, 1 and 12 month-end dates;
+- ``pandas``: the core families (recency, frequency, turnover/contribution, flows) written the
+  way an analyst would in plain pandas (loop over as-of dates, boolean masks, groupby);
+- ``floor``: one DuckDB group-by per input table (the cost of reading everything once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+TABLE_DATES = {
+    "trades": "trade_date",
+    "balances": "date",
+    "cashflows": "date",
+    "positions": "date",
+    "logins": "date",
+    "revenue": "date",
+    "accounts": "open_date",
+}
+
+
+def as_of_dates(n: int) -> list[str]:
+    import pandas as pd
+
+    return [d.date().isoformat() for d in pd.date_range("2025-01-31", "2025-12-31", freq="ME")][
+        -n:
+    ]
+
+
+def ensure_data(n_accounts: int) -> Path:
+    out = DATA / f"brokerage_{n_accounts}"
+    if not (out / "trades.parquet").is_file():
+        from valuemodel.data.generate import generate_brokerage, write_brokerage
+
+        write_brokerage(generate_brokerage(n_accounts, seed=7), out)
+    return out
+
+
+def run_features(path: Path, dates: list[str]) -> int:
+    from valuemodel.data.reader import open_data
+    from valuemodel.features import build_features
+
+    return len(build_features(open_data(path), dates))
+
+
+def run_floor(path: Path, dates: list[str]) -> int:
+    import ibis
+
+    con = ibis.duckdb.connect()
+    rows = 0
+    for name, col in TABLE_DATES.items():
+        t = con.read_parquet(str(path / f"{name}.parquet"))
+        agg = t.group_by("account_id").aggregate(n=t.count(), last=t[col].max())
+        rows += len(agg.execute())
+    return rows
+
+
+def run_pandas(path: Path, dates: list[str]) -> int:
+    """Recency, frequency, turnover/contribution and flows, the way an analyst writes them."""
+    import pandas as pd
+
+    trades = pd.read_parquet(path / "trades.parquet")
+    flows = pd.read_parquet(path / "cashflows.parquet")
+    accounts = pd.read_parquet(path / "accounts.parquet")
+    trades["trade_date"] = pd.to_datetime(trades["trade_date"])
+    flows["date"] = pd.to_datetime(flows["date"])
+    accounts["open_date"] = pd.to_datetime(accounts["open_date"])
+    out = []
+    for as_of in pd.to_datetime(dates):
+        t = trades[trades.trade_date <= as_of]
+        f = flows[flows.date <= as_of]
+        res = accounts[["account_id", "open_date"]].set_index("account_id")
+        res["tenure_days"] = (as_of - res.open_date).dt.days
+        res["days_since_last_trade"] = (as_of - t.groupby("account_id").trade_date.max()).dt.days
+        for w in (30, 90, 180, 365):
+            tw = t[t.trade_date > as_of - pd.Timedelta(days=w)]
+            g = tw.groupby("account_id")
+            res[f"trades_{w}d"] = g.size()
+            res[f"active_trading_days_{w}d"] = g.trade_date.nunique()
+            res[f"traded_value_{w}d"] = g.amount.sum()
+            res[f"commission_{w}d"] = g.commission.sum()
+            fw = f[f.date > as_of - pd.Timedelta(days=w)]
+            res[f"net_flow_{w}d"] = fw.groupby("account_id").amount.sum()
+            out_w = fw[fw.amount < 0]
+            res[f"outflow_{w}d"] = -out_w.groupby("account_id").amount.sum()
+            res[f"withdrawals_{w}d"] = out_w.groupby("account_id").size()
+        res["effective_commission_rate"] = res.commission_365d / res.traded_value_365d
+        res = res.fillna({c: 0 for c in res.columns if c.endswith("d")})
+        out.append(res.reset_index().assign(as_of=as_of))
+    return len(pd.concat(out))
+
+
+RUNNERS = {"features": run_features, "floor": run_floor, "pandas": run_pandas}
+
+
+def measure_here(kind: str, path: Path, n_dates: int) -> dict:
+    start = time.perf_counter()
+    rows = RUNNERS[kind](path, as_of_dates(n_dates))
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"kind": kind, "dates": n_dates, "rows": rows, "seconds": seconds, "peak_mb": peak}
+
+
+def measure(kind: str, path: Path, n_dates: int, repeats: int) -> dict:
+    runs = []
+    for _ in range(repeats):
+        cmd = [
+            sys.executable,
+            __file__,
+            "--measure",
+            kind,
+            "--data",
+            str(path),
+            "--dates",
+            str(n_dates),
+        ]
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {
+        **runs[0],
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "peak_mb": statistics.median(r["peak_mb"] for r in runs),
+        "repeats": repeats,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--accounts", type=int, default=100_000)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--scaling", action="store_true", help="also 25k and 50k accounts")
+    p.add_argument("--kinds", default="floor,features,pandas")
+    p.add_argument("--measure", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--dates", type=int, default=1, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.measure:
+        print(json.dumps(measure_here(args.measure, args.data, args.dates)))
+        return
+    results = []
+    path = ensure_data(args.accounts)
+    for kind in args.kinds.split(","):
+        for n_dates in (1, 12):
+            r = measure(kind, path, n_dates, args.repeats)
+            results.append({**r, "accounts": args.accounts})
+            print(json.dumps(results[-1]), flush=True)
+    if args.scaling:
+        for n in (25_000, 50_000):
+            r = measure("features", ensure_data(n), 12, args.repeats)
+            results.append({**r, "accounts": n})
+            print(json.dumps(results[-1]), flush=True)
+    print("\n| accounts | what | as-of dates | rows | wall s (median) | peak RSS MB | runs |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['accounts']:,} | {r['kind']} | {r['dates']} | {r['rows']:,} | "
+            f"{r['seconds']:.1f} | {r['peak_mb']:.0f} | {r['repeats']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""As-of dates, the calendar of window bounds, and "latest snapshot on or before T".
+
+Everything here is engine-neutral Ibis: window bounds (``T - w``, ``T + h``, month bounds) are
+computed in Python and shipped to the engine as a small in-memory table (the *calendar*), so
+the engine only ever compares dates; no date arithmetic, no ``now()``, no ``asof_join``.
+
+Two building blocks serve every family, each computing any number of as-of dates in one plan:
+
+- ``window_join``: events joined to the calendar on ``start < date <= end`` (a range join with a
+  tiny table); families then aggregate per window with conditional aggregates.
+- ``latest_on_or_before``: the latest event on or before each target date. Events are put into
+  buckets between consecutive target dates (one scan, a balanced ``CASE`` of depth log2(n)),
+  reduced to the last row per account and bucket, and each bucket is then valid until the next
+  non-empty one (``lead`` over at most accounts x targets rows). This avoids the naive
+  events x dates join + ``row_number``.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+import pyarrow as pa
+
+from valuemodel.errors import InputError
+
+KEYS = ("account_id", "as_of")
+ORDER = ("as_of", "account_id")
+"""Output rows are sorted by as-of date, then account."""
+ACTIVE_MONTHS = 12
+"""Calendar months (including the month of T) that ``active_months_12m`` looks at."""
+
+
+def as_of_dates(value: Any) -> tuple[date, ...]:
+    """Normalise one date (``date``, ISO string, Timestamp) or a sequence of them.
+
+    Returns the distinct dates in ascending order; raises InputError when empty or unparsable.
+    """
+    items = [value] if isinstance(value, str | date | pd.Timestamp) else list(value)
+    if not items:
+        raise InputError("as_of: at least one as-of date is needed")
+    out = set()
+    for item in items:
+        try:
+            ts = pd.Timestamp(item)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"as_of: cannot read {item!r} as a date (use YYYY-MM-DD)") from exc
+        if pd.isna(ts):
+            raise InputError(f"as_of: cannot read {item!r} as a date (use YYYY-MM-DD)")
+        out.add(ts.date())
+    return tuple(sorted(out))
+
+
+def month_index(d: date) -> int:
+    """Months since year 0 (so consecutive months differ by one)."""
+    return d.year * 12 + d.month - 1
+
+
+def month_end(index: int) -> date:
+    """The last day of the month with ``month_index`` ``index``."""
+    year, month0 = divmod(index, 12)
+    return date(year, month0 + 1, _calendar.monthrange(year, month0 + 1)[1])
+
+
+def last_month_end(d: date) -> date:
+    """``d`` if it is a month end, else the end of the previous month."""
+    m = month_index(d)
+    return d if month_end(m) == d else month_end(m - 1)
+
+
+def calendar_table(
+    dates: Sequence[date], back: Iterable[int] = (), forward: Iterable[int] = ()
+) -> ibis.Table:
+    """A small table with one row per as-of date ``T`` and its window bounds.
+
+    Columns: ``as_of``; ``start_{w}`` = T - w for each ``w`` in ``back`` (the window of w days
+    is ``(start_w, T]``); ``until_{h}`` = T + h for each ``h`` in ``forward``; ``join_start``,
+    the earliest bound any back-looking family needs (the longest window, and the day before
+    the first of the 12 calendar months ending with T's month); ``month_from`` (month index of
+    the earliest of those 12 months); ``pnl_from`` / ``pnl_to``: the month ends bracketing the
+    last 12 complete months (``pnl_to`` = T if T is a month end, else the previous month end).
+    """
+    back = sorted(set(back))
+    cols: dict[str, pa.Array] = {"as_of": pa.array(dates, pa.date32())}
+    for w in back:
+        cols[f"start_{w}"] = pa.array([d - timedelta(days=w) for d in dates], pa.date32())
+    for h in sorted(set(forward)):
+        cols[f"until_{h}"] = pa.array([d + timedelta(days=h) for d in dates], pa.date32())
+    first_month = [month_end(month_index(d) - ACTIVE_MONTHS) for d in dates]
+    longest = [d - timedelta(days=max(back, default=0)) for d in dates]
+    cols["join_start"] = pa.array(
+        [min(a, b) for a, b in zip(first_month, longest, strict=True)], pa.date32()
+    )
+    cols["month_from"] = pa.array([month_index(d) - ACTIVE_MONTHS + 1 for d in dates], pa.int64())
+    pnl_to = [last_month_end(d) for d in dates]
+    cols["pnl_to"] = pa.array(pnl_to, pa.date32())
+    cols["pnl_from"] = pa.array([month_end(month_index(e) - 12) for e in pnl_to], pa.date32())
+    return ibis.memtable(pa.table(cols))
+
+
+@dataclass(frozen=True)
+class Spine:
+    """The as-of dates of one build: Python dates, their calendar and the population.
+
+    ``base`` is the population, one row per (account_id, as_of), with the columns that
+    deciding membership needed (open_date, close_date, and the balances at T or the last trade
+    date); ``base_sources`` names the sources (see ``parts.Source``) already in it.
+    ``calendar`` is ``calendar_table(dates, back, forward)``; ``windows`` are the configured
+    windows, ``back`` those plus the fixed windows some features need, ``forward`` the label
+    horizons.
+    """
+
+    dates: tuple[date, ...]
+    calendar: ibis.Table
+    base: ibis.Table | None
+    base_sources: tuple[str, ...]
+    windows: tuple[int, ...]
+    back: tuple[int, ...]
+    forward: tuple[int, ...] = ()
+
+    @property
+    def population(self) -> ibis.Table:
+        """(account_id, as_of) of the accounts in the population at each as-of date."""
+        return self.base.select(*KEYS)
+
+
+def bucket(col: ibis.Value, dates: Sequence[date]) -> ibis.Value:
+    """The index of the first of the sorted ``dates`` on or after ``col`` (depth log2(n)).
+
+    Values after the last date get the last index; filter them out first.
+    """
+
+    def pick(lo: int, hi: int) -> ibis.Value:
+        if lo == hi:
+            return ibis.literal(lo, dt.int64)
+        mid = (lo + hi) // 2
+        return ibis.ifelse(
+            col <= ibis.literal(dates[mid], dt.date), pick(lo, mid), pick(mid + 1, hi)
+        )
+
+    return pick(0, len(dates) - 1)
+
+
+def latest_on_or_before(
+    events: ibis.Table, date_col: str, dates: Iterable[date], values: Sequence[str] = ()
+) -> ibis.Table:
+    """For each account and each target date, the latest event dated on or before it.
+
+    ``events`` needs ``account_id`` and ``date_col``; ``values`` are taken from the latest
+    event (ties on the date are broken arbitrarily: use it with values only where the date is
+    unique per account, as in ``balances``). Returns (account_id, at, last_date, *values);
+    accounts without any event on or before a target have no row for it.
+    """
+    dates = sorted(set(dates))
+    e = events.filter(events[date_col] <= ibis.literal(dates[-1], dt.date))
+    e = e.mutate(_k=bucket(e[date_col], dates))
+    per = e.group_by(["account_id", "_k"]).aggregate(
+        last_date=e[date_col].max(), **{v: e[v].argmax(e[date_col]) for v in values}
+    )
+    nxt = per._k.lead().over(ibis.window(group_by="account_id", order_by="_k"))
+    per = per.mutate(_k_next=nxt.fill_null(len(dates)))
+    targets = ibis.memtable(
+        pa.table({"at": pa.array(dates, pa.date32()), "_t": pa.array(range(len(dates)))})
+    )
+    joined = per.join(targets, [per._k <= targets._t, per._k_next > targets._t])
+    return joined.select("account_id", "at", "last_date", *values)
+
+
+def shifted_name(column: str, shift: int) -> str:
+    """The column holding ``column`` at ``T + shift`` days in ``values_at``."""
+    if shift == 0:
+        return f"{column}_at_t"
+    return f"{column}_at_t_{'plus' if shift > 0 else 'minus'}_{abs(shift)}"
+
+
+def values_at(
+    events: ibis.Table,
+    date_col: str,
+    dates: Sequence[date],
+    values: Sequence[str],
+    shifts: Iterable[int],
+) -> ibis.Table:
+    """The latest snapshot values on or before ``T + shift`` for every as-of date ``T``.
+
+    Returns (account_id, as_of, ``shifted_name(v, s)`` for each value and shift); an account
+    with no snapshot on or before any of the shifted dates has no row.
+    """
+    shifts = sorted(set(shifts))
+    pairs = [(t, t + timedelta(days=s), s) for t in dates for s in shifts]
+    latest = latest_on_or_before(events, date_col, [p[1] for p in pairs], values)
+    pair_table = ibis.memtable(
+        pa.table(
+            {
+                "as_of": pa.array([p[0] for p in pairs], pa.date32()),
+                "_at": pa.array([p[1] for p in pairs], pa.date32()),
+                "_shift": pa.array([p[2] for p in pairs], pa.int64()),
+            }
+        )
+    )
+    joined = latest.join(pair_table, latest.at == pair_table._at)
+    aggs = {
+        shifted_name(v, s): joined[v].max(where=joined._shift == s) for v in values for s in shifts
+    }
+    return joined.group_by(["account_id", "as_of"]).aggregate(**aggs)
+
+
+def window_join(
+    events: ibis.Table, date_col: str, calendar: ibis.Table, start: str, end: str = "as_of"
+) -> ibis.Table:
+    """Events joined to every as-of date whose window ``(start, end]`` contains them.
+
+    ``start`` and ``end`` name calendar columns. The result has the events' columns and the
+    calendar's; aggregate it per (account_id, as_of).
+    """
+    d = events[date_col]
+    return events.join(calendar, [d > calendar[start], d <= calendar[end]])
+
+
+def day_count(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
+    """Whole days from ``earlier`` to ``later`` as float64 (null when either is null)."""
+    return later.delta(earlier, unit="day").cast(dt.float64)
+
+
+def ratio(numerator: ibis.Value, denominator: ibis.Value) -> ibis.Value:
+    """``numerator / denominator``, null when the denominator is zero or null."""
+    return numerator / ibis.ifelse(denominator == 0, ibis.null(dt.float64), denominator)

@@ -1,0 +1,97 @@
+"""Assembling the feature families on the population spine, and running them.
+
+``feature_expr`` builds one Ibis expression for any number of as-of dates (one plan, one scan
+per source table); ``build_features`` has the engine execute it and returns pandas with the
+documented dtypes: ``account_id`` string, ``as_of`` ``datetime64[ns]`` (midnight of the as-of
+date), numeric features float64, categorical features pandas ``category``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import pandas as pd
+
+from valuemodel import engine
+from valuemodel.data.reader import DataSet
+from valuemodel.features.asof import ORDER, Spine
+from valuemodel.features.assets import asset_part
+from valuemodel.features.config import FeatureConfig, load_feature_config
+from valuemodel.features.contribution import contribution_part
+from valuemodel.features.flows import flow_part
+from valuemodel.features.frequency import LOYALTY_STAGES, frequency_part
+from valuemodel.features.holdings import holding_part
+from valuemodel.features.parts import Part, assemble
+from valuemodel.features.population import make_spine
+from valuemodel.features.profile import CATEGORIES, profile_part
+from valuemodel.features.recency import recency_part
+
+AsOf = date | str | Sequence[date | str]
+PartFunction = Callable[[DataSet, Spine, FeatureConfig], Part | None]
+
+FAMILY_PARTS: dict[str, PartFunction] = {
+    "recency": recency_part,
+    "frequency": frequency_part,
+    "contribution": contribution_part,
+    "assets": asset_part,
+    "flows": flow_part,
+    "holdings": holding_part,
+    "profile": profile_part,
+}
+"""Each family's part (sources and features); ``*_features`` functions run one alone."""
+
+CATEGORICAL: dict[str, tuple[str, ...] | None] = {**CATEGORIES, "loyalty_stage": LOYALTY_STAGES}
+"""Categorical output columns and their categories (None: the sorted observed values)."""
+
+
+def feature_expr(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None = None):
+    """The feature table as an un-executed Ibis expression.
+
+    One row per account in the population at each as-of date, sorted by (as_of, account_id):
+    ``account_id``, ``as_of`` (date), then each enabled family's features. Families whose
+    table is absent contribute no columns.
+    """
+    config = config or load_feature_config()
+    spine = make_spine(data, as_of_dates, config)
+    return assemble(spine, family_parts(data, spine, config)).order_by(list(ORDER))
+
+
+def family_parts(data: DataSet, spine: Spine, config: FeatureConfig) -> list[Part]:
+    """The parts of the enabled families whose tables are present, in output order."""
+    parts = [FAMILY_PARTS[name](data, spine, config) for name in config.families]
+    return [p for p in parts if p is not None]
+
+
+def build_features(
+    data: DataSet, as_of: AsOf, config: FeatureConfig | None = None
+) -> pd.DataFrame:
+    """Features per account and as-of date as a pandas DataFrame.
+
+    Input: a DataSet (``open_data``) and one or more as-of dates ``T``; only rows dated on or
+    before each ``T`` are used. Output columns: ``account_id`` (str), ``as_of``
+    (``datetime64[ns]``), then the features (see ``docs/features.md``): numeric as float64,
+    categorical as ``category``. Rows: the population at each ``T``, sorted by
+    (as_of, account_id).
+    """
+    return to_frame(engine.execute(feature_expr(data, as_of, config)))
+
+
+def to_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Normalise an executed feature (or label) table to the documented dtypes."""
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        if col == "account_id":
+            out[col] = s.astype("str")
+        elif col == "as_of":
+            out[col] = pd.to_datetime(s).astype("datetime64[ns]")
+        elif col in CATEGORICAL:
+            cats = CATEGORICAL[col]
+            if cats is None:
+                cats = sorted(s.dropna().astype(str).unique())
+            out[col] = pd.Categorical(s.astype("object").where(s.notna(), None), categories=cats)
+        else:
+            out[col] = pd.to_numeric(s, errors="raise").astype("float64")
+    frame = pd.DataFrame(out, columns=list(df.columns))
+    return frame.sort_values(list(ORDER), kind="stable").reset_index(drop=True)

@@ -1,0 +1,176 @@
+"""The feature-set configuration: windows, population threshold, families, tiers.
+
+Configuration is data: a frozen dataclass loaded from ``features/default.yaml`` (the top-level
+configuration folder) and validated with messages that name the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from valuemodel.errors import InputError
+
+FAMILIES: tuple[str, ...] = (
+    "recency",
+    "frequency",
+    "contribution",
+    "assets",
+    "flows",
+    "holdings",
+    "profile",
+)
+"""The feature families in output order."""
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """What ``build_features`` computes.
+
+    - ``windows``: look-back windows in days; every windowed feature (``trades_{w}d``, ...) is
+      computed for each.
+    - ``min_assets``: the population threshold on ``total_assets`` at the as-of date (CNY).
+    - ``families``: the families to compute (a subset of ``FAMILIES``; output keeps their order).
+    - ``retail_below`` / ``large_from``: asset tiers (CNY) within which the commission rate is
+      ranked: retail < ``retail_below`` <= medium < ``large_from`` <= large.
+    - ``churn_asset_ratio``: the ``assets`` churn label fires when ``total_assets`` at ``T+H``
+      falls below this share of ``total_assets`` at ``T``.
+    """
+
+    windows: tuple[int, ...] = (30, 90, 180, 365)
+    min_assets: float = 1000.0
+    families: tuple[str, ...] = FAMILIES
+    retail_below: float = 500_000.0
+    large_from: float = 5_000_000.0
+    churn_asset_ratio: float = 0.2
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+def default_config_dir() -> Path:
+    """The ``features/`` configuration folder.
+
+    ``VALUEMODEL_FEATURES_DIR`` if set, else the repository's top-level ``features/`` folder.
+    """
+    env = os.environ.get("VALUEMODEL_FEATURES_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "features"
+
+
+def load_feature_config(path: str | Path | None = None) -> FeatureConfig:
+    """Read a feature-set YAML file (default ``features/default.yaml``) into a FeatureConfig.
+
+    Without a path and without the default file (an installed package used outside the
+    repository), the built-in defaults apply; they equal ``features/default.yaml``.
+    """
+    if path is None:
+        path = default_config_dir() / "default.yaml"
+        if not path.is_file():
+            return FeatureConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: feature configuration file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    return config_from_dict(raw, source=str(path))
+
+
+def config_from_dict(raw: Any, source: str = "feature configuration") -> FeatureConfig:
+    """Build a FeatureConfig from the YAML structure (see ``features/default.yaml``)."""
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: expected a mapping of keys, got {type(raw).__name__}")
+    known = {"windows", "min_assets", "families", "asset_tiers", "labels"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InputError(f"{source}: unknown key(s) {unknown}; known keys are {sorted(known)}")
+    kwargs: dict[str, Any] = {}
+    if "windows" in raw:
+        kwargs["windows"] = _int_tuple(raw["windows"], "windows", source)
+    if "min_assets" in raw:
+        kwargs["min_assets"] = _number(raw["min_assets"], "min_assets", source)
+    if "families" in raw:
+        fams = raw["families"]
+        if not isinstance(fams, list) or not all(isinstance(f, str) for f in fams):
+            raise InputError(f"{source}: 'families' must be a list of family names")
+        kwargs["families"] = tuple(f for f in FAMILIES if f in fams) + tuple(
+            f for f in fams if f not in FAMILIES
+        )
+    tiers = _section(raw, "asset_tiers", {"retail_below", "large_from"}, source)
+    for key in ("retail_below", "large_from"):
+        if key in tiers:
+            kwargs[key] = _number(tiers[key], f"asset_tiers.{key}", source)
+    labels = _section(raw, "labels", {"churn_asset_ratio"}, source)
+    if "churn_asset_ratio" in labels:
+        kwargs["churn_asset_ratio"] = _number(
+            labels["churn_asset_ratio"], "labels.churn_asset_ratio", source
+        )
+    try:
+        return FeatureConfig(**kwargs)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+
+
+def config_to_dict(config: FeatureConfig) -> dict[str, Any]:
+    """The YAML structure of a config (the inverse of ``config_from_dict``)."""
+    return {
+        "windows": list(config.windows),
+        "min_assets": config.min_assets,
+        "families": list(config.families),
+        "asset_tiers": {"retail_below": config.retail_below, "large_from": config.large_from},
+        "labels": {"churn_asset_ratio": config.churn_asset_ratio},
+    }
+
+
+def _check(c: FeatureConfig) -> None:
+    if not c.windows:
+        raise InputError("'windows' must list at least one window in days")
+    if any(not isinstance(w, int) or isinstance(w, bool) or w <= 0 for w in c.windows):
+        raise InputError(f"'windows' must be positive whole days, got {list(c.windows)}")
+    if len(set(c.windows)) != len(c.windows):
+        raise InputError(f"'windows' has duplicates: {list(c.windows)}")
+    if c.min_assets < 0:
+        raise InputError(f"'min_assets' must be >= 0, got {c.min_assets}")
+    bad = [f for f in c.families if f not in FAMILIES]
+    if bad:
+        raise InputError(f"'families' has unknown name(s) {bad}; known: {list(FAMILIES)}")
+    if not 0 < c.retail_below < c.large_from:
+        raise InputError(
+            "'asset_tiers' must satisfy 0 < retail_below < large_from, got "
+            f"retail_below={c.retail_below}, large_from={c.large_from}"
+        )
+    if not 0 < c.churn_asset_ratio < 1:
+        raise InputError(
+            f"'labels.churn_asset_ratio' must be between 0 and 1, got {c.churn_asset_ratio}"
+        )
+
+
+def _int_tuple(value: Any, key: str, source: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise InputError(f"{source}: '{key}' must be a list of whole days, got {value!r}")
+    return tuple(sorted(value))
+
+
+def _number(value: Any, key: str, source: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{source}: '{key}' must be a number, got {value!r}")
+    return float(value)
+
+
+def _section(raw: dict, key: str, allowed: set[str], source: str) -> dict:
+    section = raw.get(key) or {}
+    if not isinstance(section, dict):
+        raise InputError(f"{source}: '{key}' must be a mapping")
+    unknown = sorted(set(section) - allowed)
+    if unknown:
+        raise InputError(f"{source}: unknown key(s) {unknown} in '{key}'; known {sorted(allowed)}")
+    return section

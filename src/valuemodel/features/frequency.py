@@ -1,0 +1,98 @@
+"""Frequency: trades, active trading days and login days per window, their trends, active
+months, RFM scores and the loyalty stage.
+
+- ``trading_days_trend`` = active trading days in the last 30 days / (active trading days in
+  the 90 days before them / 3): below 1 the account trades less than it used to. Null when the
+  denominator is 0. ``login_days_trend`` is the same for login days.
+- ``active_months_12m``: how many of the 12 calendar months ending with T's month (up to T)
+  had a trade.
+- RFM scores are quintiles among the population at the same as-of date, 5 = best:
+  ``floor(5 * r / n) + 1`` where ``r`` is the 0-based rank (ties share the lowest rank) and
+  ``n`` the population size. Recency ranks ``days_since_last_trade`` (never traded = worst),
+  frequency ``trades_365d``, monetary ``commission_365d`` (rounded to 0.000001 so engines
+  agree on ties). ``rfm_score`` is their sum (3..15).
+- ``loyalty_stage``: ``new`` when tenure < 180 days, else by ``active_months_12m``:
+  ``potential`` 0-2, ``regular`` 3-6, ``mature`` 7-10, ``loyal`` 11-12.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from valuemodel.data.reader import DataSet
+from valuemodel.features.activity import (
+    RFM_WINDOW,
+    TREND_BASE,
+    TREND_RECENT,
+    last_trade_source,
+    login_window_source,
+    trade_window_source,
+)
+from valuemodel.features.asof import Spine, day_count, ratio
+from valuemodel.features.config import FeatureConfig
+from valuemodel.features.parts import Part, assemble
+
+LOYALTY_STAGES = ("new", "potential", "regular", "mature", "loyal")
+NEW_ACCOUNT_DAYS = 180
+NEVER = 1e9  # days since the last trade of an account that never traded, for ranking only
+
+
+def frequency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
+    """Trades, active days and login days per window, trends, active months, RFM, loyalty."""
+    logins = data.has("logins")
+    sources = [trade_window_source(data, spine), last_trade_source(data, spine)]
+    if logins:
+        sources.append(login_window_source(data, spine))
+
+    def features(x: ibis.Table) -> dict[str, ibis.Value]:
+        out: dict[str, ibis.Value] = {}
+        for w in spine.windows:
+            out[f"trades_{w}d"] = x[f"trades_{w}"]
+            out[f"active_trading_days_{w}d"] = x[f"days_{w}"]
+        if logins:
+            out |= {f"login_days_{w}d": x[f"logins_{w}"] for w in spine.windows}
+        out["trading_days_trend"] = _trend(x, "days")
+        if logins:
+            out["login_days_trend"] = _trend(x, "logins")
+        out["active_months_12m"] = x.active_months
+        days_since = day_count(x.as_of, x.last_trade).fill_null(NEVER)
+        scores = {
+            "rfm_recency_score": _quintile(-days_since),
+            "rfm_frequency_score": _quintile(x[f"trades_{RFM_WINDOW}"]),
+            "rfm_monetary_score": _quintile(x[f"commission_{RFM_WINDOW}"].round(6)),
+        }
+        out |= scores
+        out["rfm_score"] = sum(scores.values())
+        out["loyalty_stage"] = _loyalty(day_count(x.as_of, x.open_date), x.active_months)
+        return out
+
+    return Part("frequency", sources, features)
+
+
+def frequency_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table:
+    """Frequency features per (account_id, as_of) of the spine's population."""
+    return assemble(spine, [frequency_part(data, spine, config)])
+
+
+def _trend(x: ibis.Table, measure: str) -> ibis.Value:
+    recent = x[f"{measure}_{TREND_RECENT}"]
+    before = x[f"{measure}_{TREND_BASE}"] - recent
+    return ratio(recent, before / ((TREND_BASE - TREND_RECENT) / TREND_RECENT))
+
+
+def _quintile(value: ibis.Value) -> ibis.Value:
+    """1..5 by rank within the as-of date (5 = the largest values)."""
+    rank = ibis.rank().over(group_by="as_of", order_by=value)
+    size = value.count().over(group_by="as_of")
+    return ((rank * 5) / size).floor().cast(dt.float64) + 1.0
+
+
+def _loyalty(tenure: ibis.Value, months: ibis.Value) -> ibis.Value:
+    return ibis.cases(
+        (tenure < NEW_ACCOUNT_DAYS, "new"),
+        (months <= 2, "potential"),
+        (months <= 6, "regular"),
+        (months <= 10, "mature"),
+        else_="loyal",
+    )

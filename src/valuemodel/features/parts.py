@@ -1,0 +1,82 @@
+"""How families are put together: each family declares the per-(account, as-of) tables it
+reads (*sources*) and how its features are computed from them; ``assemble`` joins every
+distinct source once onto the population and computes all features in one projection.
+
+Why not join each family's finished table onto the population: Ibis inlines a relation that
+is the first table of several joins instead of sharing it, so the population (and every
+source two families share, such as the windowed trade sums) would be computed once per
+family. Joining each source once keeps the plan to one scan per input table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import ibis
+
+from valuemodel.features.asof import KEYS, Spine
+
+
+@dataclass(frozen=True)
+class Source:
+    """A table keyed by (account_id, as_of), or by account_id alone, that features read.
+
+    ``name`` identifies it across families (the same name must mean the same table);
+    ``fill`` gives the value of columns for population rows without a row in the table
+    (e.g. 0 trades).
+    """
+
+    name: str
+    table: ibis.Table
+    fill: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.table.columns if c not in KEYS]
+
+
+Features = Callable[[ibis.Table], dict[str, ibis.Value]]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A family's sources and its features: ``features(x)`` returns the output columns as
+    expressions over ``x``, the population joined with every source (one row per account and
+    as-of date, so window functions over ``x`` rank within the population)."""
+
+    family: str
+    sources: Sequence[Source]
+    features: Features
+
+
+def assemble(spine: Spine, parts: Sequence[Part]) -> ibis.Table:
+    """The population with every part's features: (account_id, as_of, *features)."""
+    x = joined_sources(spine, [s for p in parts for s in p.sources])
+    out: dict[str, ibis.Value] = {}
+    for part in parts:
+        out |= part.features(x)
+    return x.select(*KEYS, **out)
+
+
+def joined_sources(spine: Spine, sources: Sequence[Source]) -> ibis.Table:
+    """``spine.base`` left-joined with each distinct source once, fills applied."""
+    x = spine.base
+    seen = dict.fromkeys(spine.base_sources)
+    fills: dict[str, float] = {}
+    for source in sources:
+        if source.name in seen:
+            continue
+        seen[source.name] = None
+        clash = set(source.columns) & set(x.columns)
+        if clash:
+            raise ValueError(f"source {source.name!r} repeats columns {sorted(clash)}")
+        keys = list(KEYS) if "as_of" in source.table.columns else ["account_id"]
+        x = x.left_join(source.table, keys).select(*x.columns, *source.columns)
+        fills |= source.fill
+    if fills:
+        x = x.select(
+            *[c for c in x.columns if c not in fills],
+            **{c: x[c].fill_null(v) for c, v in fills.items()},
+        )
+    return x

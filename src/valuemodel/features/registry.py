@@ -1,0 +1,265 @@
+"""The feature registry: names, families, units and words for every output column.
+
+Loaded from ``features/registry.yaml``. A windowed entry (``trades_{w}d``) is a template,
+expanded once per window: ``{w}`` is replaced in the name and all texts. Reason templates are
+``str.format`` strings filled by the scorer: ``{value}`` is the feature's own value and any
+other placeholder names another output column of the same row (``{active_trading_days_30d}``),
+with the usual format specs (``{value:.0%}``, ``{value:,.0f}``). ``FeatureSpec.reason`` fills
+one.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from valuemodel.errors import InputError
+from valuemodel.features.config import FAMILIES, FeatureConfig, default_config_dir
+
+RISK_DIRECTIONS = ("higher", "lower", "none")
+KINDS = ("numeric", "category")
+WINDOW = "{w}"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature (or a windowed template when ``window`` is None and the name has ``{w}``).
+
+    ``risk_direction``: ``higher`` when higher values go with more churn risk, ``lower`` when
+    lower values do, ``none`` when neither. ``requires``: the tables it needs.
+    """
+
+    name: str
+    family: str
+    unit: str
+    description: str
+    description_zh: str
+    reason_en: str
+    reason_zh: str
+    risk_direction: str
+    kind: str = "numeric"
+    requires: tuple[str, ...] = ()
+    template: str = ""
+    window: int | None = None
+
+    @property
+    def windowed(self) -> bool:
+        return WINDOW in (self.template or self.name)
+
+    def expand(self, window: int) -> FeatureSpec:
+        """The concrete feature of a windowed template for ``window`` days."""
+        w = str(window)
+        return replace(
+            self,
+            name=self.name.replace(WINDOW, w),
+            description=self.description.replace(WINDOW, w),
+            description_zh=self.description_zh.replace(WINDOW, w),
+            reason_en=self.reason_en.replace(WINDOW, w),
+            reason_zh=self.reason_zh.replace(WINDOW, w),
+            template=self.name,
+            window=window,
+        )
+
+    def reason(self, values: Mapping[str, Any], lang: str = "en") -> str:
+        """The reason sentence for one account: ``values`` maps feature names to values."""
+        template = self.reason_zh if lang == "zh" else self.reason_en
+        return template.format(**{**dict(values), "value": values[self.name]})
+
+    def placeholders(self) -> set[str]:
+        """Names used by the reason templates (``value`` and other features)."""
+        names = set()
+        for template in (self.reason_en, self.reason_zh):
+            for _, field, _, _ in string.Formatter().parse(template):
+                if field is not None:
+                    names.add(field)
+        return names
+
+
+@dataclass(frozen=True)
+class FeatureRegistry:
+    """The registry's entries (templates as written); look features up by concrete name."""
+
+    entries: tuple[FeatureSpec, ...]
+
+    def __iter__(self) -> Iterator[FeatureSpec]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.find(name) is not None
+
+    def __getitem__(self, name: str) -> FeatureSpec:
+        spec = self.find(name)
+        if spec is None:
+            raise KeyError(f"{name!r} is not a registered feature")
+        return spec
+
+    def find(self, name: str) -> FeatureSpec | None:
+        """The spec of a concrete column name (any window), or None."""
+        for spec in self.entries:
+            if not spec.windowed:
+                if spec.name == name:
+                    return spec
+                continue
+            pattern = re.escape(spec.name).replace(re.escape(WINDOW), r"(\d+)")
+            match = re.fullmatch(pattern, name)
+            if match:
+                return spec.expand(int(match.group(1)))
+        return None
+
+    def specs(self, windows: Iterable[int] | None = None) -> list[FeatureSpec]:
+        """Every concrete feature in registry order, windowed ones expanded per window."""
+        windows = list(windows if windows is not None else FeatureConfig().windows)
+        out: list[FeatureSpec] = []
+        for spec in self.entries:
+            out += [spec.expand(w) for w in windows] if spec.windowed else [spec]
+        return out
+
+    def names(self, windows: Iterable[int] | None = None) -> list[str]:
+        return [s.name for s in self.specs(windows)]
+
+    def for_columns(self, columns: Iterable[str]) -> list[FeatureSpec]:
+        """The specs of the registered columns among ``columns`` (keys and others skipped)."""
+        return [s for c in columns if (s := self.find(c)) is not None]
+
+    def family(self, family: str) -> list[FeatureSpec]:
+        return [s for s in self.entries if s.family == family]
+
+
+def load_registry(path: str | Path | None = None) -> FeatureRegistry:
+    """Read ``features/registry.yaml`` (or ``path``) and check every entry."""
+    path = Path(path) if path is not None else default_config_dir() / "registry.yaml"
+    if not path.is_file():
+        raise InputError(f"{path}: feature registry not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    items = raw.get("features") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        raise InputError(f"{path}: expected a top-level 'features' list")
+    specs = tuple(_spec(item, i, path) for i, item in enumerate(items))
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise InputError(f"{path}: feature '{spec.name}' is listed twice")
+        seen.add(spec.name)
+    return FeatureRegistry(specs)
+
+
+_REQUIRED = tuple(
+    f.name for f in fields(FeatureSpec) if f.name not in ("kind", "requires", "template", "window")
+)
+
+
+def _spec(item: Any, index: int, path: Path) -> FeatureSpec:
+    where = f"{path}: features[{index}]"
+    if not isinstance(item, dict):
+        raise InputError(f"{where}: expected a mapping")
+    name = item.get("name", f"#{index}")
+    where = f"{path}: feature '{name}'"
+    missing = [k for k in _REQUIRED if not isinstance(item.get(k), str) or not item[k].strip()]
+    if missing:
+        raise InputError(f"{where}: missing or empty key(s) {missing}")
+    unknown = sorted(set(item) - {*_REQUIRED, "kind", "requires"})
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {unknown}")
+    if item["family"] not in FAMILIES:
+        raise InputError(f"{where}: 'family' must be one of {list(FAMILIES)}")
+    if item["risk_direction"] not in RISK_DIRECTIONS:
+        raise InputError(f"{where}: 'risk_direction' must be one of {list(RISK_DIRECTIONS)}")
+    kind = item.get("kind", "numeric")
+    if kind not in KINDS:
+        raise InputError(f"{where}: 'kind' must be one of {list(KINDS)}")
+    spec = FeatureSpec(
+        **{k: item[k].strip() for k in _REQUIRED},
+        kind=kind,
+        requires=tuple(item.get("requires") or ()),
+    )
+    try:
+        spec.placeholders()
+    except ValueError as exc:
+        raise InputError(f"{where}: reason template does not parse ({exc})") from exc
+    return spec
+
+
+def render_feature_docs(registry: FeatureRegistry) -> str:
+    """``docs/features.md``: the registry as Markdown, one table per family."""
+    windows = ", ".join(str(w) for w in FeatureConfig().windows)
+    lines = [
+        "# Features",
+        "",
+        "<!-- Generated by valuemodel.features.render_feature_docs from features/registry.yaml;"
+        " do not edit by hand. -->",
+        "",
+        "One row per account in the population at each as-of date `T`; every feature uses rows"
+        " dated on or before `T` only. A window of `w` days is the period `(T - w, T]`;"
+        f" windowed features (`{{w}}`) are computed for each configured window (default {windows}"
+        " days, `features/default.yaml`). A feature whose table is absent is absent from the"
+        " output. *Risk* says whether higher or lower values go with more churn risk.",
+        "",
+    ]
+    for family in FAMILIES:
+        specs = registry.family(family)
+        if not specs:
+            continue
+        lines += [f"## {family.capitalize()}", ""]
+        lines += [
+            "| feature | unit | needs | risk | description | 说明 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for s in specs:
+            cells = [
+                f"`{s.name}`",
+                s.unit,
+                ", ".join(s.requires),
+                s.risk_direction,
+                s.description,
+                s.description_zh,
+            ]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    lines += _CONVENTIONS
+    return "\n".join(lines)
+
+
+_CONVENTIONS = [
+    "## Conventions",
+    "",
+    "- **Output**: `build_features(data, as_of)` returns `account_id` (str), `as_of`"
+    " (`datetime64[ns]`, midnight), then the features: numeric as float64, categorical"
+    " (`loyalty_stage` and the profile attributes) as pandas `category` (fixed categories for"
+    " gender, risk level, investor type and loyalty stage; observed values for channel and"
+    " branch). Rows: the population at each as-of date, sorted by (as_of, account_id).",
+    "- **Population at T**: opened on or before T, not closed on or before T, and"
+    " `total_assets` at T >= `min_assets` (default 1,000); without balances, a trade in"
+    " `(T - 365, T]`.",
+    "- **Latest snapshot on or before T** (balances, positions): the snapshot with the"
+    " greatest date <= T, however old.",
+    "- **Zero or null**: counts and sums over a window are 0 when nothing happened; ratios are"
+    " null when their denominator is 0 or absent; `days_since_*` is null when the event never"
+    " happened.",
+    "- **RFM** scores are `floor(5 * rank / n) + 1` within the as-of date (0-based rank, ties"
+    " share the lowest rank, 5 = best). **Loyalty stage**: new (tenure < 180 days), then by"
+    " active months of the last 12: potential 0-2, regular 3-6, mature 7-10, loyal 11-12.",
+    "- **Labels** (`build_labels`): `churn` over `(T, T + H]` (assets: closed, or total assets"
+    " at T + H below 20 % of those at T; inactivity: no trade), `value` = revenue in"
+    " `(T, T + V]`; NaN when the window ends after the data's end date.",
+    "",
+    "## Reasons",
+    "",
+    "Each feature carries a reason template in English and Chinese (`reason_en`, `reason_zh`"
+    " in the registry) that the scorer fills with the account's values: `{value}` is the"
+    " feature itself, other placeholders name other features of the same row, e.g."
+    ' `FeatureSpec.reason({"outflow_share_30d": 0.35})` gives "moved 35% of assets out in 30'
+    ' days".',
+    "",
+]

@@ -1,0 +1,58 @@
+"""The same feature and label definitions give the same frames on PySpark and DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from valuemodel.data.reader import open_data
+from valuemodel.features import build_features, build_labels
+
+pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarning")]
+DATES = ["2025-03-31", "2025-06-30"]
+END = "2025-06-30"
+
+
+@pytest.fixture(scope="module")
+def spark_con():
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install .[spark])")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (PySpark needs a JVM)")
+    import ibis
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("valuemodel-tests")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    yield ibis.pyspark.connect(session)
+    session.stop()
+
+
+def assert_same(spark: pd.DataFrame, duck: pd.DataFrame) -> None:
+    assert list(spark.columns) == list(duck.columns)
+    pd.testing.assert_frame_equal(
+        spark, duck, check_exact=False, rtol=1e-9, atol=1e-12, check_categorical=True
+    )
+
+
+def test_features_are_equal_on_spark_and_duckdb(spark_con, generated_dir, full_features):
+    spark = build_features(open_data(generated_dir, con=spark_con), DATES)
+    assert len(spark) > 0
+    assert_same(spark, full_features)
+
+
+def test_labels_are_equal_on_spark_and_duckdb(spark_con, generated_dir):
+    for definition in ("assets", "inactivity"):
+        spark = build_labels(
+            open_data(generated_dir, con=spark_con), DATES[0], 30, 60, definition, end=END
+        )
+        duck = build_labels(open_data(generated_dir), DATES[0], 30, 60, definition, end=END)
+        assert_same(spark, duck)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 import pytest
-from tests.features.conftest import frame
 
+from tests.features.conftest import frame
 from valuemodel.data.reader import open_data
 from valuemodel.errors import InputError
 from valuemodel.features import build_features, feature_expr

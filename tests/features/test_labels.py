@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.features.conftest import frame, row
 
+from tests.features.conftest import frame, row
 from valuemodel.errors import InputError
 from valuemodel.features import build_features, build_labels
 from valuemodel.features.config import FeatureConfig

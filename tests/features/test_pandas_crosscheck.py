@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tests.features.conftest import write_tables
 
+from tests.features.conftest import write_tables
 from valuemodel.data.reader import open_data
 from valuemodel.features import build_features
 

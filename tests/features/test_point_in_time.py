@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.features.conftest import GENERATED_END, GENERATED_START, write_tables
 
+from tests.features.conftest import GENERATED_END, GENERATED_START, write_tables
 from valuemodel.data.reader import open_data
 from valuemodel.data.schema import TABLES
 from valuemodel.features import build_features, build_labels

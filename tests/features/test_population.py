@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.features.conftest import frame
-
 from valuemodel import engine
 from valuemodel.features import population
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from tests.features.conftest import frame, row
-
 from valuemodel.features import build_features
 from valuemodel.features.config import FeatureConfig
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.features.conftest import frame, row
 
+from tests.features.conftest import frame, row
 from valuemodel.features import build_features
 from valuemodel.features.config import FeatureConfig
 

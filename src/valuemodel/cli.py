@@ -7,6 +7,7 @@ written), 1 any other failure.
 from __future__ import annotations
 
 import contextlib
+import enum
 import functools
 import os
 import sys
@@ -33,6 +34,20 @@ err = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Data directory (one file per table).")]
 AsOfOpt = Annotated[str, typer.Option("--as-of", help="As-of date T, YYYY-MM-DD.")]
+TrackingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlflow.db).",
+    ),
+]
+
+
+class ChurnDefinition(enum.StrEnum):
+    auto = "auto"
+    assets = "assets"
+    inactivity = "inactivity"
+
 
 
 def _command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,21 +75,27 @@ def _command(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class _Bar:
+    """What a library function's ``progress`` callback drives: a stage name or a count."""
+
+    def __init__(self, bar: Progress, task: Any, description: str):
+        self.bar, self.task, self.description = bar, task, description
+
+    def stage(self, label: str) -> None:
+        """One more stage done, named ``label`` (the generator's callback)."""
+        self.bar.update(self.task, advance=1, description=f"{self.description}: {label}")
+
+    def count(self, done: int, total: int) -> None:
+        """``done`` of ``total`` steps (training's callback)."""
+        self.bar.update(self.task, completed=done, total=total)
+
+
 @contextlib.contextmanager
-def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[..., None]]:
-    """A rich progress bar on stderr; yields ``advance(label=None, done=None)``."""
+def progress_bar(description: str, total: int | None = None) -> Iterator[_Bar]:
+    """A rich progress bar on stderr (nothing when stderr is not a terminal)."""
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(description, total=total)
-
-        def advance(label: str | None = None, done: int | None = None, **_: Any) -> None:
-            text = f"{description}: {label}" if label else description
-            if done is None:
-                bar.update(task, advance=1, description=text)
-            else:
-                bar.update(task, completed=done, description=text)
-
-        yield advance
+        yield _Bar(bar, bar.add_task(description, total=total), description)
 
 
 def parse_date(value: str, option: str = "--as-of") -> date:
@@ -129,6 +150,93 @@ def features(
 
 @app.command()
 @_command
+def train(
+    data: DataOpt,
+    as_of: AsOfOpt,
+    churn_horizon: Annotated[
+        int | None, typer.Option("--churn-horizon", min=1, help="H in days (default 90).")
+    ] = None,
+    value_horizon: Annotated[
+        int | None, typer.Option("--value-horizon", min=1, help="V in days (default 365).")
+    ] = None,
+    churn_definition: Annotated[
+        ChurnDefinition | None,
+        typer.Option("--churn-definition", help="auto: assets with balances, else inactivity."),
+    ] = None,
+    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Optuna trials.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Training YAML.")] = None,
+    tracking_uri: TrackingOpt = None,
+    experiment: Annotated[str | None, typer.Option("--experiment")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
+) -> None:
+    """Train, validate out of time, tune, log to MLflow and register both models."""
+    from valuemodel.training import format_train_summary, load_config
+    from valuemodel.training import train as run_training
+
+    day = parse_date(as_of)
+    cfg = load_config(config) if config else None
+    dataset, _ = load_valid(data)
+    with progress_bar("Training churn and value models") as bar:
+        result = run_training(
+            dataset,
+            day,
+            churn_horizon=churn_horizon,
+            value_horizon=value_horizon,
+            churn_definition=churn_definition.value if churn_definition else None,
+            trials=trials,
+            config=cfg,
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            force=force,
+            progress=bar.count,
+        )
+    out.print(format_train_summary(result), highlight=False)
+
+
+class Lang(enum.StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+@app.command()
+@_command
+def score(
+    data: DataOpt,
+    as_of: AsOfOpt,
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Ranked list (.csv, .parquet or .xlsx workbook).")
+    ],
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the top K.")] = None,
+    tracking_uri: TrackingOpt = None,
+    model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
+    tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
+) -> None:
+    """Score the population at the as-of date and write the ranked retention list."""
+    from valuemodel.serving import SCORE_STEPS, format_score_summary
+    from valuemodel.serving import score as run_scoring
+    from valuemodel.serving.writers import check_format
+
+    check_format(out_file)
+    day = parse_date(as_of)
+    load_valid(data)
+    with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
+        result = run_scoring(
+            data,
+            day,
+            out_file,
+            top=top,
+            tracking_uri=tracking_uri,
+            model_alias=model_alias,
+            tiers=tiers,
+            lang=lang.value,
+            progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
+        )
+    out.print(format_score_summary(result), highlight=False)
+
+
+@app.command()
+@_command
 def generate(
     accounts: Annotated[int, typer.Option("--accounts", min=1, help="Number of accounts.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.")],
@@ -148,7 +256,7 @@ def _generate(accounts: int, out_dir: Path, start: str, end: str, seed: int) -> 
     from valuemodel.data.generate import GENERATION_STAGES, generate_brokerage, write_brokerage
 
     with progress_bar("Generating a brokerage", total=len(GENERATION_STAGES)) as advance:
-        tables = generate_brokerage(accounts, first, last, seed=seed, progress=advance)
+        tables = generate_brokerage(accounts, first, last, seed=seed, progress=advance.stage)
         return write_brokerage(tables, out_dir)
 
 

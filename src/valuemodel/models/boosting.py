@@ -1,0 +1,83 @@
+"""Reproducible LightGBM training shared by the churn and value models.
+
+Every booster is trained with ``deterministic=True``, ``force_row_wise=True``, a fixed thread
+count and one seed (LightGBM derives its bagging, feature-fraction and data seeds from it), so
+the same data and parameters give byte-identical model text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+REPRODUCIBLE = {
+    "deterministic": True,
+    "force_row_wise": True,
+    "feature_pre_filter": False,
+    "verbosity": -1,
+}
+
+
+def booster_params(params: dict[str, Any], seed: int, num_threads: int) -> dict[str, Any]:
+    """``params`` with the reproducibility settings, seed and thread count added."""
+    return {**params, **REPRODUCIBLE, "seed": int(seed), "num_threads": int(num_threads)}
+
+
+def categorical_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+
+
+def dataset(frame: pd.DataFrame, label, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+    """A LightGBM dataset kept in memory, so that one binning serves many trials."""
+    return lgb.Dataset(
+        frame,
+        label=np.asarray(label, dtype=float),
+        categorical_feature=categorical_columns(frame) or "auto",
+        reference=reference,
+        free_raw_data=False,
+        params={"verbosity": -1, "feature_pre_filter": False},
+    )
+
+
+def train_booster(
+    params: dict[str, Any],
+    train_set: lgb.Dataset,
+    valid_set: lgb.Dataset | None,
+    *,
+    max_rounds: int,
+    early_stopping_rounds: int,
+    feval: Callable | None = None,
+    callbacks: Sequence[Callable] = (),
+) -> lgb.Booster:
+    """Train with early stopping on ``valid_set`` (when given); returns the best booster.
+
+    The returned booster keeps only the trees up to the best iteration, so its model text
+    is the model.
+    """
+    cbs = list(callbacks)
+    valid_sets, names = [], []
+    if valid_set is not None:
+        valid_sets, names = [valid_set], ["valid"]
+        cbs.append(
+            lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
+        )
+    booster = lgb.train(
+        params,
+        train_set,
+        num_boost_round=max_rounds,
+        valid_sets=valid_sets,
+        valid_names=names,
+        feval=feval,
+        callbacks=cbs,
+    )
+    best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+
+
+def load_booster(text: str) -> lgb.Booster:
+    """A booster from its native model text (no code is executed)."""
+    return lgb.Booster(model_str=text)

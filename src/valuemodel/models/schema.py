@@ -1,0 +1,175 @@
+"""The feature schema a model was trained on: names, dtypes, category lists and a profile.
+
+Scoring must present features exactly as training did: the same columns in the same order,
+numbers as float64 and categorical columns as pandas ``category`` with the *training* category
+list (LightGBM encodes a category by its position in that list; an unseen value becomes
+missing). The profile holds aggregate distributions for drift checks (PSI): decile bin edges
+and the share of training rows per bin, or the share per category. No row-level data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from valuemodel.errors import ModelError
+
+ID_COLUMNS = ("account_id", "as_of")
+
+
+def is_categorical(series: pd.Series) -> bool:
+    """Whether a feature column is categorical (category, string or object dtype)."""
+    dtype = series.dtype
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+    )
+
+
+# Moves amounts that are exact in decimal (cents) off float32 rounding midpoints; see below.
+_OFF_GRID = 1.0 + 2.0**-27 / 3.0
+
+
+def _stable_float(col: pd.Series) -> np.ndarray:
+    """float64 values quantised to float32 precision (about 7 significant digits).
+
+    Engines sum floats in an order that depends on file layout and threads, so the same
+    feature can differ in its last bits between two runs; quantising makes the model inputs,
+    and so the trained model, identical. Money amounts (exact cents) often sit exactly on a
+    float32 rounding midpoint, where such noise would still flip the result, so values are
+    first scaled by a fixed factor 1 + 2**-27 / 3 that moves them off those midpoints (the
+    same at training and scoring; trees are invariant to it).
+    """
+    values = col.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = (values * _OFF_GRID).astype(np.float32).astype(np.float64)
+    return np.where(np.isfinite(rounded) | ~np.isfinite(values), rounded, values)
+
+
+def _as_text(series: pd.Series, known: list[str]) -> pd.Series:
+    """Values as text; missing and unknown values (not in ``known``) as missing."""
+    text = series.astype("string")
+    return text.where(text.isin(known))
+
+
+def _categories(series: pd.Series) -> list[str]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return [str(c) for c in series.dtype.categories]
+    values = series.dropna().astype(str).unique()
+    return sorted(str(v) for v in values)
+
+
+def _numeric_profile(values: pd.Series) -> dict[str, Any]:
+    x = values.to_numpy(dtype=float, na_value=np.nan)
+    finite = x[np.isfinite(x)]
+    missing = float(1 - len(finite) / len(x)) if len(x) else 0.0
+    if len(finite) == 0:
+        return {"kind": "numeric", "edges": [], "shares": [], "missing_share": missing}
+    edges = np.unique(np.quantile(finite, np.linspace(0.1, 0.9, 9)))
+    counts = np.bincount(np.searchsorted(edges, finite, side="left"), minlength=len(edges) + 1)
+    return {
+        "kind": "numeric",
+        "edges": edges.tolist(),
+        "shares": (counts / len(x)).tolist(),
+        "missing_share": missing,
+    }
+
+
+def _categorical_profile(values: pd.Series, categories: list[str]) -> dict[str, Any]:
+    counts = values.dropna().astype(str).value_counts()
+    n = max(len(values), 1)
+    return {
+        "kind": "categorical",
+        "categories": categories,
+        "shares": [float(counts.get(c, 0) / n) for c in categories],
+        "missing_share": float(values.isna().sum() / n),
+    }
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """Feature names in model order, dtype per feature, category lists and the profile.
+
+    ``dtypes`` maps each name to ``"float64"`` or ``"category"``; the binning of the profile:
+    bin ``i`` holds values ``edges[i-1] < x <= edges[i]`` (first and last bins open-ended).
+    """
+
+    feature_names: list[str]
+    dtypes: dict[str, str]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    profile: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, features: pd.DataFrame) -> FeatureSchema:
+        """Infer the schema from a training feature frame (ID columns are not features)."""
+        names = [c for c in features.columns if c not in ID_COLUMNS]
+        dtypes, categories, profile = {}, {}, {}
+        for name in names:
+            col = features[name]
+            if is_categorical(col):
+                dtypes[name], categories[name] = "category", _categories(col)
+                profile[name] = _categorical_profile(col, categories[name])
+            else:
+                dtypes[name] = "float64"
+                profile[name] = _numeric_profile(pd.Series(_stable_float(col)))
+        return cls(names, dtypes, categories, profile)
+
+    def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Columns in training order, float64 numbers, categories with the training lists.
+
+        Raises ``ModelError`` naming every missing column and every dtype mismatch.
+        """
+        missing = [n for n in self.feature_names if n not in features.columns]
+        wrong = [
+            f"{n} (expected {self.dtypes[n]}, got {features[n].dtype})"
+            for n in self.feature_names
+            if n in features.columns and not self._dtype_fits(n, features[n])
+        ]
+        problems = []
+        if missing:
+            problems.append(f"missing feature column(s): {', '.join(missing)}")
+        if wrong:
+            problems.append(f"dtype mismatch: {', '.join(wrong)}")
+        if problems:
+            raise ModelError("features do not match the model's schema: " + "; ".join(problems))
+        out = {}
+        for n in self.feature_names:
+            col = features[n]
+            if self.dtypes[n] == "category":
+                out[n] = pd.Categorical(
+                    _as_text(col, self.categories[n]), categories=self.categories[n]
+                )
+            else:
+                out[n] = _stable_float(col)
+        return pd.DataFrame(out, index=features.index)
+
+    def _dtype_fits(self, name: str, col: pd.Series) -> bool:
+        if self.dtypes[name] == "category":
+            return is_categorical(col)
+        return pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature_names": list(self.feature_names),
+            "dtypes": dict(self.dtypes),
+            "categories": {k: list(v) for k, v in self.categories.items()},
+            "profile": self.profile,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSchema:
+        try:
+            names = [str(n) for n in data["feature_names"]]
+            dtypes = {str(k): str(v) for k, v in data["dtypes"].items()}
+            categories = {str(k): [str(c) for c in v] for k, v in data["categories"].items()}
+        except (KeyError, AttributeError, TypeError) as exc:
+            raise ModelError(f"feature schema is malformed: {exc!r}") from exc
+        bad = [n for n in names if dtypes.get(n) not in ("float64", "category")]
+        bad += [n for n in names if dtypes.get(n) == "category" and n not in categories]
+        if bad:
+            raise ModelError(f"feature schema is malformed for column(s): {', '.join(bad)}")
+        return cls(names, dtypes, categories, dict(data.get("profile", {})))

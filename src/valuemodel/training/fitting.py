@@ -1,0 +1,225 @@
+"""Fit one model on an out-of-time split, with its baselines, metrics and figures.
+
+Churn: tuned LightGBM + calibration fitted on the validation part. ROC-AUC, PR-AUC and lift
+are those of the final calibrated probabilities; Brier and ECE are cross-fitted (the
+calibration map is fitted on one half of the validation rows and scored on the other, and vice
+versa) so that fitting the map on the validation part does not flatter them.
+
+Value: the tuned tree parameters train each configured structure (Tweedie, two-part); the one
+with the higher validation normalized Gini is kept, ties going to the first listed. On large
+data the comparison uses the tuning subsample and only the winner is refitted on all rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from valuemodel.models import baselines, metrics
+from valuemodel.models.calibration import ProbabilityCalibrator
+from valuemodel.models.churn import ChurnClassifier
+from valuemodel.models.schema import FeatureSchema
+from valuemodel.models.value import ValueRegressor
+from valuemodel.training import figures
+from valuemodel.training.config import TrainingConfig
+from valuemodel.training.frames import Part
+from valuemodel.training.tuning import TuningResult, subsample, tune
+
+
+@dataclass
+class FittedModel:
+    """Everything a run logs and a bundle stores about one trained model."""
+
+    kind: str
+    schema: FeatureSchema
+    boosters: dict[str, lgb.Booster]
+    structure: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    tuning: TuningResult
+    calibration: dict[str, Any] | None = None
+    value: dict[str, Any] | None = None
+    extra_metrics: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _estimator_args(config: TrainingConfig) -> dict[str, Any]:
+    lgb_cfg = config.lightgbm
+    return {
+        "seed": config.tuning.seed,
+        "num_threads": lgb_cfg.num_threads,
+        "max_rounds": lgb_cfg.max_rounds,
+        "early_stopping_rounds": lgb_cfg.early_stopping_rounds,
+    }
+
+
+def _cross_fitted(raw: np.ndarray, y: np.ndarray, method: str, seed: int) -> np.ndarray:
+    folds = np.random.default_rng(seed).permutation(len(y)) % 2
+    out = np.empty(len(y))
+    for k in (0, 1):
+        fit_rows = folds != k if len(np.unique(y[folds != k])) == 2 else np.ones(len(y), bool)
+        cal = ProbabilityCalibrator(method).fit(raw[fit_rows], y[fit_rows])
+        out[folds == k] = cal.transform(raw[folds == k])
+    return out
+
+
+def _logistic_metrics(train: Part, valid: Part, schema: FeatureSchema, seed: int, cap: int):
+    cat = [n for n in schema.feature_names if schema.dtypes[n] == "category"]
+    num = [n for n in schema.feature_names if n not in cat]
+    rows = subsample(len(train.y), cap, seed)
+    pipe = baselines.logistic_baseline(num, cat, seed=seed)
+    X_train = baselines.as_logistic_input(schema.prepare(train.features.iloc[rows]), cat)
+    X_valid = baselines.as_logistic_input(schema.prepare(valid.features), cat)
+    with threadpool_limits(limits=1):  # multi-threaded BLAS sums would vary between runs
+        pipe.fit(X_train, train.y[rows])
+        proba = pipe.predict_proba(X_valid)
+    return metrics.churn_metrics(valid.y, proba[:, 1]), proba[:, 1]
+
+
+def fit_churn(
+    train: Part, valid: Part, config: TrainingConfig, progress: Callable[[], None] | None = None
+) -> FittedModel:
+    """Tune, fit and calibrate the churn model; measure it and its two baselines."""
+    schema = FeatureSchema.from_frame(train.features)
+    X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
+    tuning = tune("churn", X_train, train.y, X_valid, valid.y, config, progress)
+    model = ChurnClassifier(
+        params=tuning.params, calibration=config.churn.calibration, **_estimator_args(config)
+    ).fit(X_train, train.y, eval_set=(X_valid, valid.y))
+    proba = model.predict_proba(X_valid)[:, 1]
+    found = metrics.churn_metrics(valid.y, proba)
+    honest = _cross_fitted(
+        model._calibrator_input(X_valid), valid.y, config.churn.calibration, config.tuning.seed
+    )
+    found.update(
+        brier=metrics.brier(valid.y, honest),
+        ece=metrics.expected_calibration_error(valid.y, honest),
+    )
+    recency = baselines.recency_score(valid.features)
+    logistic, logistic_proba = _logistic_metrics(
+        train, valid, schema, config.tuning.seed, config.tuning.max_tuning_rows
+    )
+    found_baselines = {
+        "recency": metrics.churn_metrics(valid.y, None, recency),
+        "logistic": logistic,
+    }
+    figs = {
+        "calibration": figures.calibration_figure(
+            valid.y, {"model (cross-fitted)": honest, "logistic baseline": logistic_proba}
+        ),
+        "gains": figures.gains_figure(
+            valid.y, {"model": proba, "recency rule": recency, "logistic": logistic_proba}
+        ),
+        "importance": figures.importance_figure(model.booster_),
+    }
+    return FittedModel(
+        kind="churn",
+        schema=schema,
+        boosters={"main": model.booster_},
+        structure=f"lightgbm+{config.churn.calibration}",
+        params=tuning.params,
+        metrics=found,
+        baselines=found_baselines,
+        tuning=tuning,
+        calibration=model.calibrator_.to_dict(),
+        extra_metrics={"n_iterations": float(model.n_iterations_)},
+        figures=figs,
+    )
+
+
+def _value_model(structure: str, tuning: TuningResult, config: TrainingConfig):
+    return ValueRegressor(
+        structure=structure,
+        params=tuning.params,
+        tweedie_variance_power=config.value.tweedie_variance_power,
+        **_estimator_args(config),
+    )
+
+
+def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: TrainingConfig):
+    """The better structure, fitted on all training rows; and each structure's Gini.
+
+    With several structures and more training rows than ``tuning.max_tuning_rows``, the
+    comparison is made on the tuning subsample and only the winner is refitted on all rows.
+    """
+    structures = config.value.structures
+    rows = subsample(len(y), config.tuning.max_tuning_rows, config.tuning.seed)
+    sampled = len(structures) > 1 and len(rows) < len(y)
+    X_cmp, y_cmp = (X_train.iloc[rows], y[rows]) if sampled else (X_train, y)
+    fitted, gini = {}, {}
+    for structure in structures:
+        model = _value_model(structure, tuning, config).fit(
+            X_cmp, y_cmp, eval_set=(X_valid, y_valid)
+        )
+        fitted[structure] = model
+        gini[structure] = metrics.normalized_gini(y_valid, model.predict(X_valid))
+    best = max(structures, key=lambda s: gini[s] if np.isfinite(gini[s]) else -np.inf)
+    model = fitted[best]
+    if sampled:
+        model = _value_model(best, tuning, config).fit(X_train, y, eval_set=(X_valid, y_valid))
+    return best, model, gini
+
+
+def fit_value(
+    train: Part,
+    valid: Part,
+    config: TrainingConfig,
+    horizon_days: int,
+    progress: Callable[[], None] | None = None,
+) -> FittedModel:
+    """Tune the value model, fit each structure, keep the better; measure the baseline."""
+    schema = FeatureSchema.from_frame(train.features)
+    X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
+    tuning = tune("value", X_train, train.y, X_valid, valid.y, config, progress)
+    best, model, gini = _fit_value_structures(X_train, train.y, X_valid, valid.y, tuning, config)
+    pred = model.predict(X_valid)
+    scores: dict[str, np.ndarray] = {f"model ({best})": pred}
+    found_baselines, notes = {}, []
+    try:
+        last = baselines.last_period_revenue(valid.features, horizon_days)
+        found_baselines["last_revenue"] = metrics.value_metrics(valid.y, last)
+        scores["last-period revenue"] = last
+    except ValueError as exc:
+        notes.append(f"value: baseline skipped ({exc})")
+    main = model.boosters_.get("main", model.boosters_.get("amount"))
+    return FittedModel(
+        kind="clv",
+        schema=schema,
+        boosters=dict(model.boosters_),
+        structure=best,
+        params=tuning.params,
+        metrics=metrics.value_metrics(valid.y, pred),
+        baselines=found_baselines,
+        tuning=tuning,
+        value=model.to_dict(),
+        extra_metrics={f"{s}.normalized_gini": g for s, g in gini.items()},
+        figures={
+            "gains": figures.gains_figure(valid.y, scores, what="revenue"),
+            "importance": figures.importance_figure(main),
+        },
+        notes=notes,
+    )
+
+
+def churn_score(y, proba) -> float:
+    """The promotion metric for churn: ROC-AUC."""
+    return metrics.roc_auc(y, proba)
+
+
+def value_score(y, pred) -> float:
+    """The promotion metric for value: normalized Gini."""
+    return metrics.normalized_gini(y, pred)
+
+
+def baseline_frame(fitted: FittedModel) -> pd.DataFrame:
+    """Model and baseline metrics side by side (rows: metric; columns: model, baselines)."""
+    table = {"model": fitted.metrics, **fitted.baselines}
+    return pd.DataFrame(table)

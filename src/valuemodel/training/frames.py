@@ -1,0 +1,127 @@
+"""Labelled snapshot frames: features at each as-of date joined to the labels after it.
+
+A frame has one row per account x snapshot date in the population, columns ``account_id``,
+``as_of``, the features, then ``churn`` and ``value`` (NaN where the label window is not
+covered by ``end``). Features are built from ``data`` as given: the caller passes a view cut
+at the training as-of date (``data.until(as_of)``), so nothing later is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from valuemodel import engine
+from valuemodel.data.reader import DataSet
+from valuemodel.data.schema import TABLES
+from valuemodel.errors import InputError
+
+LABELS = ("churn", "value")
+KEYS = ["account_id", "as_of"]
+
+
+def data_start(data: DataSet) -> date:
+    """The earliest date in any dated table (``accounts`` open dates do not count)."""
+    starts = []
+    for name in data.files:
+        column = TABLES[name].date_column
+        if name == "accounts" or column is None:
+            continue
+        value = engine.execute(data.table(name)[column].min())
+        if value is not None and not pd.isna(value):
+            starts.append(pd.Timestamp(value).date())
+    if not starts:
+        raise InputError(f"{data.path}: no dated rows on or before the training as-of date")
+    return min(starts)
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[ns]")
+    frame["account_id"] = frame["account_id"].astype(str)
+    return frame
+
+
+def labelled_frame(
+    data: DataSet,
+    dates: Sequence[date],
+    *,
+    churn_horizon: int,
+    value_horizon: int,
+    churn_definition: str,
+    end: date,
+    feature_config: Any = None,
+) -> pd.DataFrame:
+    """Features and labels at ``dates``, sorted by as-of date and account."""
+    from valuemodel.features import build_features, build_labels
+
+    features = _normalise(build_features(data, list(dates), config=feature_config))
+    labels = build_labels(
+        data,
+        list(dates),
+        churn_horizon=churn_horizon,
+        value_horizon=value_horizon,
+        churn_definition=churn_definition,
+        end=end,
+    )
+    labels = _normalise(labels[[*KEYS, *LABELS]])
+    frame = features.merge(labels, on=KEYS, how="inner", validate="one_to_one")
+    return frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class Part:
+    """One side of the out-of-time split for one label."""
+
+    features: pd.DataFrame
+    y: np.ndarray
+    dates: tuple[date, ...]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.features),
+            "accounts": int(self.features["account_id"].nunique()),
+            "snapshots": int(self.features["as_of"].nunique()),
+        }
+
+
+def select(frame: pd.DataFrame, dates: Sequence[date], label: str) -> Part:
+    """Rows at ``dates`` whose ``label`` is known; the features keep the ID columns."""
+    wanted = frame["as_of"].isin(pd.to_datetime(list(dates)))
+    rows = frame.loc[wanted & frame[label].notna()]
+    features = rows.drop(columns=list(LABELS)).reset_index(drop=True)
+    y = rows[label].to_numpy(dtype=float)
+    if label == "value":
+        y = np.round(y, 2)  # cents: engine float sums differ in the last bit between runs
+    return Part(features, y, tuple(dates))
+
+
+def check_labels(label: str, train: Part, valid: Part) -> None:
+    """Reject a split that cannot train or validate (no rows, or a single churn class)."""
+    for name, part in (("training", train), ("validation", valid)):
+        if len(part.y) == 0:
+            raise InputError(
+                f"{label}: the {name} snapshots {_span(part.dates)} have no labelled accounts "
+                "in the population"
+            )
+        if label == "churn" and len(np.unique(part.y)) < 2:
+            kind = "churned" if part.y[0] == 1 else "stayed"
+            raise InputError(
+                f"churn: every account in the {name} snapshots {_span(part.dates)} {kind}; a "
+                "churn model needs both outcomes (try another --churn-horizon or "
+                "--churn-definition)"
+            )
+        if label == "value" and not (part.y > 0).any():
+            raise InputError(
+                f"value: no account has revenue in the label windows of the {name} snapshots "
+                f"{_span(part.dates)}; a value model needs some revenue"
+            )
+
+
+def _span(dates: Sequence[date]) -> str:
+    return f"{dates[0]}..{dates[-1]}" if dates else "(none)"

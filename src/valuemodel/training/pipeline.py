@@ -1,0 +1,342 @@
+"""``train``: snapshots -> out-of-time split -> tuning -> MLflow run -> registry and alias.
+
+Only rows dated on or before ``as_of`` are read (``data.until(as_of)``), and labels are only
+computed where their window closes by ``as_of``; so deleting or changing any later row
+leaves the trained models unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from valuemodel.data.reader import DataSet, open_data
+from valuemodel.errors import InputError, ModelError
+from valuemodel.models.bundle import save_bundle
+from valuemodel.training import frames
+from valuemodel.training.config import TrainingConfig
+from valuemodel.training.fitting import FittedModel, churn_score, fit_churn, fit_value, value_score
+from valuemodel.training.promotion import Decision, decide
+from valuemodel.training.result import ModelResult, TrainResult
+from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
+
+log = logging.getLogger(__name__)
+_FIXED_STEPS = 5
+
+
+class _Steps:
+    """Counts work done for a ``progress(done, total)`` callback."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        self.done = min(self.done + 1, self.total)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _as_date(value: Any) -> date:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise InputError(f"as_of: cannot read {value!r} as a date (use YYYY-MM-DD)")
+    return ts.date()
+
+
+def _plans(data: DataSet, as_of: date, cfg: TrainingConfig) -> tuple[date, list[SnapshotPlan]]:
+    known_end = data.end_date()
+    if known_end is None:
+        raise InputError(f"{data.path}: no rows dated on or before {as_of}")
+    end = min(as_of, known_end)
+    start = frames.data_start(data)
+    anchor = min(cfg.churn_horizon, cfg.value_horizon)
+    plans = [
+        plan_snapshots(
+            label=label,
+            horizon_days=h,
+            start=start,
+            end=end,
+            anchor_horizon=anchor,
+            config=cfg.snapshots,
+        )
+        for label, h in (("churn", cfg.churn_horizon), ("value", cfg.value_horizon))
+    ]
+    return end, plans
+
+
+def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
+    train = frames.select(frame, plan.train_dates, plan.label)
+    valid = frames.select(frame, plan.valid_dates, plan.label)
+    frames.check_labels(plan.label, train, valid)
+    cap = cfg.snapshots.max_training_rows
+    if len(train.y) > cap:
+        from valuemodel.training.tuning import subsample
+
+        rows = subsample(len(train.y), cap, cfg.tuning.seed)
+        train = frames.Part(
+            train.features.iloc[rows].reset_index(drop=True), train.y[rows], train.dates
+        )
+    return train, valid
+
+
+def train(
+    data_dir: str | Path | DataSet,
+    as_of: date | str,
+    *,
+    churn_horizon: int | None = None,
+    value_horizon: int | None = None,
+    churn_definition: str | None = None,
+    trials: int | None = None,
+    config: TrainingConfig | None = None,
+    tracking_uri: str | None = None,
+    experiment: str | None = None,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    feature_config: Any = None,
+) -> TrainResult:
+    """Train, log, register and (if at least as good) promote the churn and value models.
+
+    Arguments left as None take their value from ``config`` (default: ``TrainingConfig()``,
+    the same as ``training/default.yaml``: horizons 90 and 365 days, ``auto`` churn, 10 trials,
+    experiment ``valuemodel``). ``progress(done, total)`` is called after each tuning trial and
+    each stage. Raises ``InputError`` when no snapshot can be labelled or a label has one class.
+    """
+    cfg = (config or TrainingConfig()).with_overrides(
+        churn_horizon=churn_horizon,
+        value_horizon=value_horizon,
+        churn_definition=churn_definition,
+        trials=trials,
+        experiment=experiment,
+    )
+    as_of = _as_date(as_of)
+    data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
+    known = data.until(as_of)
+    definition = _churn_definition(known, cfg.churn_definition)
+    end, plans = _plans(known, as_of, cfg)
+    notes = [_describe_plan(p, cfg) for p in plans] + [n for p in plans for n in p.notes]
+    for note in notes:
+        log.info(note)
+    steps = _Steps(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
+    frame = _snapshot_frame(known, plans, cfg, end, feature_config)
+    steps()
+    churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
+    from valuemodel.training.tracking import Tracker
+
+    tracker = Tracker(tracking_uri)
+    fingerprint = data.fingerprint(as_of)
+    context = dict(as_of=as_of, fingerprint=fingerprint, force=force, churn_definition=definition)
+    fitted = fit_churn(*churn_parts, cfg, steps)
+    steps()
+    churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
+    steps()
+    fitted = fit_value(*value_parts, cfg, cfg.value_horizon, steps)
+    notes += fitted.notes
+    steps()
+    clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
+    steps()
+    uri, experiment = tracker.uri, cfg.experiment
+    return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
+
+
+def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, feature_config):
+    """Features and both labels at the union of the two plans' snapshot dates."""
+    return frames.labelled_frame(
+        known,
+        sorted(set(plans[0].dates) | set(plans[1].dates)),
+        churn_horizon=cfg.churn_horizon,
+        value_horizon=cfg.value_horizon,
+        churn_definition=cfg.churn_definition,
+        end=end,
+        feature_config=feature_config,
+    )
+
+
+def _churn_definition(data: DataSet, definition: str) -> str:
+    from valuemodel.features.labels import resolve_churn_definition
+
+    return resolve_churn_definition(data, definition)
+
+
+def _describe_plan(plan: SnapshotPlan, cfg: TrainingConfig) -> str:
+    return (
+        f"{plan.label}: {len(plan.dates)} {cfg.snapshots.frequency} snapshots "
+        f"{plan.dates[0]}..{plan.dates[-1]} with >= {plan.history_days} days of history "
+        f"({len(plan.train_dates)} train, {len(plan.valid_dates)} validate, "
+        f"{plan.gap_rule} gap, {plan.horizon_days}-day horizon)"
+    )
+
+
+def _champion_decision(tracker, fitted: FittedModel, valid: frames.Part, force: bool) -> Decision:
+    metric, score_fn = (
+        ("roc_auc", churn_score) if fitted.kind == "churn" else ("normalized_gini", value_score)
+    )
+    new_score = fitted.metrics[metric]
+    current = tracker.alias_version(fitted.kind, "champion")
+    if current is None:
+        return decide(metric, new_score, None, None, force=force)
+    try:
+        champion = tracker.load(fitted.kind, "champion")
+        old_score = score_fn(valid.y, champion.predict(valid.features))
+    except ModelError as exc:
+        return decide(
+            metric, new_score, str(current.version), None, force=force, champion_error=str(exc)
+        )
+    return decide(metric, new_score, str(current.version), old_score, force=force)
+
+
+def _counts(train: frames.Part, valid: frames.Part) -> dict[str, int]:
+    out = {f"train_{k}": v for k, v in train.counts().items()}
+    return out | {f"valid_{k}": v for k, v in valid.counts().items()}
+
+
+def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, context) -> ModelResult:
+    train, valid = parts
+    decision = _champion_decision(tracker, fitted, valid, context["force"])
+    counts = _counts(train, valid)
+    metadata = _metadata(fitted, plan, counts, context)
+    run_id = tracker.start_run(
+        cfg.experiment,
+        f"{fitted.kind}-{context['as_of']}",
+        {"valuemodel.kind": fitted.kind, "data_fingerprint": context["fingerprint"]},
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="valuemodel-bundle-") as tmp:
+            bundle = save_bundle(
+                Path(tmp) / "model",
+                kind=fitted.kind,
+                schema=fitted.schema,
+                boosters=fitted.boosters,
+                metadata=metadata,
+                config=cfg.to_dict(),
+                calibration=fitted.calibration,
+                value=fitted.value,
+            )
+            tracker.log(
+                run_id,
+                params=_params(fitted, plan, counts, cfg, context),
+                metrics=_run_metrics(fitted, decision),
+                figures=fitted.figures,
+                documents=_documents(fitted, plan, metadata),
+                bundle_dir=bundle,
+            )
+        version = tracker.register(fitted.kind, run_id)
+        tracker.set_alias(fitted.kind, decision.alias, version)
+        tracker.record_promotion(fitted.kind, version, run_id, decision.to_dict())
+    except BaseException:
+        tracker.finish(run_id, "FAILED")
+        raise
+    tracker.finish(run_id)
+    return ModelResult(
+        kind=fitted.kind,
+        registered_model=_registered(fitted.kind),
+        run_id=run_id,
+        version=version,
+        alias=decision.alias,
+        promoted=decision.promoted,
+        reason=decision.reason,
+        metrics=dict(fitted.metrics),
+        baseline_metrics={k: dict(v) for k, v in fitted.baselines.items()},
+        counts=counts,
+        horizon_days=plan.horizon_days,
+        structure=fitted.structure,
+        train_dates=plan.train_dates,
+        valid_dates=plan.valid_dates,
+        gap_rule=plan.gap_rule,
+        params=dict(fitted.params),
+        champion_metric=decision.champion_score,
+    )
+
+
+def _registered(kind: str) -> str:
+    from valuemodel.training.tracking import REGISTERED_MODELS
+
+    return REGISTERED_MODELS[kind]
+
+
+def _metadata(fitted: FittedModel, plan: SnapshotPlan, counts, context) -> dict[str, Any]:
+    return {
+        "horizon_days": plan.horizon_days,
+        "structure": fitted.structure,
+        "as_of": str(context["as_of"]),
+        "train_dates": [str(d) for d in plan.train_dates],
+        "valid_dates": [str(d) for d in plan.valid_dates],
+        "gap_rule": plan.gap_rule,
+        "history_days": plan.history_days,
+        "counts": counts,
+        "metrics": _finite(fitted.metrics),
+        "baseline_metrics": {k: _finite(v) for k, v in fitted.baselines.items()},
+        "data_fingerprint": context["fingerprint"],
+        "churn_definition": context["churn_definition"],
+    }
+
+
+def _finite(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: (None if v is None or math.isnan(v) else float(v)) for k, v in values.items()}
+
+
+def _params(fitted, plan: SnapshotPlan, counts, cfg: TrainingConfig, context) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "as_of": str(context["as_of"]),
+        "horizon_days": plan.horizon_days,
+        "churn_definition": context["churn_definition"],
+        "structure": fitted.structure,
+        "data_fingerprint": context["fingerprint"],
+        "train_start": str(plan.train_dates[0]),
+        "train_end": str(plan.train_dates[-1]),
+        "valid_start": str(plan.valid_dates[0]),
+        "valid_end": str(plan.valid_dates[-1]),
+        "gap_rule": plan.gap_rule,
+        "history_days": plan.history_days,
+        "n_features": len(fitted.schema.feature_names),
+        "trials": cfg.tuning.trials,
+        "tuning_seed": cfg.tuning.seed,
+        "snapshot_frequency": cfg.snapshots.frequency,
+        "force": context["force"],
+    }
+    out |= {f"lgb.{k}": v for k, v in sorted(fitted.params.items())}
+    return out | {k: v for k, v in counts.items()}
+
+
+def _run_metrics(fitted: FittedModel, decision: Decision) -> dict[str, float]:
+    out = dict(fitted.metrics) | dict(fitted.extra_metrics)
+    for name, values in fitted.baselines.items():
+        out |= {f"baseline.{name}.{k}": v for k, v in values.items()}
+    if decision.champion_score is not None:
+        out[f"champion.{decision.metric}"] = decision.champion_score
+    out["tuning.trials_pruned"] = float(fitted.tuning.pruned)
+    return out
+
+
+def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata) -> dict[str, Any]:
+    return {
+        "features.json": {"features": fitted.schema.feature_names, "dtypes": fitted.schema.dtypes},
+        "snapshots.json": {
+            **{
+                k: metadata[k]
+                for k in ("train_dates", "valid_dates", "gap_rule", "history_days", "counts")
+            },
+            "notes": list(plan.notes),
+        },
+        "metrics.json": {
+            "model": metadata["metrics"],
+            "baselines": metadata["baseline_metrics"],
+            "extra": _finite(fitted.extra_metrics),
+        },
+        "tuning.json": {
+            "best_score": fitted.tuning.best_score,
+            "trials": fitted.tuning.trials,
+            "pruned": fitted.tuning.pruned,
+            "scores": fitted.tuning.scores,
+            "params": fitted.params,
+        },
+    }

@@ -1,0 +1,102 @@
+"""What ``train`` returns, and its human summary for the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One trained model: its run, registry version and alias, the decision and its numbers.
+
+    ``counts`` has ``train_rows``, ``train_accounts``, ``train_snapshots`` and the same for
+    ``valid_``; ``baseline_metrics`` maps a baseline name to its metrics on the same rows.
+    """
+
+    kind: str
+    registered_model: str
+    run_id: str
+    version: str
+    alias: str
+    promoted: bool
+    reason: str
+    metrics: dict[str, float]
+    baseline_metrics: dict[str, dict[str, float]]
+    counts: dict[str, int]
+    horizon_days: int
+    structure: str
+    train_dates: tuple[date, ...]
+    valid_dates: tuple[date, ...]
+    gap_rule: str
+    params: dict[str, Any] = field(default_factory=dict)
+    champion_metric: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Both models of one training, with where they were logged and any notes."""
+
+    as_of: date
+    churn: ModelResult
+    clv: ModelResult
+    tracking_uri: str
+    experiment: str
+    data_fingerprint: str
+    churn_definition: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def models(self) -> tuple[ModelResult, ModelResult]:
+        return (self.churn, self.clv)
+
+
+_HEADLINE = {
+    "churn": ("roc_auc", "pr_auc", "brier", "ece", "lift_top_decile", "capture_top_decile"),
+    "clv": ("normalized_gini", "spearman", "decile_mape", "aggregate_error"),
+}
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _model_lines(m: ModelResult) -> list[str]:
+    c = m.counts
+    lines = [
+        f"{m.registered_model} v{m.version} -> {m.alias}"
+        f"{' (promoted)' if m.promoted else ' (not promoted)'}: {m.reason}",
+        f"  model: {m.structure}, horizon {m.horizon_days} days, run {m.run_id}",
+        f"  training:   {c['train_rows']} rows, {c['train_accounts']} accounts, "
+        f"{c['train_snapshots']} snapshots {m.train_dates[0]}..{m.train_dates[-1]}",
+        f"  validation: {c['valid_rows']} rows, {c['valid_accounts']} accounts, "
+        f"{c['valid_snapshots']} snapshots {m.valid_dates[0]}..{m.valid_dates[-1]} "
+        f"(gap rule {m.gap_rule})",
+    ]
+    names = _HEADLINE[m.kind]
+    header = (
+        "  "
+        + f"{'metric':<20}"
+        + f"{'model':>10}"
+        + "".join(f"{b:>14}" for b in m.baseline_metrics)
+    )
+    lines.append(header)
+    for name in names:
+        row = f"  {name:<20}{_fmt(m.metrics.get(name, float('nan'))):>10}"
+        row += "".join(f"{_fmt(b.get(name, '-')):>14}" for b in m.baseline_metrics.values())
+        lines.append(row)
+    return lines
+
+
+def format_train_summary(result: TrainResult) -> str:
+    """A plain-text summary of a training: per model the decision, counts and metrics."""
+    lines = [
+        f"Trained as of {result.as_of} (experiment {result.experiment!r}, "
+        f"tracking {result.tracking_uri})"
+    ]
+    for m in result.models:
+        lines += [""] + _model_lines(m)
+    if result.notes:
+        lines += ["", "Notes:"] + [f"  - {n}" for n in result.notes]
+    return "\n".join(lines)

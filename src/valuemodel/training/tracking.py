@@ -1,0 +1,171 @@
+"""The one module that talks to MLflow: runs, the model registry, aliases and loading.
+
+Tracking store: ``tracking_uri`` if given, else ``MLFLOW_TRACKING_URI``, else an embedded
+SQLite store ``sqlite:///<workdir>/mlflow.db`` with artifacts under ``<workdir>/mlartifacts``
+(``mlflow ui --backend-store-uri sqlite:///mlflow.db`` shows the runs). With any SQLite store,
+a new experiment keeps its artifacts in ``mlartifacts`` beside the database file.
+
+Registered models ``valuemodel-churn`` and ``valuemodel-clv``; each version is created from its
+run's ``model`` artifact folder (plain files, see :mod:`valuemodel.models.bundle`) and carries
+the alias ``champion`` or ``challenger``. Loading downloads that folder and verifies its
+checksums; no MLflow model flavour (and so no stored code) is ever loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from valuemodel.errors import ModelError
+from valuemodel.models.bundle import LoadedModel, load_bundle
+
+REGISTERED_MODELS = {"churn": "valuemodel-churn", "clv": "valuemodel-clv"}
+MODEL_ARTIFACT_PATH = "model"
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def resolve_tracking_uri(
+    tracking_uri: str | None = None, workdir: str | Path | None = None
+) -> str:
+    """The tracking URI to use: argument, else ``MLFLOW_TRACKING_URI``, else embedded SQLite."""
+    if tracking_uri:
+        return tracking_uri
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    db = Path(workdir or Path.cwd()).resolve() / "mlflow.db"
+    return f"sqlite:///{db}"
+
+
+def _artifact_location(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "sqlite":
+        return None
+    db = Path(uri[len("sqlite:///") :])
+    return (db.parent / "mlartifacts").resolve().as_uri()
+
+
+@contextmanager
+def _quiet_downloads() -> Iterator[None]:
+    key = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    old = os.environ.get(key)
+    os.environ[key] = "false"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+def _registered_name(kind: str) -> str:
+    if kind not in REGISTERED_MODELS:
+        raise ValueError(f"kind must be one of {sorted(REGISTERED_MODELS)}, got {kind!r}")
+    return REGISTERED_MODELS[kind]
+
+
+class Tracker:
+    """An MLflow client bound to one tracking URI (tracking and registry in the same store)."""
+
+    def __init__(self, tracking_uri: str | None = None):
+        self.uri = resolve_tracking_uri(tracking_uri)
+        self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+
+    def experiment_id(self, name: str) -> str:
+        exp = self.client.get_experiment_by_name(name)
+        if exp is not None:
+            return exp.experiment_id
+        return self.client.create_experiment(name, artifact_location=_artifact_location(self.uri))
+
+    def start_run(self, experiment: str, run_name: str, tags: Mapping[str, str]) -> str:
+        run = self.client.create_run(self.experiment_id(experiment), run_name=run_name, tags=tags)
+        return run.info.run_id
+
+    def log(
+        self,
+        run_id: str,
+        *,
+        params: Mapping[str, Any],
+        metrics: Mapping[str, float],
+        figures: Mapping[str, Any] = (),
+        documents: Mapping[str, Any] = (),
+        bundle_dir: Path | None = None,
+    ) -> None:
+        """Params, finite metrics, PNG figures, JSON documents and the model folder."""
+        for key, value in params.items():
+            self.client.log_param(run_id, key, value)
+        for key, value in metrics.items():
+            if value is not None and value == value:
+                self.client.log_metric(run_id, key, float(value))
+        for name, fig in dict(figures).items():
+            self.client.log_figure(run_id, fig, f"figures/{name}.png")
+        for name, data in dict(documents).items():
+            self.client.log_dict(run_id, data, name)
+        if bundle_dir is not None:
+            self.client.log_artifacts(run_id, str(bundle_dir), MODEL_ARTIFACT_PATH)
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
+
+    def register(self, kind: str, run_id: str) -> str:
+        """A new version of ``valuemodel-<kind>`` from the run's model folder; its number."""
+        name = _registered_name(kind)
+        try:
+            self.client.get_registered_model(name)
+        except MlflowException:
+            self.client.create_registered_model(
+                name, description=f"valuemodel {kind} model (LightGBM model text + JSON files)"
+            )
+        source = f"runs:/{run_id}/{MODEL_ARTIFACT_PATH}"
+        version = self.client.create_model_version(name, source=source, run_id=run_id)
+        return str(version.version)
+
+    def set_alias(self, kind: str, alias: str, version: str) -> None:
+        self.client.set_registered_model_alias(_registered_name(kind), alias, version)
+
+    def record_promotion(self, kind: str, version: str, run_id: str, record: dict) -> None:
+        """The decision as a version tag ``promotion``, a run tag and ``promotion.json``."""
+        text = json.dumps(record, sort_keys=True)
+        self.client.set_model_version_tag(_registered_name(kind), version, "promotion", text)
+        self.client.set_tag(run_id, "promotion", record["alias"])
+        self.client.log_dict(run_id, record, "promotion.json")
+
+    def alias_version(self, kind: str, alias: str) -> Any | None:
+        """The model version behind ``alias``, or None when the model or alias does not exist."""
+        try:
+            return self.client.get_model_version_by_alias(_registered_name(kind), alias)
+        except MlflowException:
+            return None
+
+    def load(self, kind: str, alias: str = CHAMPION) -> LoadedModel:
+        """Download, verify and load the version behind ``alias`` (``ModelError`` if none)."""
+        version = self.alias_version(kind, alias)
+        if version is None:
+            raise ModelError(
+                f"no model {_registered_name(kind)!r} with alias {alias!r} in {self.uri}; "
+                "train one first (valuemodel train)"
+            )
+        with tempfile.TemporaryDirectory(prefix="valuemodel-model-") as tmp, _quiet_downloads():
+            try:
+                path = self.client.download_artifacts(version.run_id, MODEL_ARTIFACT_PATH, tmp)
+            except (MlflowException, OSError) as exc:
+                raise ModelError(
+                    f"cannot download {_registered_name(kind)} version {version.version}: {exc}"
+                ) from exc
+            return load_bundle(Path(path), version=str(version.version), run_id=version.run_id)
+
+
+def load_model(
+    kind: Literal["churn", "clv"], alias: str = CHAMPION, tracking_uri: str | None = None
+) -> LoadedModel:
+    """The registered ``kind`` model behind ``alias``, checksums verified, ready to score."""
+    return Tracker(tracking_uri).load(kind, alias)

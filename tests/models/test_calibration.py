@@ -1,0 +1,58 @@
+import json
+
+import numpy as np
+import pytest
+
+from valuemodel.models.calibration import ProbabilityCalibrator
+
+
+def _shifted(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    margin = rng.normal(0, 1.5, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.6 * margin - 1.0)))).astype(float)
+    return margin, y
+
+
+def test_platt_recovers_a_known_shift_and_scale():
+    margin, y = _shifted()
+    cal = ProbabilityCalibrator("platt").fit(margin, y)
+    assert cal.a_ == pytest.approx(0.6, abs=0.1)
+    assert cal.b_ == pytest.approx(-1.0, abs=0.15)
+
+
+def test_platt_keeps_the_order_of_scores():
+    margin, y = _shifted()
+    cal = ProbabilityCalibrator("platt").fit(margin, y)
+    assert np.all(np.diff(cal.transform(np.sort(margin))) >= 0)
+
+
+@pytest.mark.parametrize("method", ["platt", "isotonic"])
+def test_calibration_survives_a_json_round_trip(method):
+    margin, y = _shifted()
+    raw = margin if method == "platt" else 1 / (1 + np.exp(-margin))
+    cal = ProbabilityCalibrator(method).fit(raw, y)
+    again = ProbabilityCalibrator.from_dict(json.loads(json.dumps(cal.to_dict())))
+    np.testing.assert_allclose(again.transform(raw), cal.transform(raw))
+    assert cal.to_dict()["method"] == method
+
+
+def test_calibration_needs_both_classes():
+    with pytest.raises(ValueError, match="both churners and non-churners"):
+        ProbabilityCalibrator().fit([0.1, 0.2], [0, 0])
+
+
+def test_unknown_calibration_data_is_rejected():
+    with pytest.raises(ValueError, match="unknown calibration method"):
+        ProbabilityCalibrator.from_dict({"method": "magic"})
+    with pytest.raises(ValueError, match="increasing"):
+        ProbabilityCalibrator.from_dict(
+            {"method": "isotonic", "x_thresholds": [2, 1], "y_thresholds": [0, 1]}
+        )
+
+
+def test_platt_is_stable_on_a_nearly_constant_margin():
+    rng = np.random.default_rng(3)
+    margin = -3.0 + rng.choice([0.0, 1e-3, 2e-3], 2000)
+    y = (rng.random(2000) < 0.04).astype(float)
+    p = ProbabilityCalibrator("platt").fit(margin, y).transform(margin)
+    assert abs(p.mean() - y.mean()) < 0.01 and p.max() < 0.2

@@ -1,0 +1,154 @@
+"""End to end: train both models into a temporary MLflow store, promote, load and score."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from valuemodel.data.reader import open_data
+from valuemodel.errors import ModelError
+from valuemodel.features import build_features
+from valuemodel.training import format_train_summary, load_model, train
+
+AS_OF = "2025-12-31"
+
+
+@pytest.fixture(scope="module")
+def first(brokerage_dir, tracking_uri, fast_config):
+    calls = []
+    result = train(
+        brokerage_dir,
+        AS_OF,
+        config=fast_config,
+        tracking_uri=tracking_uri,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    return result, calls
+
+
+@pytest.fixture(scope="module")
+def client(tracking_uri):
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def test_first_training_registers_both_models_as_champions(first, client):
+    result, _ = first
+    for m, name in ((result.churn, "valuemodel-churn"), (result.clv, "valuemodel-clv")):
+        assert (m.registered_model, m.version, m.alias, m.promoted) == (
+            name,
+            "1",
+            "champion",
+            True,
+        )
+        assert client.get_model_version_by_alias(name, "champion").run_id == m.run_id
+        tag = json.loads(client.get_model_version(name, "1").tags["promotion"])
+        assert tag["promoted"] and "first model" in tag["reason"]
+
+
+def test_runs_log_metrics_baselines_params_and_artifacts(first, client):
+    result, _ = first
+    run = client.get_run(result.churn.run_id)
+    for key in (
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "ece",
+        "lift_top_decile",
+        "baseline.recency.roc_auc",
+        "baseline.logistic.roc_auc",
+    ):
+        assert key in run.data.metrics
+    assert run.data.params["data_fingerprint"] == result.data_fingerprint
+    assert run.data.params["valid_end"] == str(result.churn.valid_dates[-1])
+    artifacts = {a.path for a in client.list_artifacts(result.churn.run_id)}
+    assert {"model", "figures", "promotion.json", "features.json", "snapshots.json"} <= artifacts
+    model_files = {a.path for a in client.list_artifacts(result.churn.run_id, "model")}
+    assert {
+        "model/booster.txt",
+        "model/calibration.json",
+        "model/checksums.json",
+        "model/schema.json",
+    } <= model_files
+    figures = {a.path for a in client.list_artifacts(result.churn.run_id, "figures")}
+    assert figures == {"figures/calibration.png", "figures/gains.png", "figures/importance.png"}
+    value_run = client.get_run(result.clv.run_id)
+    assert "baseline.last_revenue.normalized_gini" in value_run.data.metrics
+    assert "tweedie.normalized_gini" in value_run.data.metrics
+
+
+def test_the_churn_model_beats_the_recency_rule(first):
+    result, _ = first
+    assert result.churn.metrics["roc_auc"] > result.churn.baseline_metrics["recency"]["roc_auc"]
+    assert result.churn.counts["train_accounts"] > 100
+    assert result.churn.train_dates[-1] < result.churn.valid_dates[0]
+
+
+def test_progress_is_reported_up_to_the_total(first):
+    _, calls = first
+    assert calls[-1][0] == calls[-1][1] and len(calls) == calls[-1][1]
+
+
+def test_registered_models_load_and_score(first, brokerage_dir, tracking_uri):
+    features = build_features(open_data(brokerage_dir), AS_OF)
+    churn = load_model("churn", tracking_uri=tracking_uri)
+    clv = load_model("clv", "champion", tracking_uri=tracking_uri)
+    p = churn.predict(features)
+    v = clv.predict(features)
+    assert len(p) == len(v) == len(features)
+    assert ((p >= 0) & (p <= 1)).all() and (v >= 0).all()
+    assert churn.version == "1" and churn.horizon_days == 90 and clv.horizon_days == 365
+    assert churn.feature_names == list(churn.prepare(features).columns)
+    assert churn.booster.num_trees() > 0 and "days_since_last_trade" in churn.feature_profile
+
+
+def test_summary_names_versions_aliases_and_metrics(first):
+    text = format_train_summary(first[0])
+    assert "valuemodel-churn v1 -> champion" in text and "roc_auc" in text
+    assert "normalized_gini" in text and "recency" in text
+
+
+def test_a_tampered_registered_model_fails_to_load(first, client, tracking_uri):
+    run = client.get_run(first[0].churn.run_id)
+    path = Path(run.info.artifact_uri.removeprefix("file://")) / "model" / "calibration.json"
+    original = path.read_bytes()
+    try:
+        path.write_text('{"method": "platt", "a": 0.0, "b": 5.0}')
+        with pytest.raises(ModelError, match="calibration.json .SHA-256 differs"):
+            load_model("churn", tracking_uri=tracking_uri)
+    finally:
+        path.write_bytes(original)
+    assert load_model("churn", tracking_uri=tracking_uri).version == "1"
+
+
+def test_a_worse_model_does_not_replace_the_champion_unless_forced(
+    first, brokerage_dir, tracking_uri, client
+):
+    degenerate = first[0]  # keep the fixture order: first training is v1
+    worse_cfg = {
+        "tuning": {"trials": 0},
+        "lightgbm": {"max_rounds": 1, "fixed_params": {"max_depth": 1, "num_leaves": 2}},
+    }
+    from valuemodel.training.config import parse_config
+
+    worse = train(brokerage_dir, AS_OF, config=parse_config(worse_cfg), tracking_uri=tracking_uri)
+    assert (worse.churn.version, worse.churn.alias, worse.churn.promoted) == (
+        "2",
+        "challenger",
+        False,
+    )
+    assert "champion v1 kept" in worse.churn.reason
+    assert str(client.get_model_version_by_alias("valuemodel-churn", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("valuemodel-churn", "challenger").version) == "2"
+    assert worse.churn.champion_metric == pytest.approx(degenerate.churn.metrics["roc_auc"])
+    forced = train(
+        brokerage_dir, AS_OF, config=parse_config(worse_cfg), tracking_uri=tracking_uri, force=True
+    )
+    assert forced.churn.promoted and forced.churn.reason.startswith("forced")
+    assert load_model("churn", tracking_uri=tracking_uri).version == "3"
+    promotion = client.download_artifacts(forced.churn.run_id, "promotion.json")
+    assert json.loads(Path(promotion).read_text())["forced"] is True
+    assert np.isfinite(forced.churn.metrics["roc_auc"])

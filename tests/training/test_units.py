@@ -1,0 +1,99 @@
+"""Tuning, figures, frames checks, summaries and tracking errors, without a full training."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from valuemodel.errors import InputError, ModelError
+from valuemodel.models.schema import FeatureSchema
+from valuemodel.training import figures, frames, tracking
+from valuemodel.training.config import parse_config
+from valuemodel.training.tuning import tune
+
+
+def _frame(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(2 * x[:, 0] - 1)))).astype(float)
+    return pd.DataFrame(x, columns=["a", "b", "c"]), y
+
+
+@pytest.fixture(scope="module")
+def churn_data():
+    (X, y), (Xv, yv) = _frame(2000, 1), _frame(800, 2)
+    schema = FeatureSchema.from_frame(X)
+    return schema.prepare(X), y, schema.prepare(Xv), yv
+
+
+def test_tuning_is_seeded_reports_progress_and_prunes(churn_data):
+    cfg = parse_config(
+        {
+            "tuning": {"trials": 8, "pruning_warmup_steps": 5},
+            "lightgbm": {"max_rounds": 80, "early_stopping_rounds": 10},
+        }
+    )
+    ticks = []
+    first = tune("churn", *churn_data, cfg, progress=lambda: ticks.append(1))
+    again = tune("churn", *churn_data, cfg)
+    assert first.params == again.params and first.scores == again.scores
+    assert len(ticks) == 8 and first.trials == 8
+    assert first.best_score > 0.8 and first.params["num_leaves"] >= 8
+
+
+def test_zero_trials_gives_the_default_parameters_with_fixed_overrides(churn_data):
+    cfg = parse_config({"tuning": {"trials": 0}, "lightgbm": {"fixed_params": {"max_depth": 3}}})
+    result = tune("churn", *churn_data, cfg)
+    assert result.params["max_depth"] == 3 and result.trials == 0
+
+
+def test_figures_contain_the_model_and_its_baselines():
+    rng = np.random.default_rng(0)
+    y = (rng.random(500) < 0.2).astype(float)
+    score = y + rng.normal(0, 0.5, 500)
+    fig = figures.gains_figure(y, {"model": score, "recency rule": rng.random(500)})
+    gains_ax, lift_ax = fig.axes
+    assert [t.get_text() for t in gains_ax.get_legend().get_texts()] == [
+        "random",
+        "model",
+        "recency rule",
+    ]
+    assert [t.get_text() for t in lift_ax.get_xticklabels()] == ["model", "recency rule"]
+    assert lift_ax.patches[0].get_height() > lift_ax.patches[1].get_height()
+    cal = figures.calibration_figure(y, {"model": np.clip(score, 0, 1)})
+    assert cal.axes[0].get_xlabel() == "predicted churn probability"
+
+
+def test_importance_figure_shows_the_top_features(churn_data):
+    import lightgbm as lgb
+
+    X, y, _, _ = churn_data
+    booster = lgb.train({"objective": "binary", "verbosity": -1}, lgb.Dataset(X, y), 5)
+    ax = figures.importance_figure(booster, top=2).axes[0]
+    assert len(ax.patches) == 2 and ax.get_yticklabels()[-1].get_text() == "a"
+
+
+def test_a_single_churn_class_is_an_input_error():
+    feats = pd.DataFrame({"account_id": ["x", "y"], "as_of": pd.Timestamp("2025-01-31")})
+    part = frames.Part(feats, np.zeros(2), (date(2025, 1, 31),))
+    with pytest.raises(InputError, match="every account in the training snapshots .* stayed"):
+        frames.check_labels("churn", part, part)
+    with pytest.raises(InputError, match="no account has revenue"):
+        frames.check_labels("value", part, part)
+
+
+def test_tracking_uri_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking.resolve_tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////x/y.db")
+    assert tracking.resolve_tracking_uri() == "sqlite:////x/y.db"
+    assert tracking.resolve_tracking_uri("file:///z") == "file:///z"
+    assert tracking._artifact_location("sqlite:////x/y.db") == "file:///x/mlartifacts"
+
+
+def test_loading_a_missing_alias_is_a_model_error(tracking_uri):
+    with pytest.raises(ModelError, match="no model 'valuemodel-churn' with alias 'nope'"):
+        tracking.load_model("churn", "nope", tracking_uri=tracking_uri)

@@ -49,7 +49,6 @@ class ChurnDefinition(enum.StrEnum):
     inactivity = "inactivity"
 
 
-
 def _command(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the package's errors into messages and exit codes."""
 
@@ -260,21 +259,75 @@ def _generate(accounts: int, out_dir: Path, start: str, end: str, seed: int) -> 
         return write_brokerage(tables, out_dir)
 
 
+DEMO_START, DEMO_END = "2024-01-01", "2025-12-31"
+
+
 @app.command()
 @_command
 def demo(
     accounts: Annotated[
-        int, typer.Option("--accounts", min=50, help="Accounts to generate.")
+        int, typer.Option("--accounts", min=200, help="Accounts to generate.")
     ] = 3000,
     workdir: Annotated[Path, typer.Option("--workdir", help="Where to put everything.")] = Path(
         "valuemodel-demo"
     ),
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Optuna trials per model.")] = 5,
 ) -> None:
-    """Synthetic data -> features -> models -> ranked list, all local."""
-    data_dir = workdir / "data"
-    _generate(accounts, data_dir, "2024-01-01", "2025-12-31", 7)
-    load_valid(data_dir)
-    out.print(f"data: {data_dir} ({accounts:,} accounts, 2024-01-01..2025-12-31)")
+    """Synthetic data -> features -> train both models -> score -> ranked list, all local."""
+    from valuemodel.serving import SCORE_STEPS, format_score_summary
+    from valuemodel.serving import score as run_scoring
+    from valuemodel.training import format_train_summary
+    from valuemodel.training import train as run_training
+
+    workdir = workdir.resolve()
+    data_dir, tracking = workdir / "data", f"sqlite:///{workdir / 'mlflow.db'}"
+    as_of = parse_date(DEMO_END)
+    _generate(accounts, data_dir, DEMO_START, DEMO_END, 7)
+    out.print(f"1/4 generated {accounts:,} accounts ({DEMO_START}..{DEMO_END}) in {data_dir}")
+    dataset, _ = load_valid(data_dir)
+    out.print("2/4 validated the data against the contract")
+    with progress_bar("Training churn and value models") as bar:
+        result = run_training(
+            dataset, as_of, trials=trials, tracking_uri=tracking, progress=bar.count
+        )
+    out.print("3/4 trained and registered both models\n")
+    out.print(format_train_summary(result), highlight=False)
+    lists = {"csv": workdir / "ranked_list.csv", "xlsx": workdir / "ranked_list_top200.xlsx"}
+    scored = {}
+    for fmt, path in lists.items():
+        with progress_bar(f"Scoring ({fmt})", total=len(SCORE_STEPS)) as bar:
+            scored[fmt] = run_scoring(
+                data_dir,
+                as_of,
+                path,
+                top=200 if fmt == "xlsx" else None,
+                tracking_uri=tracking,
+                progress=lambda step, done, bar=bar: bar.count(done, len(SCORE_STEPS)),
+            )
+    out.print("\n4/4 scored the population and wrote the ranked list\n")
+    out.print(format_score_summary(scored["csv"]), highlight=False)
+    _print_demo_paths(workdir, data_dir, tracking, lists, scored["csv"])
+
+
+def _print_demo_paths(workdir: Path, data_dir: Path, tracking: str, lists, scored) -> None:
+    out.print("\n[bold]Where everything went[/]")
+    rows = [
+        ("data directory", data_dir),
+        ("ranked list (all accounts)", lists["csv"]),
+        ("workbook for account managers (top 200)", lists["xlsx"]),
+        ("scoring summary", scored.summary_path),
+        ("drift report", scored.drift_path),
+        ("MLflow tracking store", tracking),
+        ("MLflow artifacts", workdir / "mlartifacts"),
+    ]
+    for label, where in rows:
+        out.print(f"  {label:<42} {where}", highlight=False)
+    out.print(
+        f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
+        f"Score again:     valuemodel score --data {data_dir} --as-of {DEMO_END} "
+        f"--out list.csv --tracking-uri {tracking}",
+        highlight=False,
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m valuemodel`

@@ -1,0 +1,466 @@
+"""The tiers file (``serving/tiers.yaml``) and the scoring config as validated, frozen data.
+
+Every scheme a branch office uses by hand (DOMAIN.md) is configured here: thresholds, cut-offs,
+segment and lifecycle rules, priority weights, exclusions, capacity and effort shares, and the
+action catalogue with its rules. The defaults below are the ones written in ``serving/tiers.yaml``
+(a test keeps the two equal), so ``TierConfig()`` is the office default.
+
+Rules share one small condition language: a *condition set* maps a column (a feature or a tier
+computed before it) to ``{min, max, in, missing}``; all entries of a set must hold (AND), and a
+rule given as a list of sets holds when any set holds (OR). ``missing: true`` lets a null (or an
+absent column) satisfy the condition; otherwise a null never does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from valuemodel.errors import InputError
+
+RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
+PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
+ASSET_TIERS = ("large", "medium", "retail")
+VALUE_QUADRANTS = ("A", "B", "C", "D")
+GROWTH_QUADRANTS = ("I", "II", "III", "IV")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Condition(_Frozen):
+    """One column's test: ``min <= x <= max``, ``x in values``; nulls pass only if ``missing``."""
+
+    min: float | None = None
+    max: float | None = None
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    missing: bool = False
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Condition:
+        if self.min is None and self.max is None and self.in_ is None and not self.missing:
+            raise ValueError("a condition needs at least one of min, max, in, missing")
+        return self
+
+
+ConditionSet = dict[str, Condition]
+
+
+def _as_any_of(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
+class Cutoff(_Frozen):
+    """A quadrant cut-off: a ``percentile`` (0..1) of the scored population, or a ``value``."""
+
+    percentile: float | None = Field(default=None, ge=0.0, le=1.0)
+    value: float | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Cutoff:
+        if (self.percentile is None) == (self.value is None):
+            raise ValueError("give exactly one of 'percentile' or 'value'")
+        return self
+
+
+class AssetTierConfig(_Frozen):
+    large: float = Field(default=5_000_000, ge=0)
+    medium: float = Field(default=500_000, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AssetTierConfig:
+        if self.medium > self.large:
+            raise ValueError("'medium' must not exceed 'large'")
+        return self
+
+
+class MeasuresConfig(_Frozen):
+    """Which feature columns stand for contribution, turnover and growth (first present wins)."""
+
+    contribution: tuple[str, ...] = ("revenue_365d", "commission_365d")
+    turnover: str = "asset_turnover_365d"
+    growth: str = "asset_growth_365d"
+    assets: str = "total_assets"
+
+    @field_validator("contribution", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class ValueQuadrantConfig(_Frozen):
+    contribution: Cutoff = Cutoff(percentile=0.5)
+    turnover: Cutoff = Cutoff(percentile=0.5)
+
+
+class GrowthQuadrantConfig(_Frozen):
+    contribution: Cutoff = Cutoff(percentile=0.5)
+    growth: Cutoff = Cutoff(value=0.0)
+
+
+class GradeLevel(_Frozen):
+    """A value grade: reached when assets >= ``min_assets`` OR contribution >= the minimum."""
+
+    name: str
+    min_assets: float | None = None
+    min_contribution: float | None = None
+
+
+_DEFAULT_GRADES = (
+    GradeLevel(name="platinum", min_assets=5_000_000, min_contribution=50_000),
+    GradeLevel(name="gold", min_assets=1_000_000, min_contribution=10_000),
+    GradeLevel(name="silver", min_assets=100_000, min_contribution=1_000),
+    GradeLevel(name="standard"),
+)
+
+
+class ValueGradeConfig(_Frozen):
+    levels: tuple[GradeLevel, ...] = _DEFAULT_GRADES
+
+    @field_validator("levels")
+    @classmethod
+    def _last_is_catch_all(cls, v: tuple[GradeLevel, ...]) -> tuple[GradeLevel, ...]:
+        if len(v) < 2:
+            raise ValueError("give at least two levels, the last one without thresholds")
+        last = v[-1]
+        if last.min_assets is not None or last.min_contribution is not None:
+            raise ValueError(f"the last level ({last.name!r}) must have no thresholds")
+        names = [lv.name for lv in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"level names must be unique, got {names}")
+        return v
+
+
+class RiskClassConfig(_Frozen):
+    conservative: tuple[str, ...] = ("C1", "C2")
+    steady: tuple[str, ...] = ("C3",)
+    aggressive: tuple[str, ...] = ("C4", "C5")
+
+    @model_validator(mode="after")
+    def _partition(self) -> RiskClassConfig:
+        given = [*self.conservative, *self.steady, *self.aggressive]
+        if sorted(given) != sorted(RISK_LEVELS):
+            raise ValueError(f"each of {', '.join(RISK_LEVELS)} must appear exactly once")
+        return self
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            level: name
+            for name in ("conservative", "steady", "aggressive")
+            for level in getattr(self, name)
+        }
+
+
+class RuleSetConfig(_Frozen):
+    """Ordered named rules (first match wins); rows matching none get ``default``.
+
+    A row is null when every column in ``requires`` is null or absent (the tier cannot be told).
+    """
+
+    rules: dict[str, list[ConditionSet]]
+    default: str
+    requires: tuple[str, ...] = ()
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _any_of(cls, v: Any) -> Any:
+        return {k: _as_any_of(r) for k, r in v.items()} if isinstance(v, dict) else v
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (*self.rules, self.default)
+
+
+_DEFAULT_SEGMENTS = RuleSetConfig(
+    rules={
+        "core": [
+            {
+                "value_grade": Condition(in_=("platinum", "gold")),
+                "days_since_last_trade": Condition(max=90),
+            }
+        ],
+        "dormant": [
+            {
+                "total_assets": Condition(min=100_000),
+                "days_since_last_trade": Condition(min=181, missing=True),
+            }
+        ],
+        "precipitating": [
+            {
+                "total_assets": Condition(max=100_000),
+                "days_since_last_trade": Condition(min=91, missing=True),
+            }
+        ],
+    },
+    default="maintaining",
+)
+
+_DEFAULT_LIFECYCLE = RuleSetConfig(
+    rules={
+        "new": [{"tenure_days": Condition(max=180)}],
+        "declining": [
+            {"asset_growth_365d": Condition(max=-0.2)},
+            {"trading_days_trend": Condition(max=0.5)},
+        ],
+        "growing": [
+            {"asset_growth_365d": Condition(min=0.2)},
+            {"trading_days_trend": Condition(min=1.5)},
+        ],
+    },
+    default="mature",
+    requires=("asset_growth_365d", "trading_days_trend"),
+)
+
+
+class EffortGroup(_Frozen):
+    segments: tuple[str, ...]
+    share: float = Field(ge=0.0, le=1.0)
+
+
+_DEFAULT_EFFORT = (
+    EffortGroup(segments=("core", "dormant"), share=0.6),
+    EffortGroup(segments=("maintaining",), share=0.3),
+    EffortGroup(segments=("precipitating",), share=0.1),
+)
+
+
+class CapacityConfig(_Frozen):
+    per_manager: int | None = Field(default=None, ge=1)
+
+
+class PriorityConfig(_Frozen):
+    """``priority_score = value_at_risk * product of the tier weights``; excluded rows get 0."""
+
+    weights: dict[str, dict[str, float]] = {
+        "service_segment": {"core": 1.5, "dormant": 1.3, "maintaining": 1.0, "precipitating": 0.5},
+        "asset_tier": {"large": 1.3, "medium": 1.1, "retail": 1.0},
+    }
+    missing_weight: float = Field(default=1.0, ge=0.0)
+    exclusions: dict[str, list[ConditionSet]] = {
+        "institution": [{"investor_type": Condition(in_=("institution",))}],
+        "no_assets": [{"total_assets": Condition(max=0)}],
+    }
+    effort: tuple[EffortGroup, ...] = _DEFAULT_EFFORT
+    capacity: CapacityConfig = CapacityConfig()
+
+    @field_validator("exclusions", mode="before")
+    @classmethod
+    def _any_of(cls, v: Any) -> Any:
+        return {k: _as_any_of(r) for k, r in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("weights")
+    @classmethod
+    def _non_negative(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for tier, table in v.items():
+            for label, w in table.items():
+                if w < 0:
+                    raise ValueError(f"weight {tier}.{label} must be >= 0, got {w}")
+        return v
+
+    @field_validator("effort")
+    @classmethod
+    def _shares_sum_to_one(cls, v: tuple[EffortGroup, ...]) -> tuple[EffortGroup, ...]:
+        total = sum(g.share for g in v)
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"effort shares must sum to 1, got {total:g}")
+        return v
+
+
+class Action(_Frozen):
+    """A recommended action; a product offer names its product risk grade and a fallback."""
+
+    en: str
+    zh: str
+    product_risk: Literal["R1", "R2", "R3", "R4", "R5"] | None = None
+    fallback: str | None = None
+
+    @model_validator(mode="after")
+    def _offer_has_fallback(self) -> Action:
+        if self.product_risk is not None and self.fallback is None:
+            raise ValueError("a product offer (product_risk set) needs a non-product 'fallback'")
+        return self
+
+
+class ActionRule(_Frozen):
+    """``action`` applies when ``when`` holds and reason_1's feature matches ``top_reason``."""
+
+    action: str
+    when: list[ConditionSet] = []
+    top_reason: tuple[str, ...] | None = None
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _any_of(cls, v: Any) -> Any:
+        return _as_any_of(v)
+
+
+class ActionsConfig(_Frozen):
+    catalogue: dict[str, Action]
+    rules: tuple[ActionRule, ...]
+    default: str
+
+    @model_validator(mode="after")
+    def _references(self) -> ActionsConfig:
+        known = set(self.catalogue)
+        for i, rule in enumerate(self.rules):
+            if rule.action not in known:
+                raise ValueError(f"rules[{i}].action {rule.action!r} is not in the catalogue")
+        if self.default not in known:
+            raise ValueError(f"default {self.default!r} is not in the catalogue")
+        if self.catalogue[self.default].product_risk is not None:
+            raise ValueError(f"default {self.default!r} must not be a product offer")
+        for name, action in self.catalogue.items():
+            fb = action.fallback
+            if fb is not None and (fb not in known or self.catalogue[fb].product_risk):
+                raise ValueError(
+                    f"catalogue.{name}.fallback {fb!r} must be a non-product action "
+                    "of the catalogue"
+                )
+        return self
+
+
+def _default_actions() -> ActionsConfig:
+    from valuemodel.serving._default_actions import DEFAULT_ACTIONS
+
+    return ActionsConfig.model_validate(DEFAULT_ACTIONS)
+
+
+class TierConfig(_Frozen):
+    """The whole tiers file. ``TierConfig()`` is the default of ``serving/tiers.yaml``."""
+
+    measures: MeasuresConfig = MeasuresConfig()
+    asset_tier: AssetTierConfig = AssetTierConfig()
+    value_quadrant: ValueQuadrantConfig = ValueQuadrantConfig()
+    growth_quadrant: GrowthQuadrantConfig = GrowthQuadrantConfig()
+    value_grade: ValueGradeConfig = ValueGradeConfig()
+    risk_class: RiskClassConfig = RiskClassConfig()
+    service_segment: RuleSetConfig = _DEFAULT_SEGMENTS
+    lifecycle_stage: RuleSetConfig = _DEFAULT_LIFECYCLE
+    priority: PriorityConfig = PriorityConfig()
+    actions: ActionsConfig = Field(default_factory=_default_actions)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> TierConfig:
+        segments = set(self.service_segment.names)
+        seen: list[str] = []
+        for i, group in enumerate(self.priority.effort):
+            for s in group.segments:
+                if s not in segments:
+                    raise ValueError(
+                        f"priority.effort[{i}].segments: {s!r} is not a service segment "
+                        f"({', '.join(sorted(segments))})"
+                    )
+                seen.append(s)
+        if sorted(seen) != sorted(segments):
+            raise ValueError("priority.effort: every service segment must appear exactly once")
+        labels = self.tier_labels()
+        for tier, table in self.priority.weights.items():
+            if tier not in labels:
+                raise ValueError(f"priority.weights.{tier}: unknown tier ({', '.join(labels)})")
+            for label in table:
+                if label not in labels[tier]:
+                    raise ValueError(f"priority.weights.{tier}.{label}: unknown {tier} value")
+        return self
+
+    def tier_labels(self) -> dict[str, tuple[str, ...]]:
+        """Each categorical tier and the values it can take."""
+        grades = tuple(lv.name for lv in self.value_grade.levels)
+        classes = ("conservative", "steady", "aggressive")
+        return {
+            "asset_tier": ASSET_TIERS,
+            "value_quadrant": VALUE_QUADRANTS,
+            "growth_quadrant": GROWTH_QUADRANTS,
+            "value_grade": grades,
+            "risk_class": classes,
+            "grade_risk_category": tuple(f"{g}-{c}" for g in grades for c in classes),
+            "service_segment": self.service_segment.names,
+            "lifecycle_stage": self.lifecycle_stage.names,
+            "loyalty_stage": ("new", "potential", "regular", "mature", "loyal"),
+        }
+
+
+class ScoringConfig(_Frozen):
+    """``serving/scoring.yaml``: the arguments of :func:`valuemodel.serving.score` as data."""
+
+    data: Path
+    as_of: str
+    out: Path
+    top: int | None = Field(default=None, ge=1)
+    tracking_uri: str | None = None
+    model_alias: str = "champion"
+    tiers: Path | None = None
+    lang: Literal["en", "zh"] = "en"
+
+
+def default_tiers_path() -> Path | None:
+    """The default tiers file: ``$VALUEMODEL_SERVING_DIR/tiers.yaml``, else the repository's
+    ``serving/tiers.yaml``; ``None`` when neither exists (an installed package)."""
+    env = os.environ.get("VALUEMODEL_SERVING_DIR")
+    folder = Path(env) if env else Path(__file__).resolve().parents[3] / "serving"
+    path = folder / "tiers.yaml"
+    return path if path.is_file() else None
+
+
+def load_tiers(path: str | Path | None = None) -> TierConfig:
+    """The tiers file at ``path``; ``None``: :func:`default_tiers_path`, else the built-in
+    defaults (which equal ``serving/tiers.yaml``).
+
+    Raises ``InputError`` naming the file and the offending key.
+    """
+    if path is None:
+        path = default_tiers_path()
+        if path is None:
+            return TierConfig()
+    return _load(Path(path), TierConfig)
+
+
+def load_scoring_config(path: str | Path) -> ScoringConfig:
+    """The batch-scoring config; relative paths in it are resolved against its folder."""
+    path = Path(path)
+    config = _load(path, ScoringConfig)
+    base = path.parent
+    updates: dict[str, Any] = {
+        "data": base / config.data,
+        "out": base / config.out,
+    }
+    if config.tiers is not None:
+        updates["tiers"] = base / config.tiers
+    return config.model_copy(update=updates)
+
+
+def _load(path: Path, model: type[BaseModel]) -> Any:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML: {exc}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a mapping of keys at the top level")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(f"{path}: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{key}: {msg}" if key else msg)
+    return "; ".join(lines)

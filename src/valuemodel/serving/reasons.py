@@ -1,0 +1,209 @@
+"""The strongest drivers of each account's churn risk, in words (English or Chinese).
+
+Drivers are LightGBM's exact TreeSHAP contributions (``booster.predict(X, pred_contrib=True)``,
+the values ``shap.TreeExplainer`` returns for a LightGBM model) in the booster's raw log-odds:
+the features that pushed this account's churn score up the most. Only positive contributions
+are drivers; with fewer than three, the remaining reasons are left empty (null).
+
+Words come from the feature registry's reason templates (``reason_en`` / ``reason_zh``), which
+are ``str.format`` strings over ``{value}`` (the driver's own value) and other features of the
+same account by name, e.g. ``"trading days fell from {active_trading_days_365d} ... to
+{value}"``. A template that cannot be filled (a feature it names is absent) falls back to the
+feature's description and value, so a reason is never lost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Mapping
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
+DRIVER_COLUMNS = ("driver_1", "driver_2", "driver_3")
+_MISSING = {"en": "unknown", "zh": "未知"}
+
+
+def contributions(booster: lgb.Booster, X: pd.DataFrame) -> pd.DataFrame:
+    """Per-row, per-feature SHAP contributions in raw score units (bias column dropped).
+
+    ``X`` is the model's prepared feature frame (``LoadedModel.prepare``).
+    """
+    raw = np.asarray(booster.predict(X, pred_contrib=True))
+    names = booster.feature_name()
+    if raw.shape[1] != len(names) + 1:
+        raise ValueError(
+            f"expected {len(names) + 1} contribution columns (one output), got {raw.shape[1]}"
+        )
+    return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(X.columns))
+
+
+def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """The ``k`` features with the largest positive contributions per row, strongest first.
+
+    Columns ``driver_1..k`` (feature names, null where fewer than ``k`` are positive); ties keep
+    the model's feature order.
+    """
+    values = contrib.to_numpy(dtype=float)
+    names = np.asarray(contrib.columns, dtype=object)
+    k_eff = min(k, values.shape[1])
+    order = np.argsort(-values, axis=1, kind="stable")[:, :k_eff]
+    top = np.take_along_axis(values, order, axis=1)
+    drivers = np.where(top > 0, names[order], None).astype(object)
+    if k_eff < k:
+        pad = np.full((len(values), k - k_eff), None, dtype=object)
+        drivers = np.hstack([drivers, pad])
+    columns = [f"driver_{i + 1}" for i in range(k)]
+    return pd.DataFrame(drivers, index=contrib.index, columns=columns, dtype="object")
+
+
+class _Shown:
+    """A value for a template: format specs apply as usual; without one, the unit decides
+    (shares as percentages, CNY with thousands separators, counts as integers)."""
+
+    def __init__(self, value: Any, lang: str, unit: str = ""):
+        self.value, self.lang, self.unit = value, lang, unit or ""
+
+    def __format__(self, spec: str) -> str:
+        v = self.value
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return _MISSING.get(self.lang, "unknown")
+        if spec:
+            return format(v, spec)
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
+            return str(v)
+        v = float(v)
+        if self.unit.startswith("share"):
+            return f"{v:.0%}"
+        if self.unit == "CNY":
+            return f"{v:,.0f} CNY" if self.lang != "zh" else f"{v:,.0f}元"
+        if v.is_integer():
+            return f"{int(v):,}"
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+    def __str__(self) -> str:
+        return self.__format__("")
+
+
+def _spec(registry: Any, name: str) -> Any:
+    if registry is None:
+        return None
+    try:
+        return registry[name]
+    except (KeyError, TypeError, IndexError):
+        get = getattr(registry, "get", None)
+        return get(name) if callable(get) else None
+
+
+class _Cached:
+    """Remembers registry look-ups (a windowed name is resolved by pattern matching)."""
+
+    def __init__(self, registry: Any):
+        self.registry = registry
+        self.known: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.known:
+            self.known[name] = _spec(self.registry, name)
+        if self.known[name] is None:
+            raise KeyError(name)
+        return self.known[name]
+
+
+def _clean(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def phrase(feature: str, row: Mapping[str, Any], registry: Any = None, lang: str = "en") -> str:
+    """One reason in words: the feature's template filled with the account's real values.
+
+    ``row`` maps feature names to this account's values. Without a usable template, or when
+    the feature's own value is null, the reason is the feature's description and value.
+    """
+    spec = _spec(registry, feature)
+    fields = _Fields(row, feature, lang, registry)
+    template = getattr(spec, "reason_zh" if lang == "zh" else "reason_en", None)
+    value = _clean(row.get(feature))
+    if template and value is not None:
+        try:
+            return template.format_map(fields)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            pass
+    label = getattr(spec, "description_zh" if lang == "zh" else "description", None) or feature
+    label = label.strip().rstrip(".。")
+    if value is None:
+        return f"{label}：无记录" if lang == "zh" else f"{label}: no record"
+    shown = _Shown(value, lang, getattr(spec, "unit", ""))
+    return f"{label}：{shown}" if lang == "zh" else f"{label}: {shown}"
+
+
+class _Fields(Mapping):
+    """The template's fields: ``value`` and every feature of the row, wrapped on access."""
+
+    def __init__(self, row: Mapping[str, Any], feature: str, lang: str, registry: Any):
+        self.row, self.feature, self.lang, self.registry = row, feature, lang, registry
+
+    def __getitem__(self, key: str) -> _Shown:
+        name = self.feature if key == "value" else key
+        if name not in self.row:
+            raise KeyError(key)
+        unit = getattr(_spec(self.registry, name), "unit", "")
+        return _Shown(_clean(self.row[name]), self.lang, unit)
+
+    def __iter__(self):
+        return iter(("value", *self.row))
+
+    def __len__(self) -> int:
+        return len(self.row) + 1
+
+
+def explain(
+    booster: lgb.Booster,
+    X: pd.DataFrame,
+    features: pd.DataFrame,
+    registry: Any = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """``reason_1..3`` and ``driver_1..3`` for each row of ``X`` (index-aligned ``features``).
+
+    ``X`` is the prepared model input; ``features`` holds the raw feature values (any extra
+    columns are available to templates). Call it on the written rows only: it is the costly step.
+    """
+    drivers = top_drivers(contributions(booster, X))
+    registry = _Cached(registry) if registry is not None else None
+    needed = _needed_columns(drivers, registry, lang, features.columns)
+    records = features.loc[X.index, needed].to_dict(orient="index")
+    reasons = {c: [] for c in REASON_COLUMNS}
+    for idx, names in zip(X.index, drivers.itertuples(index=False, name=None), strict=True):
+        row = records[idx]
+        for column, name in zip(REASON_COLUMNS, names, strict=True):
+            reasons[column].append(None if name is None else phrase(name, row, registry, lang))
+    out = pd.DataFrame(reasons, index=X.index, dtype="object")
+    return pd.concat([out, drivers], axis=1)
+
+
+def _needed_columns(
+    drivers: pd.DataFrame, registry: Any, lang: str, columns: pd.Index
+) -> list[str]:
+    """The drivers and the features their templates name: all a reason can read."""
+    names = {d for d in pd.unique(drivers.to_numpy().ravel()) if isinstance(d, str)}
+    needed = set(names)
+    for name in names:
+        template = getattr(_spec(registry, name), "reason_zh" if lang == "zh" else "reason_en", "")
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(template or "") if f]
+        except ValueError:
+            continue
+        needed |= {re.split(r"[.\[]", f)[0] for f in fields}
+    return [c for c in columns if c in needed]

@@ -1,0 +1,168 @@
+"""The scoring run's summary: the JSON written beside the list, its Excel sheet, the CLI text.
+
+The summary holds no timestamps (a re-run on the same data and models writes the same bytes)
+and no row-level data beyond the ranked list's own top rows in the CLI text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from valuemodel.serving.config import TierConfig
+from valuemodel.serving.tiers import contribution, resolve_cutoff
+
+if TYPE_CHECKING:
+    from valuemodel.serving.score import ScoreResult
+
+_TOP_COLUMNS = (
+    "rank",
+    "account_id",
+    "churn_probability",
+    "clv",
+    "value_at_risk",
+    "service_segment",
+    "recommended_action",
+)
+
+
+def _money(x: float) -> float:
+    return round(float(x), 2)
+
+
+def _counts(series: pd.Series) -> dict[str, int]:
+    counts = series.astype("object").fillna("(null)").value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def _var_by(frame: pd.DataFrame, column: str) -> dict[str, float]:
+    if column not in frame.columns or not len(frame):
+        return {}
+    keys = frame[column].astype("object").fillna("(null)")
+    sums = frame["value_at_risk"].groupby(keys).sum()
+    return {str(k): _money(v) for k, v in sorted(sums.items())}
+
+
+def _model_info(model: Any, alias: str) -> dict[str, Any]:
+    return {
+        "version": str(getattr(model, "version", "")),
+        "run_id": str(getattr(model, "run_id", "")),
+        "alias": alias,
+        "horizon_days": getattr(model, "horizon_days", None),
+        "features": len(getattr(model, "feature_names", [])),
+    }
+
+
+def _cutoffs(frame: pd.DataFrame, config: TierConfig) -> dict[str, float | None]:
+    def resolved(values: np.ndarray, cut: Any) -> float | None:
+        value = resolve_cutoff(values, cut)
+        return None if np.isnan(value) else round(value, 6)
+
+    def column(name: str) -> np.ndarray:
+        if name not in frame.columns:
+            return np.full(len(frame), np.nan)
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(float, na_value=np.nan)
+
+    contrib = contribution(frame, config).to_numpy()
+    m, vq, gq = config.measures, config.value_quadrant, config.growth_quadrant
+    return {
+        "value_quadrant.contribution": resolved(contrib, vq.contribution),
+        "value_quadrant.turnover": resolved(column(m.turnover), vq.turnover),
+        "growth_quadrant.contribution": resolved(contrib, gq.contribution),
+        "growth_quadrant.growth": resolved(column(m.growth), gq.growth),
+    }
+
+
+def build_summary(
+    scored: pd.DataFrame,
+    written: pd.DataFrame,
+    models: dict[str, Any],
+    drift: pd.DataFrame,
+    warnings: list[str],
+    *,
+    as_of: str,
+    fingerprint: str,
+    alias: str,
+    tiers: str | Path | None,
+    top: int | None,
+    lang: str,
+    config: TierConfig,
+) -> dict[str, Any]:
+    """The summary JSON: run settings, model versions, counts and value at risk by tier."""
+    excluded = scored["exclusion"].notna() if len(scored) else pd.Series(dtype=bool)
+    return {
+        "as_of": as_of,
+        "data_fingerprint": fingerprint,
+        "tiers_file": str(tiers) if tiers is not None else "built-in defaults",
+        "top": top,
+        "lang": lang,
+        "models": {kind: _model_info(model, alias) for kind, model in models.items()},
+        "counts": {
+            "population": int(len(scored)),
+            "written": int(len(written)),
+            "excluded": _counts(scored.loc[excluded, "exclusion"]) if len(scored) else {},
+            "written_by_service_segment": _counts(written["service_segment"]),
+            "population_by_service_segment": _counts(scored.get("service_segment", [])),
+            "population_by_asset_tier": _counts(scored.get("asset_tier", [])),
+        },
+        "value_at_risk": {
+            "total": _money(scored["value_at_risk"].sum()) if len(scored) else 0.0,
+            "by_service_segment": _var_by(scored, "service_segment"),
+            "by_asset_tier": _var_by(scored, "asset_tier"),
+            "written": _money(written["value_at_risk"].sum()) if len(written) else 0.0,
+        },
+        "cutoffs": _cutoffs(scored, config) if len(scored) else {},
+        "drift": {
+            "features_checked": int(drift["psi"].notna().sum()),
+            "major": int((drift["status"] == "major").sum()),
+            "moderate": int((drift["status"] == "moderate").sum()),
+        },
+        "warnings": list(warnings),
+    }
+
+
+def summary_sheet(summary: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The summary as (key, value) rows for the Excel ``Summary`` sheet."""
+    rows: list[tuple[str, Any]] = [
+        ("as of", summary["as_of"]),
+        ("accounts in the population", summary["counts"]["population"]),
+        ("accounts in this list", summary["counts"]["written"]),
+        ("value at risk, total (CNY)", summary["value_at_risk"]["total"]),
+        ("value at risk, this list (CNY)", summary["value_at_risk"]["written"]),
+    ]
+    for segment, value in summary["value_at_risk"]["by_service_segment"].items():
+        rows.append((f"value at risk, {segment} (CNY)", value))
+    for kind, info in summary["models"].items():
+        rows.append((f"{kind} model version", info["version"]))
+    rows.append(("data fingerprint (SHA-256)", summary["data_fingerprint"]))
+    rows.append(("tiers file", summary["tiers_file"]))
+    rows += [("warning", w) for w in summary["warnings"]]
+    return rows
+
+
+def format_score_summary(result: ScoreResult) -> str:
+    """Text for the CLI: accounts scored, value at risk by segment, the top ten, warnings."""
+    models = ", ".join(f"{k} v{v['version']}" for k, v in result.models.items())
+    lines = [
+        f"Scored {result.accounts_scored:,} accounts at {result.as_of} ({models}).",
+        f"Wrote {result.accounts_written:,} rows to {result.out}",
+        f"  summary: {result.summary_path}",
+        f"  drift:   {result.drift_path}",
+        "",
+        "Value at risk of the population by service segment (CNY):",
+    ]
+    by_segment = result.value_at_risk_by_segment
+    width = max((len(s) for s in by_segment), default=0)
+    lines += [f"  {s:<{width}}  {v:>16,.2f}" for s, v in by_segment.items()]
+    if len(result.top):
+        top = result.top[[c for c in _TOP_COLUMNS if c in result.top.columns]].copy()
+        top["churn_probability"] = top["churn_probability"].map("{:.1%}".format)
+        for column in ("clv", "value_at_risk"):
+            top[column] = top[column].map("{:,.0f}".format)
+        lines += ["", "Top of the list:", top.to_string(index=False)]
+    if result.warnings:
+        lines += ["", "Warnings:", *(f"  - {w}" for w in result.warnings)]
+    return "\n".join(lines)

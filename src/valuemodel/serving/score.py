@@ -1,0 +1,385 @@
+"""Batch scoring: features at ``as_of`` -> both models -> tiers -> ranked list (CONTRACT.md 4).
+
+``score`` is what ``valuemodel score`` and ``serving/score_batch.py`` run. The pure steps are
+separate functions so that they can be timed and tested on precomputed features:
+:func:`score_features` (predictions, tiers, priority) and :func:`finish_list` (reasons and
+actions for the written rows, output columns and rounding).
+
+Outputs, all replaced together only once every one is complete (a failed run changes nothing):
+
+- the list ``out`` (``.csv``, ``.parquet`` or ``.xlsx``): the contract's columns in order, then
+  extra columns (``EXTRA_COLUMNS``);
+- ``<stem>.summary.json``: model versions, data fingerprint, counts, value at risk by segment;
+- ``<stem>.drift.csv``: PSI of every model feature against its training profile.
+
+Same data, tiers file and model versions give byte-identical files (no timestamps; numbers
+rounded to fixed decimals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from valuemodel.errors import InputError
+from valuemodel.serving.actions import recommend
+from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
+from valuemodel.serving.drift import drift_report, drift_warnings
+from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
+from valuemodel.serving.reasons import explain
+from valuemodel.serving.report import build_summary, summary_sheet
+from valuemodel.serving.segments import assign_tiers, tier_requirements
+from valuemodel.serving.writers import check_format, staged, write_csv, write_json, write_table
+
+CONTRACT_COLUMNS = (
+    "rank",
+    "account_id",
+    "as_of",
+    "churn_probability",
+    "clv",
+    "value_at_risk",
+    "priority_score",
+    "asset_tier",
+    "value_quadrant",
+    "service_segment",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "recommended_action",
+)
+EXTRA_COLUMNS = (
+    "growth_quadrant",
+    "value_grade",
+    "risk_class",
+    "grade_risk_category",
+    "lifecycle_stage",
+    "rfm_score",
+    "loyalty_stage",
+    "risk_level",
+    "exclusion",
+    "driver_1",
+    "driver_2",
+    "driver_3",
+    "action_id",
+    "action_product_risk",
+    "manager_id",
+    "branch",
+)
+SIGNIFICANT_DIGITS = 12
+DECIMALS = {"churn_probability": 6, "clv": 2, "value_at_risk": 2, "priority_score": 6}
+Progress = Callable[[str, int], None]
+SCORE_STEPS = ("models", "features", "predict", "rank", "reasons", "drift", "write")
+"""The steps ``score`` reports to ``progress(step, done)`` (``done`` = steps completed)."""
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What a scoring run wrote and found. ``top`` holds the first ten rows of the list."""
+
+    out: Path
+    summary_path: Path
+    drift_path: Path
+    as_of: str
+    accounts_scored: int
+    accounts_written: int
+    models: dict[str, dict[str, Any]]
+    value_at_risk_by_segment: dict[str, float]
+    top: pd.DataFrame
+    summary: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def side_paths(out: Path) -> tuple[Path, Path]:
+    """``<stem>.summary.json`` and ``<stem>.drift.csv`` next to the list."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.summary.json"), out.with_name(f"{out.stem}.drift.csv")
+
+
+def score_features(
+    features: pd.DataFrame,
+    models: dict[str, Any],
+    config: TierConfig | None = None,
+    accounts: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Predictions, tiers, exclusions and priority for every account of ``features``.
+
+    ``features``: ``account_id``, ``as_of``, then features (``build_features``); ``models``:
+    ``{"churn": LoadedModel, "clv": LoadedModel}``; ``accounts`` (optional): ``account_id``,
+    ``manager_id``, ``branch``. Returns the features with ``churn_probability``, ``clv``,
+    ``value_at_risk``, the tier columns, ``exclusion`` and ``priority_score`` added (the
+    input index kept). A negative predicted value counts as zero.
+    """
+    config = config if config is not None else TierConfig()
+    churn = models["churn"].predict(features) if len(features) else np.array([])
+    clv = models["clv"].predict(features) if len(features) else np.array([])
+    # Rounded once here, so that the written numbers reproduce each other exactly and tiny
+    # floating-point noise in the features cannot reorder the list.
+    churn = pd.Series(
+        np.round(np.asarray(churn, dtype=float), DECIMALS["churn_probability"]),
+        index=features.index,
+    )
+    clv = pd.Series(
+        np.round(np.clip(np.asarray(clv, dtype=float), 0.0, None), DECIMALS["clv"]),
+        index=features.index,
+    )
+    predictions = pd.DataFrame(
+        {
+            "churn_probability": churn,
+            "clv": clv,
+            "value_at_risk": value_at_risk(churn, clv).round(DECIMALS["value_at_risk"]),
+        }
+    )
+    tiers = assign_tiers(features, config).drop(columns="account_id", errors="ignore")
+    parts = [predictions, tiers]
+    if accounts is not None:
+        parts.append(_account_columns(features, accounts))
+    added = pd.concat(parts, axis=1)
+    # one consolidated frame: later steps add columns without fragmenting it
+    frame = pd.concat([features.drop(columns=added.columns, errors="ignore"), added], axis=1)
+    frame = frame.copy()
+    excluded = exclusion(frame, config)
+    return frame.assign(exclusion=excluded, priority_score=priority_score(frame, config))
+
+
+def _account_columns(features: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """``manager_id`` and ``branch`` per account (the accounts table, else the features)."""
+    info = accounts.drop_duplicates("account_id").set_index("account_id")
+    out = {}
+    for column in ("manager_id", "branch"):
+        if column not in info.columns:
+            continue
+        mapped = features["account_id"].astype("object").map(info[column]).astype("object")
+        if column in features.columns:
+            mapped = mapped.where(mapped.notna(), features[column].astype("object"))
+        out[column] = mapped.where(mapped.notna(), None)
+    return pd.DataFrame(out, index=features.index)
+
+
+def finish_list(
+    ranked: pd.DataFrame,
+    churn_model: Any,
+    config: TierConfig | None = None,
+    registry: Any = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Reasons and actions for the ranked rows, then the output columns, rounded.
+
+    ``ranked`` is :func:`~valuemodel.serving.ranking.rank_accounts` output (features kept).
+    """
+    if len(ranked):
+        X = churn_model.prepare(ranked)
+        reasons = explain(churn_model.booster, X, ranked, registry, lang)
+        ranked = pd.concat([ranked, reasons], axis=1)
+    ranked = pd.concat([ranked, recommend(ranked, config, lang)], axis=1)
+    return output_columns(ranked)
+
+
+def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The contract's columns in order, then the extra columns present; fixed decimals.
+
+    Text columns are object dtype with nulls as ``None``; ``as_of`` is an ISO date string.
+    """
+    columns = [*CONTRACT_COLUMNS, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
+    out = {}
+    for column in columns:
+        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+        if column == "rank":
+            out[column] = values.to_numpy(dtype=np.int64)
+        elif column in DECIMALS or column == "rfm_score":
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            out[column] = np.round(numbers, DECIMALS.get(column, 6))
+        elif column == "as_of":
+            dates = pd.to_datetime(values.astype("object"))
+            out[column] = dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        elif pd.api.types.is_numeric_dtype(values.dtype):
+            out[column] = values.astype("object").where(values.notna(), None).map(_text)
+        else:
+            out[column] = values.to_numpy(dtype=object, na_value=None)
+    return pd.DataFrame(out, columns=columns).astype({c: "object" for c in _text_columns(columns)})
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _text_columns(columns: list[str]) -> list[str]:
+    numeric = {"rank", "rfm_score", *DECIMALS}
+    return [c for c in columns if c not in numeric]
+
+
+def _step(progress: Progress | None, name: str) -> None:
+    if progress is not None:
+        progress(name, SCORE_STEPS.index(name))
+
+
+def score(
+    data_dir: str | Path,
+    as_of: Any,
+    out: str | Path,
+    *,
+    top: int | None = None,
+    tracking_uri: str | None = None,
+    model_alias: str = "champion",
+    tiers: str | Path | None = None,
+    lang: str = "en",
+    progress: Progress | None = None,
+) -> ScoreResult:
+    """Score the population at ``as_of`` and write the ranked list to ``out`` (atomically).
+
+    ``top``: keep the best K accounts (quotas by the tiers file's effort shares); ``tiers``: a
+    tiers file (default: the built-in ``serving/tiers.yaml`` defaults); ``lang``: ``"en"`` or
+    ``"zh"`` for reasons and actions; ``progress(step, done)`` is called as each of the
+    ``SCORE_STEPS`` starts (``done`` steps completed).
+    The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
+    tiers file or data) or ``ModelError`` (models missing or not matching the features).
+    """
+    out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
+    tiers = tiers if tiers is not None else default_tiers_path()
+    config = load_tiers(tiers)
+    from valuemodel.data import open_data
+
+    data = open_data(data_dir)
+    _step(progress, "models")
+    models = {k: _load_model(k, model_alias, tracking_uri) for k in ("churn", "clv")}
+    _step(progress, "features")
+    features = _build_features(data, as_of_date)
+    _step(progress, "predict")
+    scored = score_features(features, models, config, _accounts(data, as_of_date))
+    _step(progress, "rank")
+    ranked = rank_accounts(scored, config, top)
+    _step(progress, "reasons")
+    written = finish_list(ranked, models["churn"], config, _registry(), lang)
+    _step(progress, "drift")
+    drift = drift_report(features, models)
+    warnings = _warnings(scored, config, drift, top)
+    run = {"as_of": as_of_date, "alias": model_alias, "tiers": tiers, "top": top, "lang": lang}
+    fingerprint = data.fingerprint(as_of_date)
+    summary = build_summary(
+        scored, written, models, drift, warnings, fingerprint=fingerprint, config=config, **run
+    )
+    _step(progress, "write")
+    summary_path, drift_path = write_outputs(out, written, summary, drift, fmt=fmt)
+    return ScoreResult(
+        out=out,
+        summary_path=summary_path,
+        drift_path=drift_path,
+        as_of=as_of_date,
+        accounts_scored=len(scored),
+        accounts_written=len(written),
+        models=summary["models"],
+        value_at_risk_by_segment=summary["value_at_risk"]["by_service_segment"],
+        top=written.head(10),
+        summary=summary,
+        warnings=warnings,
+    )
+
+
+def _check_arguments(
+    out: str | Path, as_of: Any, top: int | None, lang: str
+) -> tuple[Path, str, str]:
+    out = Path(out)
+    fmt = check_format(out)
+    if lang not in ("en", "zh"):
+        raise InputError(f"lang must be 'en' or 'zh', got {lang!r}")
+    if top is not None and top < 1:
+        raise InputError(f"top must be >= 1, got {top}")
+    return out, _as_of(as_of), fmt
+
+
+def write_outputs(
+    out: Path,
+    written: pd.DataFrame,
+    summary: dict[str, Any],
+    drift: pd.DataFrame,
+    fmt: str | None = None,
+) -> tuple[Path, Path]:
+    """Write the list, summary and drift report; all replaced together or none."""
+    summary_path, drift_path = side_paths(out)
+    with staged([out, summary_path, drift_path]) as (t_out, t_summary, t_drift):
+        write_table(written, t_out, fmt=fmt or check_format(out), summary=summary_sheet(summary))
+        write_json(summary, t_summary)
+        write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
+    return summary_path, drift_path
+
+
+def _as_of(value: Any) -> str:
+    try:
+        return pd.Timestamp(value).date().isoformat()
+    except (ValueError, TypeError):
+        raise InputError(f"as-of date {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _warnings(
+    scored: pd.DataFrame, config: TierConfig, drift: pd.DataFrame, top: int | None
+) -> list[str]:
+    notes = tier_requirements(scored, config)
+    n = len(scored)
+    if n == 0:
+        notes.append("no account is in the population at the as-of date: the list is empty")
+    elif top is not None and top > n:
+        notes.append(f"--top {top} exceeds the population ({n:,} accounts): all are listed")
+    managers = scored["manager_id"] if "manager_id" in scored.columns else pd.Series([None])
+    if config.priority.capacity.per_manager is not None and managers.isna().all():
+        notes.append("priority.capacity.per_manager is ignored: no account has a manager_id")
+    return notes + drift_warnings(drift)
+
+
+def _build_features(data: Any, as_of: str) -> pd.DataFrame:
+    from valuemodel.features import build_features
+
+    features = build_features(data, as_of)
+    return stable_features(features.sort_values("account_id", kind="mergesort"))
+
+
+def stable_features(features: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) -> pd.DataFrame:
+    """Float features rounded to ``digits`` significant digits, index reset.
+
+    Parallel sums in the engine may differ in the last bits from run to run (903.4999999999
+    or 903.5000000001); rounding far below any meaningful precision makes the scores, tiers
+    and reason texts (``{value:.0f}``) identical on every run.
+    """
+    floats = [c for c in features.columns if pd.api.types.is_float_dtype(features[c].dtype)]
+    x = features[floats].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        exponent = np.floor(np.log10(np.abs(x)))
+        scale = 10.0 ** (digits - 1 - np.where(np.isfinite(exponent), exponent, 0.0))
+        rounded = np.round(x * scale) / scale
+    rounded = np.where(np.isfinite(rounded), rounded, x)
+    frame = pd.concat(
+        [
+            features.drop(columns=floats),
+            pd.DataFrame(rounded, columns=floats, index=features.index),
+        ],
+        axis=1,
+    )
+    return frame[list(features.columns)].reset_index(drop=True)
+
+
+def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:
+    from valuemodel.training.tracking import load_model
+
+    return load_model(kind, alias=alias, tracking_uri=tracking_uri)
+
+
+def _accounts(data: Any, as_of: str) -> pd.DataFrame | None:
+    from valuemodel import engine
+
+    if not data.has("accounts"):
+        return None
+    table = data.until(as_of).table("accounts")
+    return engine.execute(table.select("account_id", "manager_id", "branch"))
+
+
+def _registry() -> Any:
+    """The feature registry for reason texts; without one, reasons name the features."""
+    try:
+        from valuemodel.features import load_registry
+
+        return load_registry()
+    except (ImportError, InputError):
+        return None

@@ -1,0 +1,113 @@
+import numpy as np
+import pandas as pd
+import pytest
+import shap
+
+from valuemodel.serving.reasons import contributions, explain, phrase, top_drivers
+
+from .fakes import REGISTRY, make_features
+
+
+@pytest.fixture(scope="module")
+def scored(models):
+    features = make_features(300, seed=11)
+    return features, models.churn.prepare(features)
+
+
+@pytest.mark.filterwarnings("ignore:LightGBM binary classifier:UserWarning")
+def test_contributions_equal_shap_tree_explainer_within_1e_6(models, scored):
+    _, X = scored
+    ours = contributions(models.churn.booster, X)
+    theirs = shap.TreeExplainer(models.churn.booster).shap_values(X)
+    theirs = theirs[1] if isinstance(theirs, list) else theirs
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours.to_numpy(), theirs, atol=1e-6, rtol=0)
+
+
+def test_contributions_and_bias_add_up_to_the_raw_score(models, scored):
+    _, X = scored
+    raw = models.churn.booster.predict(X, raw_score=True)
+    full = models.churn.booster.predict(X, pred_contrib=True)
+    np.testing.assert_allclose(
+        contributions(models.churn.booster, X).sum(axis=1) + full[:, -1], raw, atol=1e-9
+    )
+
+
+def test_drivers_are_the_features_with_the_largest_positive_contributions(models, scored):
+    _, X = scored
+    contrib = contributions(models.churn.booster, X)
+    drivers = top_drivers(contrib)
+    values = contrib.to_numpy()
+    for i in range(len(X)):
+        positive = sorted(
+            ((v, name) for v, name in zip(values[i], contrib.columns, strict=True) if v > 0),
+            reverse=True,
+        )
+        expected = [name for _, name in positive[:3]]
+        got = [d for d in drivers.iloc[i].tolist() if d is not None]
+        assert got == expected
+
+
+def test_fewer_than_three_positive_contributions_leave_the_rest_empty():
+    contrib = pd.DataFrame(
+        {"a": [0.5, -1.0], "b": [-0.2, -0.1], "c": [0.1, 0.0], "d": [0.0, -3.0]}, index=[4, 9]
+    )
+    drivers = top_drivers(contrib)
+    assert drivers.loc[4].tolist() == ["a", "c", None]
+    assert drivers.loc[9].tolist() == [None, None, None]
+
+
+def test_reasons_carry_the_accounts_real_values(models, scored):
+    features, X = scored
+    out = explain(models.churn.booster, X, features, REGISTRY)
+    checked = 0
+    for idx, row in out.iterrows():
+        account = features.loc[idx]
+        for k in (1, 2, 3):
+            driver, reason = row[f"driver_{k}"], row[f"reason_{k}"]
+            if driver is None:
+                assert reason is None
+            elif driver == "outflow_share_30d":
+                assert reason == f"moved {account.outflow_share_30d:.0%} of assets out in 30 days"
+                checked += 1
+            elif driver == "active_trading_days_90d":
+                assert reason == (
+                    f"traded on {account.active_trading_days_90d:.0f} days in the last quarter "
+                    f"against {account.active_trading_days_365d:.0f} in the last year"
+                )
+                checked += 1
+    assert checked > 10
+
+
+def test_reasons_in_chinese(models, scored):
+    features, X = scored
+    out = explain(models.churn.booster, X, features, REGISTRY, lang="zh")
+    hits = out[out["driver_1"] == "days_since_last_trade"]
+    assert len(hits)
+    idx = hits.index[0]
+    assert (
+        hits.loc[idx, "reason_1"] == f"已{features.loc[idx, 'days_since_last_trade']:.0f}天未交易"
+    )
+
+
+def test_phrase_fills_templates_with_format_specs_and_other_features():
+    row = {
+        "outflow_share_30d": 0.4512,
+        "active_trading_days_90d": 3.0,
+        "active_trading_days_365d": 72.0,
+    }
+    assert phrase("outflow_share_30d", row, REGISTRY) == "moved 45% of assets out in 30 days"
+    assert phrase("active_trading_days_90d", row, REGISTRY) == (
+        "traded on 3 days in the last quarter against 72 in the last year"
+    )
+
+
+def test_phrase_falls_back_to_the_description_and_value():
+    row = {"tenure_days": 45.0, "days_since_last_trade": None, "active_trading_days_90d": 3.0}
+    assert phrase("tenure_days", row, None) == "tenure_days: 45"
+    # a template naming a feature the row lacks
+    assert phrase("active_trading_days_90d", row, REGISTRY) == (
+        "trading days in the last 90 days: 3"
+    )
+    assert phrase("active_trading_days_90d", row, REGISTRY, "zh") == "近90天交易天数：3"
+    assert phrase("days_since_last_trade", row, REGISTRY) == "days since the last trade: no record"

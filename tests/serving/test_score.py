@@ -1,0 +1,228 @@
+import hashlib
+import importlib
+import json
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from valuemodel.errors import InputError, ModelError
+from valuemodel.serving import writers
+from valuemodel.serving.score import CONTRACT_COLUMNS, SCORE_STEPS, score, side_paths
+
+from .fakes import MODEL_FEATURES, REGISTRY, make_features
+
+# the module (``valuemodel.serving.score`` the attribute is the function)
+score_module = importlib.import_module("valuemodel.serving.score")
+
+N = 400
+AS_OF = "2024-06-28"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """A tiny data directory: only what ``score`` reads itself (accounts for managers)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    ids = [f"A{i:06d}" for i in range(N)]
+    pd.DataFrame(
+        {"account_id": ids, "trade_date": "2024-06-01", "amount": 1000.0, "commission": 1.0}
+    ).to_csv(folder / "trades.csv", index=False)
+    pd.DataFrame(
+        {
+            "account_id": ids,
+            "open_date": "2020-01-01",
+            "manager_id": [f"M{i % 4}" for i in range(N)],
+            "branch": "Shanghai-01",
+        }
+    ).to_csv(folder / "accounts.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def wired(monkeypatch, models):
+    """Features and models stand-ins (``build_features`` and the registry are not needed)."""
+    calls = []
+
+    def features(data, as_of):
+        calls.append(("features", as_of))
+        return make_features(N, seed=5, as_of=as_of)
+
+    def load(kind, alias, tracking_uri):
+        calls.append((kind, alias, tracking_uri))
+        return getattr(models, kind)
+
+    monkeypatch.setattr(score_module, "_build_features", features)
+    monkeypatch.setattr(score_module, "_load_model", load)
+    monkeypatch.setattr(score_module, "_registry", lambda: REGISTRY)
+    return calls
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_list_has_the_contract_columns_first_and_one_row_per_account(
+    data_dir, wired, tmp_path
+):
+    out = tmp_path / "out" / "list.csv"
+    result = score(data_dir, AS_OF, out, model_alias="staging", tracking_uri="file:/x")
+    written = pd.read_csv(out, dtype={"account_id": str})
+    assert list(written.columns[: len(CONTRACT_COLUMNS)]) == list(CONTRACT_COLUMNS)
+    assert {"growth_quadrant", "grade_risk_category", "manager_id", "branch"} <= set(
+        written.columns
+    )
+    assert len(written) == N and written["account_id"].is_unique
+    assert written["rank"].tolist() == list(range(1, N + 1))
+    assert (written["as_of"] == AS_OF).all()
+    np.testing.assert_allclose(
+        written["value_at_risk"], written["churn_probability"] * written["clv"], atol=0.01
+    )
+    scores = written["priority_score"].to_numpy()
+    assert (np.diff(scores) <= 0).all()
+    assert ("churn", "staging", "file:/x") in wired and ("clv", "staging", "file:/x") in wired
+    assert result.accounts_scored == N and result.accounts_written == N
+    assert result.models["churn"]["version"] == "3" and result.models["clv"]["version"] == "5"
+    assert result.out == out and result.summary_path.is_file() and result.drift_path.is_file()
+
+
+def test_summary_and_drift_are_written_next_to_the_list(data_dir, wired, tmp_path):
+    out = tmp_path / "list.parquet"
+    result = score(data_dir, AS_OF, out, top=40)
+    summary_path, drift_path = side_paths(out)
+    assert summary_path.name == "list.summary.json" and drift_path.name == "list.drift.csv"
+    summary = json.loads(summary_path.read_text())
+    assert summary["as_of"] == AS_OF and summary["counts"]["written"] == 40
+    assert summary["counts"]["population"] == N and len(summary["data_fingerprint"]) == 64
+    assert summary["models"]["churn"]["version"] == "3"
+    by_segment = summary["value_at_risk"]["by_service_segment"]
+    assert sum(by_segment.values()) == pytest.approx(summary["value_at_risk"]["total"], abs=0.1)
+    assert result.value_at_risk_by_segment == by_segment
+    drift = pd.read_csv(drift_path)
+    assert set(drift["feature"]) == set(MODEL_FEATURES)
+    assert sorted(drift["model"].unique()) == ["churn", "clv"] and len(drift) == 2 * 12
+
+
+def test_top_k_keeps_the_effort_quotas(data_dir, wired, tmp_path):
+    out = tmp_path / "list.csv"
+    score(data_dir, AS_OF, out, top=50)
+    written = pd.read_csv(out)
+    assert len(written) == 50
+    assert written["service_segment"].nunique() > 1
+    assert written["reason_1"].notna().all()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_scoring_is_idempotent_byte_for_byte(data_dir, wired, tmp_path, suffix):
+    first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    score(data_dir, AS_OF, first, top=60)
+    score(data_dir, AS_OF, second, top=60)
+    assert _digest(first) == _digest(second)
+    assert _digest(side_paths(first)[1]) == _digest(side_paths(second)[1])
+
+
+def test_a_failed_run_leaves_the_earlier_outputs_byte_identical(
+    data_dir, wired, tmp_path, monkeypatch
+):
+    out = tmp_path / "list.csv"
+    score(data_dir, AS_OF, out, top=30)
+    paths = [out, *side_paths(out)]
+    before = {p: _digest(p) for p in paths}
+
+    def fail_midway(frame, path):
+        path.write_text(frame.head(3).to_csv())
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writers, "write_csv", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        score(data_dir, AS_OF, out, top=60)
+    assert {p: _digest(p) for p in paths} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["data", *(p.name for p in paths)])
+
+
+def test_xlsx_has_a_summary_sheet_and_one_sheet_per_manager(data_dir, wired, tmp_path):
+    out = tmp_path / "list.xlsx"
+    score(data_dir, AS_OF, out, top=40, lang="zh")
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Summary", "M0", "M1", "M2", "M3"]
+    header = [c.value for c in wb["M0"][1]]
+    assert header[: len(CONTRACT_COLUMNS)] == list(CONTRACT_COLUMNS)
+    rows = sum(wb[name].max_row - 1 for name in wb.sheetnames[1:])
+    assert rows == 40
+
+
+def test_chinese_reasons_and_actions(data_dir, wired, tmp_path):
+    out = tmp_path / "list.csv"
+    score(data_dir, AS_OF, out, top=20, lang="zh")
+    written = pd.read_csv(out)
+    assert written["recommended_action"].str.contains(r"[\u4e00-\u9fff]").all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"out": "list.json"}, "unsupported output format"),
+        ({"top": 0}, "top must be >= 1"),
+        ({"lang": "fr"}, "lang must be 'en' or 'zh'"),
+        ({"as_of": "last tuesday"}, "is not a date"),
+    ],
+)
+def test_bad_arguments_are_rejected_before_any_work(data_dir, wired, tmp_path, kwargs, message):
+    args = {"out": "list.csv", "as_of": AS_OF} | kwargs
+    out = tmp_path / args.pop("out")
+    with pytest.raises(InputError, match=message):
+        score(data_dir, args.pop("as_of"), out, **args)
+    assert not out.exists() and wired == []
+
+
+def test_a_bad_tiers_file_is_rejected_naming_the_key(data_dir, wired, tmp_path):
+    tiers = tmp_path / "tiers.yaml"
+    tiers.write_text("asset_tier:\n  large: -5\n")
+    with pytest.raises(InputError, match=r"tiers\.yaml: asset_tier\.large"):
+        score(data_dir, AS_OF, tmp_path / "list.csv", tiers=tiers)
+
+
+def test_features_that_do_not_match_the_model_fail_and_write_nothing(
+    data_dir, wired, tmp_path, monkeypatch, models
+):
+    def short(data, as_of):
+        return make_features(N, seed=5).drop(columns="outflow_share_30d")
+
+    monkeypatch.setattr(score_module, "_build_features", short)
+    with pytest.raises(ModelError, match="outflow_share_30d"):
+        score(data_dir, AS_OF, tmp_path / "list.csv")
+    assert not (tmp_path / "list.csv").exists()
+
+
+def test_an_empty_population_writes_an_empty_list_with_the_columns(
+    data_dir, wired, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(score_module, "_build_features", lambda d, a: make_features(N).iloc[:0])
+    out = tmp_path / "list.csv"
+    result = score(data_dir, AS_OF, out)
+    assert list(pd.read_csv(out).columns[:14]) == list(CONTRACT_COLUMNS)
+    assert result.accounts_written == 0
+    assert any("empty" in w for w in result.warnings)
+
+
+def test_progress_is_reported_for_every_step(data_dir, wired, tmp_path):
+    steps = []
+    score(data_dir, AS_OF, tmp_path / "l.csv", top=5, progress=lambda s, d: steps.append((s, d)))
+    assert steps == list(zip(SCORE_STEPS, range(len(SCORE_STEPS)), strict=True))
+
+
+def test_stable_features_removes_floating_point_noise_only():
+    noisy = pd.DataFrame(
+        {
+            "account_id": pd.array(["A", "B", "C"], dtype="str"),
+            "commission_365d": [903.4999999999999, 903.5000000000001, np.nan],
+            "effective_commission_rate": [0.000111234567891234, 1e-300, -5.0],
+            "risk_level": pd.Categorical(["C1", None, "C3"]),
+        },
+        index=[5, 6, 7],
+    )
+    stable = score_module.stable_features(noisy)
+    assert stable["commission_365d"].tolist()[:2] == [903.5, 903.5]
+    assert stable["effective_commission_rate"].tolist() == [0.000111234567891, 1e-300, -5.0]
+    assert list(stable.dtypes) == list(noisy.dtypes) and stable.index.tolist() == [0, 1, 2]

@@ -20,6 +20,7 @@ from valuemodel.data.schema import TABLES, Column, Table
 from valuemodel.errors import ProblemReport
 
 MAX_EXAMPLES = 5
+_LABELS = {"_open": "accounts.open_date", "_close": "accounts.close_date"}
 EARLIEST = "1970-01-01"
 LATEST = "2099-12-31"
 
@@ -74,7 +75,6 @@ class _Rule:
 def validate(data: DataSet) -> ValidationReport:
     """Check every table of ``data`` against the contract (CONTRACT.md section 1)."""
     report = ValidationReport()
-    usable: list[str] = []
     for name, file in data.files.items():
         raw = data.raw(name)
         missing = [c for c in TABLES[name].required_columns if c not in raw.columns]
@@ -82,40 +82,58 @@ def validate(data: DataSet) -> ValidationReport:
             report.errors.append(Problem(file.name, col, "required column is missing", None))
         if missing:
             continue
-        usable.append(name)
-        _run_rules(report, file.name, raw, list(_row_rules(TABLES[name], raw)))
-        _check_duplicates(report, file.name, raw, TABLES[name])
-    for name in usable:
-        file = data.files[name]
-        _run_rules(report, file.name, data.raw(name), list(_cross_rules(data, name)))
+        rules = list(_row_rules(TABLES[name], raw))
+        with_accounts = _with_accounts(data, name, raw)
+        if with_accounts is not None:
+            raw = with_accounts
+            rules += list(_account_rules(TABLES[name]))
+        _run_rules(report, file.name, raw, rules)
+        _check_duplicates(report, file.name, data.raw(name), TABLES[name])
     _check_empty(report, data)
     if report.ok:
-        _check_activity(report, data)
         _check_missing_balances(report, data)
     return report
 
 
-def _check_activity(report: ValidationReport, data: DataSet) -> None:
-    """Warnings about rows that are legal but probably not what the user meant."""
-    if not data.has("accounts"):
-        return
-    accounts = data.table("accounts").select("account_id", "open_date", "close_date")
-    for name in data.files:
-        if name == "accounts":
-            continue
-        day = TABLES[name].date_column
-        j = data.table(name).select("account_id", day).join(accounts, "account_id")
-        outside = (j[day] < j.open_date) | (j[day] > j.close_date).fill_null(False)
-        bad = j.filter(outside)
-        n = int(engine.execute(bad.count()))
-        if n:
-            rows = engine.execute(bad.order_by(["account_id", day]).limit(MAX_EXAMPLES))
-            examples = tuple(
-                ", ".join(f"{c}={_fmt(v)}" for c, v in zip(rows.columns, r, strict=True))
-                for r in rows.itertuples(index=False)
-            )
-            rule = "row dated before the account opened or after it closed"
-            report.warnings.append(Problem(data.files[name].name, day, rule, n, examples))
+def _account_key(data: DataSet, name: str) -> ibis.Value:
+    col = data.raw(name).account_id.cast(dt.string)
+    return col.strip() if data.files[name].suffix == ".csv" else col
+
+
+def _with_accounts(data: DataSet, name: str, raw: ibis.Table) -> ibis.Table | None:
+    """``raw`` with the account's ``_account``, ``_open`` and ``_close`` (null when unknown).
+
+    Accounts are reduced to one row per ID first, so a duplicated account (itself an error)
+    does not multiply the rows counted here.
+    """
+    if name == "accounts" or not data.has("accounts"):
+        return None
+    accounts = data.raw("accounts")
+    if not {"account_id", "open_date"} <= set(accounts.columns):
+        return None
+    close = as_date(accounts.close_date) if "close_date" in accounts.columns else None
+    keys = accounts.group_by(_account=_account_key(data, "accounts")).aggregate(
+        _open=as_date(accounts.open_date).min(),
+        _close=close.max() if close is not None else ibis.null(dt.date),
+    )
+    return raw.left_join(keys, _account_key(data, name) == keys._account)
+
+
+def _account_rules(spec: Table) -> Iterator[_Rule]:
+    day = spec.date_column or "account_id"
+    yield _Rule(
+        "account_id",
+        "account not in accounts (every account must be listed when accounts is given)",
+        lambda t: t._account.isnull(),
+        ("account_id", day),
+    )
+    yield _Rule(
+        day,
+        "row dated before the account opened or after it closed",
+        lambda t: (as_date(t[day]) < t._open) | (as_date(t[day]) > t._close),
+        ("account_id", day, "_open", "_close"),
+        warning=True,
+    )
 
 
 def _check_missing_balances(report: ValidationReport, data: DataSet) -> None:
@@ -159,7 +177,7 @@ def _examples(raw: ibis.Table, rule: _Rule) -> tuple[str, ...]:
         raw.filter(rule.bad(raw).fill_null(False)).select(cols).limit(MAX_EXAMPLES)
     )
     return tuple(
-        ", ".join(f"{c}={_fmt(v)}" for c, v in zip(cols, values, strict=True))
+        ", ".join(f"{_LABELS.get(c, c)}={_fmt(v)}" for c, v in zip(cols, values, strict=True))
         for values in rows.itertuples(index=False)
     )
 
@@ -232,23 +250,6 @@ def _check_duplicates(report: ValidationReport, file: str, raw: ibis.Table, spec
     )
     rule = f"duplicate {' + '.join(key)} (must be unique)"
     report.errors.append(Problem(file, key[-1], rule, int(stats["rows"]), examples))
-
-
-def _cross_rules(data: DataSet, name: str) -> Iterator[_Rule]:
-    spec = TABLES[name]
-    if (
-        name == "accounts"
-        or not data.has("accounts")
-        or "account_id" not in data.raw("accounts").columns
-    ):
-        return
-    known = data.raw("accounts").account_id.cast(dt.string).strip()
-    yield _Rule(
-        "account_id",
-        "account not in accounts (every account must be listed when accounts is given)",
-        lambda t: ~t.account_id.cast(dt.string).strip().isin(known),
-        ("account_id", spec.date_column or "account_id"),
-    )
 
 
 def _check_empty(report: ValidationReport, data: DataSet) -> None:

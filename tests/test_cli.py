@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 TRADES = pd.DataFrame(
     {
@@ -65,4 +66,179 @@ def test_generate_rejects_an_end_before_the_start_and_writes_nothing(tmp_path):
     )
     assert result.returncode == 2
     assert "--end 2024-01-01 must be after --start 2025-01-01" in result.stderr
+    assert not out.exists()
+
+
+CONTRACT_COLUMNS = [
+    "rank",
+    "account_id",
+    "as_of",
+    "churn_probability",
+    "clv",
+    "value_at_risk",
+    "priority_score",
+    "asset_tier",
+    "value_quadrant",
+    "service_segment",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "recommended_action",
+]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small generated brokerage, trained through the CLI (module-scoped: ~1 minute)."""
+    root = tmp_path_factory.mktemp("cli")
+    data = root / "data"
+    gen = run("generate", "--accounts", "300", "--out", str(data), "--seed", "11")
+    assert gen.returncode == 0, gen.stderr
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    result = run(
+        "train",
+        "--data",
+        str(data),
+        "--as-of",
+        "2025-12-31",
+        "--trials",
+        "2",
+        "--tracking-uri",
+        uri,
+    )
+    assert result.returncode == 0, result.stderr
+    return root, data, uri, result
+
+
+def test_generate_writes_all_seven_tables(trained):
+    _, data, _, _ = trained
+    assert sorted(p.name for p in data.iterdir()) == sorted(
+        f"{t}.parquet"
+        for t in ("accounts", "trades", "balances", "cashflows", "positions", "logins", "revenue")
+    )
+
+
+def test_features_writes_one_row_per_population_account(trained, tmp_path):
+    _, data, _, _ = trained
+    out = tmp_path / "features.parquet"
+    result = run("features", "--data", str(data), "--as-of", "2025-06-30", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    frame = pd.read_parquet(out)
+    assert list(frame.columns[:2]) == ["account_id", "as_of"]
+    assert frame.account_id.is_unique and len(frame) > 100
+    assert {"days_since_last_trade", "total_assets", "outflow_share_30d"} <= set(frame.columns)
+    assert (pd.to_datetime(frame.as_of) == pd.Timestamp("2025-06-30")).all()
+
+
+def test_features_with_an_unsupported_suffix_exits_2_before_work(trained, tmp_path):
+    _, data, _, _ = trained
+    out = tmp_path / "features.json"
+    result = run("features", "--data", str(data), "--as-of", "2025-06-30", "--out", str(out))
+    assert result.returncode == 2
+    assert "unsupported output format '.json'" in result.stderr
+    assert not out.exists()
+
+
+def test_train_registers_both_models_as_champion_and_reports_metrics(trained):
+    _, _, uri, result = trained
+    assert "valuemodel-churn v1 -> champion" in result.stdout
+    assert "valuemodel-clv v1 -> champion" in result.stdout
+    assert "roc_auc" in result.stdout and "normalized_gini" in result.stdout
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    for name in ("valuemodel-churn", "valuemodel-clv"):
+        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+
+
+def test_score_writes_the_contract_columns_in_rank_order(trained):
+    root, data, uri, _ = trained
+    out = root / "ranked.csv"
+    result = run(
+        "score",
+        "--data",
+        str(data),
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        str(out),
+        "--tracking-uri",
+        uri,
+    )
+    assert result.returncode == 0, result.stderr
+    ranked = pd.read_csv(out)
+    assert list(ranked.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    assert ranked.priority_score.is_monotonic_decreasing
+    assert (ranked.value_at_risk - ranked.churn_probability * ranked.clv).abs().max() < 0.01
+    assert ranked.churn_probability.between(0, 1).all()
+    assert ranked.reason_1.notna().mean() > 0.9
+    assert (root / "ranked.summary.json").exists() and (root / "ranked.drift.csv").exists()
+
+
+def test_score_top_k_writes_k_rows(trained, tmp_path):
+    _, data, uri, _ = trained
+    out = tmp_path / "top.parquet"
+    result = run(
+        "score",
+        "--data",
+        str(data),
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        str(out),
+        "--top",
+        "15",
+        "--tracking-uri",
+        uri,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(out)) == 15
+
+
+def test_score_with_rejected_input_leaves_the_earlier_list_untouched(trained, tmp_path):
+    root, data, uri, _ = trained
+    out = tmp_path / "ranked.csv"
+    out.write_text("an earlier good list\n")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in data.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    trades = pd.read_parquet(bad / "trades.parquet")
+    trades.loc[trades.index[:3], "amount"] = -1.0
+    trades.to_parquet(bad / "trades.parquet", index=False)
+    result = run(
+        "score",
+        "--data",
+        str(bad),
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        str(out),
+        "--tracking-uri",
+        uri,
+    )
+    assert result.returncode == 2
+    assert "trades.parquet, column 'amount': breaks rule amount > 0 (3 rows)" in result.stderr
+    assert out.read_text() == "an earlier good list\n"
+
+
+def test_score_with_an_unknown_alias_exits_2(trained, tmp_path):
+    _, data, uri, _ = trained
+    out = tmp_path / "ranked.csv"
+    result = run(
+        "score",
+        "--data",
+        str(data),
+        "--as-of",
+        "2025-12-31",
+        "--out",
+        str(out),
+        "--tracking-uri",
+        uri,
+        "--model-alias",
+        "nosuch",
+    )
+    assert result.returncode == 2
+    assert "nosuch" in result.stderr
     assert not out.exists()

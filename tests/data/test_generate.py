@@ -432,3 +432,17 @@ def test_progress_is_told_every_stage_in_order():
     stages = []
     generate_brokerage(20, "2024-01-01", "2024-02-29", seed=2, progress=stages.append)
     assert stages == list(GENERATION_STAGES)
+
+
+def test_the_20_account_fixture_is_small_valid_and_complete(tiny_brokerage):
+    from valuemodel.data import open_data, validate
+
+    files = sorted(tiny_brokerage.iterdir())
+    assert [f.stem for f in files] == sorted(
+        ["accounts", "balances", "cashflows", "logins", "positions", "revenue", "trades"]
+    )
+    assert sum(f.stat().st_size for f in files) < 1_000_000
+    report = validate(open_data(tiny_brokerage))
+    assert report.ok, report.errors
+    assert report.rows["accounts.parquet"] == 20
+    assert report.rows["trades.parquet"] > 100

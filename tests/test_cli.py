@@ -242,3 +242,21 @@ def test_score_with_an_unknown_alias_exits_2(trained, tmp_path):
     assert result.returncode == 2
     assert "nosuch" in result.stderr
     assert not out.exists()
+
+
+def test_no_account_id_reaches_mlflow_params_tags_or_artifacts(trained):
+    root, data, uri, _ = trained
+    ids = set(pd.read_parquet(data / "accounts.parquet").account_id)
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(runs) >= 2
+    logged = " ".join(
+        f"{k} {v}" for r in runs for k, v in {**r.data.params, **r.data.tags}.items()
+    )
+    artifacts = [p for p in (root / "mlartifacts").rglob("*") if p.is_file()]
+    assert artifacts
+    texts = [logged] + [p.read_bytes().decode("utf-8", "ignore") for p in artifacts]
+    leaked = {i for i in ids for text in texts if i in text}
+    assert not leaked

@@ -40,5 +40,15 @@ def to_pyarrow(expr: ibis.Table):
 
 
 def materialize(con: Any, name: str, expr: ibis.Table) -> ibis.Table:
-    """Compute ``expr`` once into a temporary table on ``con`` and return it."""
-    return con.create_table(name, expr, temp=True, overwrite=True)
+    """Compute ``expr`` once into a temporary table on ``con`` and return it.
+
+    A table of the same name is replaced. (On ibis 12 with DuckDB 2.0, both
+    ``create_table(..., overwrite=True)`` and ``drop_table(..., force=True)`` emit
+    ``DROP TABLE IF EXISTS`` without the table's name, so DuckDB drops it here itself.)
+    """
+    if con.name == "duckdb":
+        quoted = '"' + name.replace('"', '""') + '"'
+        con.raw_sql(f"DROP TABLE IF EXISTS temp.main.{quoted}")
+    else:
+        con.drop_table(name, force=True)
+    return con.create_table(name, expr, temp=True)

@@ -10,15 +10,19 @@ from datetime import date, timedelta
 
 import ibis
 import ibis.expr.datatypes as dt
+import pyarrow as pa
 
 from valuemodel.data.reader import DataSet
 from valuemodel.features.asof import (
+    ACTIVE_MONTHS,
     Spine,
     day_count,
     latest_on_or_before,
+    month_index,
+    ratio,
     shifted_name,
     values_at,
-    window_join,
+    windowed,
 )
 from valuemodel.features.parts import Source
 
@@ -100,42 +104,85 @@ def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.
     return t.group_by(["account_id", t.date.name("day")]).aggregate(revenue=t.amount.sum())
 
 
+def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
+    """Trade account-days reduced per (account_id, _k): sums of the ``trade_days`` measures,
+    ``days`` (active trading days) and ``first_day`` (the earliest trading day)."""
+    cuts = spine.cuts
+    days = cuts.assign(trade_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
+    sums = ["trades", "traded_value", "commission", "buy_value", "sided_value"]
+    sums += ["product_value", *(f"{p}_value" for p in PRODUCT_SHARES)]
+    return days.group_by(["account_id", "_k"]).aggregate(
+        days=days.count().cast(dt.float64),
+        first_day=days.day.min(),
+        **{m: days[m].sum() for m in sums},
+    )
+
+
 def trade_window_source(data: DataSet, spine: Spine) -> Source:
     """Windowed trade sums per (account_id, as_of) for every window of the spine.
 
     Columns ``{m}_{w}`` for m in trades, days (active trading days), traded_value, commission
     and each window ``w``; ``{buy,sided}_value_90``, ``{product}_value_365``,
-    ``product_value_365``; ``active_months`` (calendar months of the 12 ending with T's month
-    with a trade). All 0 for accounts without trades.
+    ``product_value_365``. All 0 for accounts without trades.
     """
-    j = window_join(trade_days(data, span(spine)), "day", spine.calendar, "join_start")
-    aggs: dict[str, ibis.Value] = {}
-    for w in spine.back:
-        inside = j.day > j[f"start_{w}"]
-        aggs[f"trades_{w}"] = j.trades.sum(where=inside)
-        aggs[f"days_{w}"] = j.count(where=inside).cast(dt.float64)
-        aggs[f"traded_value_{w}"] = j.traded_value.sum(where=inside)
-        aggs[f"commission_{w}"] = j.commission.sum(where=inside)
-    buy = j.day > j[f"start_{BUY_SHARE_WINDOW}"]
-    for m in ("buy_value", "sided_value"):
-        aggs[f"{m}_{BUY_SHARE_WINDOW}"] = j[m].sum(where=buy)
-    share = j.day > j[f"start_{SHARE_WINDOW}"]
-    for m in ("product_value", *(f"{p}_value" for p in PRODUCT_SHARES)):
-        aggs[f"{m}_{SHARE_WINDOW}"] = j[m].sum(where=share)
-    month = j.day.year() * 12 + j.day.month() - 1
-    aggs["active_months"] = month.nunique(where=month >= j.month_from).cast(dt.float64)
-    table = j.group_by(["account_id", "as_of"]).aggregate(**aggs)
-    return Source("trade_windows", table, dict.fromkeys(aggs, 0.0))
+    per = _trade_intervals(data, spine)
+    measures = ["trades", "days", "traded_value", "commission"]
+    fixed = {m: BUY_SHARE_WINDOW for m in ("buy_value", "sided_value")}
+    fixed |= {m: SHARE_WINDOW for m in ("product_value", *(f"{p}_value" for p in PRODUCT_SHARES))}
+
+    def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
+        return {m: j[m].sum() for m in (*measures, *fixed)}
+
+    def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
+        aggs = {f"{m}_{w}": r[m].sum(where=inside(w)) for w in spine.back for m in measures}
+        return aggs | {f"{m}_{w}": r[m].sum(where=inside(w)) for m, w in fixed.items()}
+
+    table = windowed(per, spine.cuts, spine.dates, spine.back, reduce, combine)
+    return Source("trade_windows", table, dict.fromkeys(table.columns[2:], 0.0))
+
+
+def active_months_source(data: DataSet, spine: Spine) -> Source:
+    """``active_months``: calendar months of the 12 ending with T's month with a trade on or
+    before T (0 for accounts without trades).
+
+    Intervals never straddle a month end (month ends are cuts), so each interval's first
+    trading day names its month.
+    """
+    per = _trade_intervals(data, spine)
+    month = per.first_day.year() * 12 + per.first_day.month() - 1
+    firsts = per.group_by(["account_id", month.name("month")]).aggregate(first=per.first_day.min())
+    pairs = [
+        (t, m)
+        for t in spine.dates
+        for m in range(month_index(t) - ACTIVE_MONTHS + 1, month_index(t) + 1)
+    ]
+    months = ibis.memtable(
+        pa.table(
+            {
+                "as_of": pa.array([p[0] for p in pairs], pa.date32()),
+                "month": pa.array([p[1] for p in pairs], pa.int64()),
+            }
+        )
+    )
+    j = firsts.join(months, [firsts.month == months.month, firsts.first <= months.as_of])
+    table = j.group_by(["account_id", "as_of"]).aggregate(active_months=j.count().cast(dt.float64))
+    return Source("active_months", table, {"active_months": 0.0})
 
 
 def login_window_source(data: DataSet, spine: Spine) -> Source:
     """``logins_{w}``: login days in each window of the spine (0 when none)."""
-    j = window_join(login_days(data, span(spine)), "day", spine.calendar, "join_start")
-    aggs = {
-        f"logins_{w}": j.count(where=j.day > j[f"start_{w}"]).cast(dt.float64) for w in spine.back
-    }
-    table = j.group_by(["account_id", "as_of"]).aggregate(**aggs)
-    return Source("login_windows", table, dict.fromkeys(aggs, 0.0))
+    cuts = spine.cuts
+    days = cuts.assign(login_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
+    per = days.group_by(["account_id", "_k"]).aggregate(logins=days.count().cast(dt.float64))
+    table = windowed(
+        per,
+        cuts,
+        spine.dates,
+        spine.back,
+        lambda j: {"logins": j.logins.sum()},
+        lambda r, inside: {f"logins_{w}": r.logins.sum(where=inside(w)) for w in spine.back},
+    )
+    return Source("login_windows", table, dict.fromkeys(table.columns[2:], 0.0))
 
 
 def last_event_source(name: str, events: ibis.Table, date_col: str, spine: Spine) -> Source:
@@ -160,43 +207,83 @@ def flow_window_source(data: DataSet, spine: Spine) -> Source:
     ``weighted_flow_{w}``: the net flows weighted by the share of the window left after each
     (``(T - day) / w``: a flow on ``T`` weighs 0, one on the window's first day nearly 1), the
     modified-Dietz denominator term. All 0 for accounts without flows.
+
+    Per interval the weighted sum is kept relative to the interval's upper bound ``hi``
+    (``sum(flow * (hi - day))``); a window adds ``(T - hi) * sum(flow)`` for each interval.
     """
     windows = spine.windows
-    days = cashflow_days(data, span(spine))
-    j = window_join(days, "day", spine.calendar, f"start_{max(windows)}")
-    left = day_count(j.as_of, j.day)
-    aggs: dict[str, ibis.Value] = {}
-    for w in windows:
-        inside = j.day > j[f"start_{w}"]
-        aggs[f"net_flow_{w}"] = j.net_flow.sum(where=inside)
-        aggs[f"outflow_{w}"] = j.outflow.sum(where=inside)
-        aggs[f"withdrawals_{w}"] = j.withdrawals.sum(where=inside)
-        aggs[f"weighted_flow_{w}"] = (j.net_flow * left / w).sum(where=inside)
-    table = j.group_by(["account_id", "as_of"]).aggregate(**aggs)
-    return Source("flow_windows", table, dict.fromkeys(aggs, 0.0))
+    cuts = spine.cuts
+    days = cuts.assign(cashflow_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day", "_hi")
+    per = days.group_by(["account_id", "_k"]).aggregate(
+        net_flow=days.net_flow.sum(),
+        outflow=days.outflow.sum(),
+        withdrawals=days.withdrawals.sum(),
+        weighted=(days.net_flow * day_count(days._hi, days.day)).sum(),
+    )
+
+    def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
+        return {
+            "net_flow": j.net_flow.sum(),
+            "outflow": j.outflow.sum(),
+            "withdrawals": j.withdrawals.sum(),
+            "weighted": (j.net_flow * j._gap + j.weighted).sum(),
+        }
+
+    def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
+        aggs: dict[str, ibis.Value] = {}
+        for w in windows:
+            aggs[f"net_flow_{w}"] = r.net_flow.sum(where=inside(w))
+            aggs[f"outflow_{w}"] = r.outflow.sum(where=inside(w))
+            aggs[f"withdrawals_{w}"] = r.withdrawals.sum(where=inside(w))
+            aggs[f"weighted_flow_{w}"] = r.weighted.sum(where=inside(w)) / w
+        return aggs
+
+    table = windowed(per, cuts, spine.dates, windows, reduce, combine)
+    return Source("flow_windows", table, dict.fromkeys(table.columns[2:], 0.0))
 
 
 def balance_window_source(data: DataSet, spine: Spine) -> Source:
     """Balance snapshots dated in ``(T - w, T]``: ``avg_assets_{w}`` (mean of the snapshots'
     total_assets) and ``max_assets_{w}`` for each configured window ``w`` (null when none)."""
     windows = spine.windows
-    j = window_join(data.table("balances"), "date", spine.calendar, f"start_{max(windows)}")
-    aggs: dict[str, ibis.Value] = {}
-    for w in windows:
-        inside = j.date > j[f"start_{w}"]
-        aggs[f"avg_assets_{w}"] = j.total_assets.mean(where=inside)
-        aggs[f"max_assets_{w}"] = j.total_assets.max(where=inside)
-    return Source("balance_windows", j.group_by(["account_id", "as_of"]).aggregate(**aggs))
+    cuts = spine.cuts
+    snaps = cuts.assign(data.table("balances"), "date")
+    per = snaps.group_by(["account_id", "_k"]).aggregate(
+        assets=snaps.total_assets.sum(),
+        snapshots=snaps.total_assets.count(),
+        top=snaps.total_assets.max(),
+    )
+
+    def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
+        return {"assets": j.assets.sum(), "snapshots": j.snapshots.sum(), "top": j.top.max()}
+
+    def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
+        aggs: dict[str, ibis.Value] = {}
+        for w in windows:
+            n = r.snapshots.sum(where=inside(w)).cast(dt.float64)
+            aggs[f"avg_assets_{w}"] = ratio(r.assets.sum(where=inside(w)), n)
+            aggs[f"max_assets_{w}"] = r.top.max(where=inside(w))
+        return aggs
+
+    table = windowed(per, cuts, spine.dates, windows, reduce, combine)
+    return Source("balance_windows", table)
 
 
 def revenue_window_source(data: DataSet, spine: Spine) -> Source:
     """``revenue_{w}``: revenue dated in ``(T - w, T]`` for each configured window."""
     windows = spine.windows
-    days = revenue_days(data, span(spine))
-    j = window_join(days, "day", spine.calendar, f"start_{max(windows)}")
-    aggs = {f"revenue_{w}": j.revenue.sum(where=j.day > j[f"start_{w}"]) for w in windows}
-    table = j.group_by(["account_id", "as_of"]).aggregate(**aggs)
-    return Source("revenue_windows", table, dict.fromkeys(aggs, 0.0))
+    cuts = spine.cuts
+    days = cuts.assign(revenue_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
+    per = days.group_by(["account_id", "_k"]).aggregate(revenue=days.revenue.sum())
+    table = windowed(
+        per,
+        cuts,
+        spine.dates,
+        windows,
+        lambda j: {"revenue": j.revenue.sum()},
+        lambda r, inside: {f"revenue_{w}": r.revenue.sum(where=inside(w)) for w in windows},
+    )
+    return Source("revenue_windows", table, dict.fromkeys(table.columns[2:], 0.0))
 
 
 def balance_points(data: DataSet, spine: Spine) -> ibis.Table:

@@ -4,10 +4,14 @@ Everything here is engine-neutral Ibis: window bounds (``T - w``, ``T + h``, mon
 computed in Python and shipped to the engine as a small in-memory table (the *calendar*), so
 the engine only ever compares dates; no date arithmetic, no ``now()``, no ``asof_join``.
 
-Two building blocks serve every family, each computing any number of as-of dates in one plan:
+Three building blocks serve every family, each computing any number of as-of dates in one
+plan:
 
-- ``window_join``: events joined to the calendar on ``start < date <= end`` (a range join with a
-  tiny table); families then aggregate per window with conditional aggregates.
+- ``Cuts`` / ``windowed``: every window bound (``T``, ``T - w``, month ends) cuts time into
+  half-open intervals; events are reduced once per (account, interval) and each window
+  ``(T - w, T]`` is combined from the intervals inside it (all windowed statistics here are
+  sums, counts or maxima). ``window_join`` (events joined to the calendar on
+  ``start < date <= end``) remains for the forward-looking labels.
 - ``latest_on_or_before``: the latest event on or before each target date. Events are put into
   buckets between consecutive target dates (one scan, a balanced ``CASE`` of depth log2(n)),
   reduced to the last row per account and bucket, and each bucket is then valid until the next
@@ -125,6 +129,11 @@ class Spine:
     forward: tuple[int, ...] = ()
 
     @property
+    def cuts(self) -> Cuts:
+        """The interval cuts of the build's windows (see ``Cuts``)."""
+        return spine_cuts(self.dates, self.back)
+
+    @property
     def population(self) -> ibis.Table:
         """(account_id, as_of) of the accounts in the population at each as-of date."""
         return self.base.select(*KEYS)
@@ -230,3 +239,116 @@ def day_count(later: ibis.Value, earlier: ibis.Value) -> ibis.Value:
 def ratio(numerator: ibis.Value, denominator: ibis.Value) -> ibis.Value:
     """``numerator / denominator``, null when the denominator is zero or null."""
     return numerator / ibis.ifelse(denominator == 0, ibis.null(dt.float64), denominator)
+
+
+def pick(col: ibis.Value, dates: Sequence[date], values: Sequence[Any], type_: Any) -> ibis.Value:
+    """``values[i]`` for the first ``i`` with ``col <= dates[i]`` (a balanced ``CASE``).
+
+    ``dates`` are sorted; values after the last date get the last value (filter them out).
+    """
+
+    def go(lo: int, hi: int) -> ibis.Value:
+        if lo == hi:
+            return ibis.literal(values[lo], type_)
+        mid = (lo + hi) // 2
+        return ibis.ifelse(col <= ibis.literal(dates[mid], dt.date), go(lo, mid), go(mid + 1, hi))
+
+    return go(0, len(dates) - 1)
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """Sorted dates ``b_0 < b_1 < ... < b_n`` cutting time into half-open intervals.
+
+    Interval ``k`` (1..n) is ``(b_{k-1}, b_k]``. Every window bound of a build (``T`` and
+    ``T - w`` for each as-of date and window, and the month ends the month features need) is a
+    cut, so each window ``(T - w, T]`` is exactly a run of whole intervals. Events are reduced
+    once per (account, interval) (one scan of each event table), and a window statistic is then
+    combined from the intervals inside it: sums of sums, maxima of maxima, counts of counts.
+    Intervals never overlap, so counts of distinct account-days stay additive.
+    """
+
+    bounds: tuple[date, ...]
+
+    @classmethod
+    def of(cls, dates: Iterable[date]) -> Cuts:
+        return cls(tuple(sorted(set(dates))))
+
+    def index(self, d: date) -> int:
+        return self.bounds.index(d)
+
+    def assign(self, events: ibis.Table, date_col: str, hi: str | None = None) -> ibis.Table:
+        """``events`` dated in ``(b_0, b_n]`` with their interval ``_k`` (and its upper bound
+        as column ``hi`` when given)."""
+        b = self.bounds
+        d = events[date_col]
+        e = events.filter(d > ibis.literal(b[0], dt.date), d <= ibis.literal(b[-1], dt.date))
+        d = e[date_col]
+        cols = {"_k": pick(d, b[1:], range(1, len(b)), dt.int64)}
+        if hi is not None:
+            cols[hi] = pick(d, b[1:], b[1:], dt.date)
+        return e.mutate(**cols)
+
+    def rings(self, dates: Sequence[date], windows: Sequence[int]) -> ibis.Table:
+        """Which intervals each as-of date's windows hold: (as_of, _k, _ring, _gap).
+
+        One row per as-of date ``T`` and interval inside its longest window; ``_ring`` is the
+        shortest window holding the interval (so the interval is inside window ``w`` exactly
+        when ``_ring <= w``) and ``_gap`` the days from the interval's upper bound to ``T``.
+        """
+        windows = sorted(windows)
+        b = self.bounds
+        rows: dict[str, list] = {"as_of": [], "_k": [], "_ring": [], "_gap": []}
+        for t in dates:
+            end = self.index(t)
+            for k in range(self.index(t - timedelta(days=windows[-1])) + 1, end + 1):
+                ring = next(w for w in windows if b[k - 1] >= t - timedelta(days=w))
+                rows["as_of"].append(t)
+                rows["_k"].append(k)
+                rows["_ring"].append(ring)
+                rows["_gap"].append(float((t - b[k]).days))
+        return ibis.memtable(
+            pa.table(
+                {
+                    "as_of": pa.array(rows["as_of"], pa.date32()),
+                    "_k": pa.array(rows["_k"], pa.int64()),
+                    "_ring": pa.array(rows["_ring"], pa.int64()),
+                    "_gap": pa.array(rows["_gap"], pa.float64()),
+                }
+            )
+        )
+
+
+def spine_cuts(dates: Sequence[date], back: Sequence[int], months: int = ACTIVE_MONTHS) -> Cuts:
+    """The cuts of a build: every ``T``, every ``T - w`` (``w`` in ``back``) and the month ends
+    from the one before the first of the ``months`` calendar months ending with the earliest
+    ``T``'s month up to the latest ``T``."""
+    cuts = set(dates)
+    cuts |= {t - timedelta(days=w) for t in dates for w in back}
+    last = max(dates)
+    first_month = month_index(min(dates)) - months
+    for m in range(first_month, month_index(last) + 1):
+        if month_end(m) <= last:
+            cuts.add(month_end(m))
+    return Cuts.of(cuts)
+
+
+def windowed(
+    per: ibis.Table,
+    cuts: Cuts,
+    dates: Sequence[date],
+    windows: Sequence[int],
+    reduce: Any,
+    combine: Any,
+) -> ibis.Table:
+    """Window statistics per (account_id, as_of) from per-(account_id, _k) interval rows.
+
+    ``reduce(j)`` gives the aggregates of the interval rows of each (account, as-of date,
+    ring) (``j`` has ``per``'s columns and ``_ring``, ``_gap``); ``combine(r, inside)`` the
+    output columns from those ring rows, ``inside(w)`` selecting the rings in window ``w``.
+    Accounts without an interval row inside an as-of date's longest window have no row.
+    """
+    members = cuts.rings(dates, windows)
+    j = per.join(members, "_k")
+    r = j.group_by(["account_id", "as_of", "_ring"]).aggregate(**reduce(j))
+    return r.group_by(["account_id", "as_of"]).aggregate(**combine(r, lambda w: r._ring <= w))

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 
 from valuemodel import engine
 from valuemodel.data.reader import DataSet
@@ -74,14 +75,19 @@ def build_features(
     categorical as ``category``. Rows: the population at each ``T``, sorted by
     (as_of, account_id).
     """
-    return to_frame(engine.execute(feature_expr(data, as_of, config)))
+    return to_frame(engine.to_pyarrow(feature_expr(data, as_of, config)))
 
 
-def to_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Normalise an executed feature (or label) table to the documented dtypes."""
+def to_frame(df: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """Normalise an executed feature (or label) table to the documented dtypes.
+
+    ``df`` is pandas or Arrow (converted column by column, without a pandas copy of the whole
+    table). Rows are sorted by (as_of, account_id) unless they already are.
+    """
+    arrow = isinstance(df, pa.Table)
     out = {}
-    for col in df.columns:
-        s = df[col]
+    for col in df.column_names if arrow else df.columns:
+        s = df[col].to_pandas() if arrow else df[col]
         if col == "account_id":
             out[col] = s.astype("str")
         elif col == "as_of":
@@ -93,5 +99,17 @@ def to_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.Categorical(s.astype("object").where(s.notna(), None), categories=cats)
         else:
             out[col] = pd.to_numeric(s, errors="raise").astype("float64")
-    frame = pd.DataFrame(out, columns=list(df.columns))
-    return frame.sort_values(list(ORDER), kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(out, columns=list(out), copy=False)
+    if not _is_sorted(frame):
+        frame = frame.sort_values(list(ORDER), kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _is_sorted(frame: pd.DataFrame) -> bool:
+    """Whether the rows are in (as_of, account_id) order (the engine sorts them)."""
+    if len(frame) < 2:
+        return True
+    as_of = frame.as_of.to_numpy()
+    ids = frame.account_id.to_numpy(dtype=object)
+    later, same = as_of[1:] > as_of[:-1], as_of[1:] == as_of[:-1]
+    return bool((later | (same & (ids[1:] >= ids[:-1]))).all())

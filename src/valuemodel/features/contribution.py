@@ -48,10 +48,8 @@ def contribution_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Par
         if balances:
             for w in spine.windows:
                 out[f"asset_turnover_{w}d"] = ratio(x[f"traded_value_{w}"], x[f"avg_assets_{w}"])
-        rate = ratio(x[f"commission_{SHARE_WINDOW}"], x[f"traded_value_{SHARE_WINDOW}"])
-        out["effective_commission_rate"] = rate
-        tier = asset_tier(x[assets_at(0)], config) if balances else ibis.literal("all")
-        out["commission_rate_percentile"] = _percentile(rate, tier)
+        out["effective_commission_rate"] = _rate(x)
+        out["commission_rate_percentile"] = x._commission_rate_percentile
         product_value = x[f"product_value_{SHARE_WINDOW}"]
         for p in PRODUCT_SHARES:
             out[f"{p}_share_{SHARE_WINDOW}d"] = ratio(
@@ -62,7 +60,15 @@ def contribution_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Par
         )
         return out
 
-    return Part("contribution", sources, features)
+    def ranks(x: ibis.Table) -> dict[str, ibis.Value]:
+        tier = asset_tier(x[assets_at(0)], config) if balances else ibis.literal("all")
+        return {"_commission_rate_percentile": _percentile(_rate(x), tier)}
+
+    return Part("contribution", sources, features, ranks)
+
+
+def _rate(x: ibis.Table) -> ibis.Value:
+    return ratio(x[f"commission_{SHARE_WINDOW}"], x[f"traded_value_{SHARE_WINDOW}"])
 
 
 def contribution_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table:

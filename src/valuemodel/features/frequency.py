@@ -25,6 +25,7 @@ from valuemodel.features.activity import (
     RFM_WINDOW,
     TREND_BASE,
     TREND_RECENT,
+    active_months_source,
     last_trade_source,
     login_window_source,
     trade_window_source,
@@ -35,13 +36,18 @@ from valuemodel.features.parts import Part, assemble
 
 LOYALTY_STAGES = ("new", "potential", "regular", "mature", "loyal")
 NEW_ACCOUNT_DAYS = 180
+RFM_SCORES = ("rfm_recency_score", "rfm_frequency_score", "rfm_monetary_score")
 NEVER = 1e9  # days since the last trade of an account that never traded, for ranking only
 
 
 def frequency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
     """Trades, active days and login days per window, trends, active months, RFM, loyalty."""
     logins = data.has("logins")
-    sources = [trade_window_source(data, spine), last_trade_source(data, spine)]
+    sources = [
+        trade_window_source(data, spine),
+        active_months_source(data, spine),
+        last_trade_source(data, spine),
+    ]
     if logins:
         sources.append(login_window_source(data, spine))
 
@@ -56,18 +62,21 @@ def frequency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
         if logins:
             out["login_days_trend"] = _trend(x, "logins")
         out["active_months_12m"] = x.active_months
-        days_since = day_count(x.as_of, x.last_trade).fill_null(NEVER)
-        scores = {
-            "rfm_recency_score": _quintile(-days_since),
-            "rfm_frequency_score": _quintile(x[f"trades_{RFM_WINDOW}"]),
-            "rfm_monetary_score": _quintile(x[f"commission_{RFM_WINDOW}"].round(6)),
-        }
+        scores = {name: x[f"_{name}"] for name in RFM_SCORES}
         out |= scores
         out["rfm_score"] = sum(scores.values())
         out["loyalty_stage"] = _loyalty(day_count(x.as_of, x.open_date), x.active_months)
         return out
 
-    return Part("frequency", sources, features)
+    def ranks(x: ibis.Table) -> dict[str, ibis.Value]:
+        days_since = day_count(x.as_of, x.last_trade).fill_null(NEVER)
+        return {
+            "_rfm_recency_score": _quintile(-days_since),
+            "_rfm_frequency_score": _quintile(x[f"trades_{RFM_WINDOW}"]),
+            "_rfm_monetary_score": _quintile(x[f"commission_{RFM_WINDOW}"].round(6)),
+        }
+
+    return Part("frequency", sources, features, ranks)
 
 
 def frequency_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table:

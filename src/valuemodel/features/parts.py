@@ -43,16 +43,30 @@ Features = Callable[[ibis.Table], dict[str, ibis.Value]]
 class Part:
     """A family's sources and its features: ``features(x)`` returns the output columns as
     expressions over ``x``, the population joined with every source (one row per account and
-    as-of date, so window functions over ``x`` rank within the population)."""
+    as-of date).
+
+    ``ranks(x)`` (optional) returns window expressions over ``x`` (ranks within the population
+    at each as-of date) under internal names that ``features`` then reads from ``x``. They are
+    computed on a narrow table (the keys and the ranks' inputs) joined back, so that the
+    engine's window operator does not carry every feature column through its sorts.
+    """
 
     family: str
     sources: Sequence[Source]
     features: Features
+    ranks: Features | None = None
 
 
 def assemble(spine: Spine, parts: Sequence[Part]) -> ibis.Table:
     """The population with every part's features: (account_id, as_of, *features)."""
     x = joined_sources(spine, [s for p in parts for s in p.sources])
+    ranks: dict[str, ibis.Value] = {}
+    for part in parts:
+        if part.ranks is not None:
+            ranks |= part.ranks(x)
+    if ranks:
+        narrow = x.select(*KEYS, **ranks)
+        x = x.join(narrow, list(KEYS)).select(*x.columns, *ranks)
     out: dict[str, ibis.Value] = {}
     for part in parts:
         out |= part.features(x)

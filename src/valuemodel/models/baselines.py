@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from valuemodel.models.schema import stable_float
+
 RECENCY_FEATURE = "days_since_last_trade"
 _REVENUE_WINDOW = re.compile(r"^revenue_(\d+)d$")
 
@@ -89,5 +91,7 @@ def last_period_revenue(features: pd.DataFrame, horizon_days: int) -> np.ndarray
     if column is None:
         raise ValueError("the last-period revenue baseline needs a revenue_{w}d feature")
     window = int(_REVENUE_WINDOW.match(column).group(1))
-    revenue = features[column].to_numpy(dtype=float, na_value=np.nan)
+    # Quantised like the model's inputs: engine float sums differ in their last bits between
+    # runs, and the baseline's metrics must reproduce as exactly as the model's.
+    revenue = stable_float(features[column])
     return np.nan_to_num(revenue, nan=0.0) * horizon_days / window

@@ -34,7 +34,7 @@ def is_categorical(series: pd.Series) -> bool:
 _OFF_GRID = 1.0 + 2.0**-27 / 3.0
 
 
-def _stable_float(col: pd.Series) -> np.ndarray:
+def stable_float(col: pd.Series) -> np.ndarray:
     """float64 values quantised to float32 precision (about 7 significant digits).
 
     Engines sum floats in an order that depends on file layout and threads, so the same
@@ -115,7 +115,7 @@ class FeatureSchema:
                 profile[name] = _categorical_profile(col, categories[name])
             else:
                 dtypes[name] = "float64"
-                profile[name] = _numeric_profile(pd.Series(_stable_float(col)))
+                profile[name] = _numeric_profile(pd.Series(stable_float(col)))
         return cls(names, dtypes, categories, profile)
 
     def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +144,7 @@ class FeatureSchema:
                     _as_text(col, self.categories[n]), categories=self.categories[n]
                 )
             else:
-                out[n] = _stable_float(col)
+                out[n] = stable_float(col)
         return pd.DataFrame(out, index=features.index)
 
     def _dtype_fits(self, name: str, col: pd.Series) -> bool:

@@ -221,12 +221,23 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 calibration=fitted.calibration,
                 value=fitted.value,
             )
+            from valuemodel.models.bundle import load_bundle
+            from valuemodel.report import render_training_report
+
+            report = render_training_report(
+                load_bundle(bundle, run_id=run_id),
+                valid.features,
+                valid.y,
+                decision=decision.to_dict(),
+                figures=fitted.figures,
+            )
             tracker.log(
                 run_id,
                 params=_params(fitted, plan, counts, cfg, context),
                 metrics=_run_metrics(fitted, decision),
                 figures=fitted.figures,
                 documents=_documents(fitted, plan, metadata),
+                texts={"report.html": report},
                 bundle_dir=bundle,
             )
         version = tracker.register(fitted.kind, run_id)

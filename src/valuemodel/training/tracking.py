@@ -98,9 +98,11 @@ class Tracker:
         metrics: Mapping[str, float],
         figures: Mapping[str, Any] = (),
         documents: Mapping[str, Any] = (),
+        texts: Mapping[str, str] = (),
         bundle_dir: Path | None = None,
     ) -> None:
-        """Params, finite metrics, PNG figures, JSON documents and the model folder."""
+        """Params, finite metrics, PNG figures, JSON documents, text files (the HTML
+        ``report.html``) and the model folder."""
         for key, value in params.items():
             self.client.log_param(run_id, key, value)
         for key, value in metrics.items():
@@ -110,6 +112,8 @@ class Tracker:
             self.client.log_figure(run_id, fig, f"figures/{name}.png")
         for name, data in dict(documents).items():
             self.client.log_dict(run_id, data, name)
+        for name, text in dict(texts).items():
+            self.client.log_text(run_id, text, name)
         if bundle_dir is not None:
             self.client.log_artifacts(run_id, str(bundle_dir), MODEL_ARTIFACT_PATH)
 

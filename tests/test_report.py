@@ -1,0 +1,117 @@
+"""The HTML training report: every plot embedded, the sections present, no account IDs."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from valuemodel import plots
+from valuemodel.report import _png, render_training_report
+
+from .test_explain import _labels, make_model
+
+pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+IMAGE = "data:image/png;base64,"
+DECISION = {
+    "promoted": False,
+    "alias": "challenger",
+    "reason": "roc_auc 0.7100 < champion v3's 0.7300 on the new validation data",
+    "metric": "roc_auc",
+    "new_score": 0.71,
+    "champion_version": "3",
+    "champion_score": 0.73,
+}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    churn, features = make_model(folder, "churn")
+    value, _ = make_model(folder, "clv")
+    y_churn, y_value = _labels(features, 3)
+    return {"churn": (churn, features, y_churn), "clv": (value, features, y_value)}
+
+
+@pytest.fixture(scope="module")
+def churn_report(models) -> str:
+    model, features, y = models["churn"]
+    return render_training_report(model, features, y, decision=DECISION)
+
+
+def _headings(page: str) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", page)
+
+
+def test_churn_report_embeds_every_plot(churn_report):
+    # calibration, gains and lift, feature importance, SHAP summary
+    assert churn_report.count(IMAGE) == 4
+    assert (
+        len(
+            re.findall(
+                r'<img alt="[^"]+" src="data:image/png;base64,[A-Za-z0-9+/=]+">', churn_report
+            )
+        )
+        == 4
+    )
+    assert _headings(churn_report) == [
+        "Metrics against the baselines and the champion",
+        "Calibration",
+        "Gains and lift",
+        "What drives the model",
+        "Data",
+    ]
+
+
+def test_value_report_shows_value_deciles_instead_of_calibration(models):
+    model, features, y = models["clv"]
+    page = render_training_report(model, features, y)
+    assert page.count(IMAGE) == 4
+    assert "Value deciles" in _headings(page) and "Calibration" not in _headings(page)
+    assert "Value (CLV) model: training report" in page
+
+
+def test_report_contains_no_account_id(models, churn_report):
+    features = models["churn"][1]
+    assert features["account_id"].str.startswith("ACCT").all()
+    assert "ACCT" not in churn_report
+
+
+def test_report_is_self_contained(churn_report):
+    assert "<script" not in churn_report
+    assert not re.search(r'(src|href)="(?!data:)', churn_report)
+    assert "http://" not in churn_report and "https://" not in churn_report
+
+
+def test_report_compares_with_baselines_and_the_previous_champion(churn_report):
+    assert "registered as challenger" in churn_report
+    assert "champion v3" in churn_report and "0.7300" in churn_report
+    assert "<th>baseline: recency</th>" in churn_report
+    # the model's ROC-AUC (0.71) beats the recency rule's (0.60) but not the champion's 0.73
+    row = re.search(r"<td>ROC-AUC</td>(.*?)</tr>", churn_report).group(1)
+    assert re.findall(r"<td( class=\"best\")?>([^<]*)</td>", row) == [
+        ("", "0.7100"),
+        ("", "0.6000"),
+        (' class="best"', "0.7300"),
+    ]
+
+
+def test_report_shows_data_ranges_and_the_fingerprint(churn_report):
+    assert "2024-04-30 .. 2025-01-31" in churn_report
+    assert "f" * 64 in churn_report
+    assert "<td>days_since_last_trade</td>" in churn_report  # feature ranges table
+
+
+def test_report_embeds_the_figures_training_already_made(models):
+    model, features, y = models["churn"]
+    made = plots.calibration_curve(y, {"model (cross-fitted)": np.full(len(y), y.mean())})
+    page = render_training_report(model, features, y, figures={"calibration": made})
+    assert _png(made) in page
+    assert page.count(IMAGE) == 4
+
+
+def test_report_rejects_labels_that_do_not_match_the_rows(models):
+    model, features, y = models["churn"]
+    with pytest.raises(ValueError, match="same validation rows: got 240 feature rows and 239"):
+        render_training_report(model, features, y[:-1])

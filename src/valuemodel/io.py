@@ -1,7 +1,8 @@
 """Writing output files atomically, in the format their suffix names.
 
-A file is first written to a temporary file in the same directory and then moved into place
-with ``os.replace``, so a run that fails leaves any earlier file at that path untouched.
+Every file is first written to a temporary file in the target's folder, then moved over the
+target with ``os.replace`` (atomic on one file system): a run that fails midway leaves any
+earlier file untouched and no temporary file behind.
 """
 
 from __future__ import annotations
@@ -24,34 +25,52 @@ def check_table_path(path: str | Path, formats: tuple[str, ...] = TABLE_FORMATS)
     path = Path(path)
     if path.suffix.lower() not in formats:
         raise InputError(
-            f"{path}: unsupported output format {path.suffix or '(none)'!r}; "
-            f"use one of {', '.join(formats)}"
+            f"{path}: unsupported output format {path.suffix.lower() or '(none)'!r} "
+            f"(use {', '.join(formats)})"
         )
     return path
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def staged(paths: list[Path]) -> Iterator[list[Path]]:
+    """Temporary paths next to ``paths``; on success all are moved into place, else deleted.
+
+    The moves happen after every file is complete, so outputs are replaced together.
+    """
+    temps: list[Path] = []
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            temps.append(Path(name))
+        yield temps
+        mode = 0o666 & ~_umask()
+        for temp, path in zip(temps, paths, strict=True):
+            os.chmod(temp, mode)  # mkstemp creates 0600; give what a plain open() would
+            os.replace(temp, path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(temp_path)`` and move the result over ``path`` only if it succeeds."""
+    with staged([Path(path)]) as (temp,):
+        write(temp)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` atomically as CSV or Parquet (by suffix), without the index."""
     path = check_table_path(path)
-    writers: dict[str, Callable[[Path], None]] = {
-        ".csv": lambda p: frame.to_csv(p, index=False, date_format="%Y-%m-%d"),
-        ".parquet": lambda p: frame.to_parquet(p, index=False),
-    }
-    with atomic_path(path) as tmp:
-        writers[path.suffix.lower()](tmp)
+    if path.suffix.lower() == ".csv":
+        atomic_write(path, lambda p: frame.to_csv(p, index=False, date_format="%Y-%m-%d"))
+    else:
+        atomic_write(path, lambda p: frame.to_parquet(p, index=False))
     return path

@@ -8,20 +8,29 @@ frames: no timestamps (the Excel file's zip entries and document dates are pinne
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from valuemodel.errors import InputError
+from valuemodel.io import atomic_write, check_table_path, staged
+
+__all__ = [
+    "FORMATS",
+    "atomic_write",
+    "check_format",
+    "sheet_groups",
+    "staged",
+    "write_csv",
+    "write_json",
+    "write_parquet",
+    "write_table",
+    "write_xlsx",
+]
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 _PINNED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -33,46 +42,7 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 def check_format(path: Path) -> str:
     """The output format from the suffix; ``InputError`` for an unsupported one."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in FORMATS:
-        known = ", ".join(FORMATS)
-        raise InputError(f"{path}: unsupported output format {suffix!r} (use {known})")
-    return suffix
-
-
-@contextlib.contextmanager
-def staged(paths: list[Path]) -> Iterator[list[Path]]:
-    """Temporary paths next to ``paths``; on success all are moved into place, else deleted.
-
-    The moves happen after every file is complete, so outputs are replaced together.
-    """
-    temps = []
-    try:
-        for path in paths:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            temps.append(Path(name))
-        yield temps
-        mode = 0o666 & ~_umask()
-        for temp, path in zip(temps, paths, strict=True):
-            os.chmod(temp, mode)  # mkstemp creates 0600; give what a plain open() would
-            os.replace(temp, path)
-    finally:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temp_path)`` and move the result over ``path`` only if it succeeds."""
-    with staged([Path(path)]) as (temp,):
-        write(temp)
+    return check_table_path(path, FORMATS).suffix.lower()
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

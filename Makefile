@@ -37,11 +37,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Each script times the real work in fresh subprocesses (median of 3, peak RSS) and rewrites
+# its own section of BENCHMARKS.md. Slow: tens of minutes in all on 2 cores.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
-	$(BIN)/python benchmarks/bench_features.py
-	$(BIN)/python benchmarks/bench_train.py
-	$(BIN)/python benchmarks/bench_score.py
+	$(BIN)/python benchmarks/bench_features.py --repeats 3 --scaling
+	$(BIN)/python benchmarks/bench_train.py --write
+	$(BIN)/python benchmarks/bench_score.py core
+	$(BIN)/python benchmarks/bench_score.py e2e
 
 clean:
 	rm -rf $(VENV) valuemodel-demo .pytest_cache .ruff_cache

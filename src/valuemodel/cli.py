@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from valuemodel.errors import InputError, ModelError
@@ -57,7 +58,7 @@ def _command(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except (InputError, ModelError) as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
         except typer.Exit:
             raise
@@ -67,7 +68,7 @@ def _command(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:  # noqa: BLE001 - the last line of defence of a CLI
             if os.environ.get("VALUEMODEL_DEBUG"):
                 raise
-            err.print(f"[bold red]failed:[/] {type(exc).__name__}: {exc}", highlight=False)
+            err.print(f"[bold red]failed:[/] {type(exc).__name__}: {escape(str(exc))}")
             err.print("(set VALUEMODEL_DEBUG=1 to see the traceback)")
             raise typer.Exit(1) from None
 
@@ -112,7 +113,7 @@ def load_valid(path: Path) -> tuple[Any, Any]:
     with progress_bar("Checking the data"):
         report = validate(data)
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
     report.raise_for_errors()
     return data, report
 
@@ -189,7 +190,7 @@ def train(
             force=force,
             progress=bar.count,
         )
-    out.print(format_train_summary(result), highlight=False)
+    out.print(format_train_summary(result), markup=False, highlight=False)
 
 
 class Lang(enum.StrEnum):
@@ -231,7 +232,7 @@ def score(
             lang=lang.value,
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
         )
-    out.print(format_score_summary(result), highlight=False)
+    out.print(format_score_summary(result), markup=False, highlight=False)
 
 
 @app.command()
@@ -291,7 +292,7 @@ def demo(
             dataset, as_of, trials=trials, tracking_uri=tracking, progress=bar.count
         )
     out.print("3/4 trained and registered both models\n")
-    out.print(format_train_summary(result), highlight=False)
+    out.print(format_train_summary(result), markup=False, highlight=False)
     lists = {"csv": workdir / "ranked_list.csv", "xlsx": workdir / "ranked_list_top200.xlsx"}
     scored = {}
     for fmt, path in lists.items():
@@ -305,7 +306,7 @@ def demo(
                 progress=lambda step, done, bar=bar: bar.count(done, len(SCORE_STEPS)),
             )
     out.print("\n4/4 scored the population and wrote the ranked list\n")
-    out.print(format_score_summary(scored["csv"]), highlight=False)
+    out.print(format_score_summary(scored["csv"]), markup=False, highlight=False)
     _print_demo_paths(workdir, data_dir, tracking, lists, scored["csv"])
 
 
@@ -321,7 +322,7 @@ def _print_demo_paths(workdir: Path, data_dir: Path, tracking: str, lists, score
         ("MLflow artifacts", workdir / "mlartifacts"),
     ]
     for label, where in rows:
-        out.print(f"  {label:<42} {where}", highlight=False)
+        out.print(f"  {label:<42} {where}", markup=False, highlight=False)
     out.print(
         f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
         f"Score again:     valuemodel score --data {data_dir} --as-of {DEMO_END} "

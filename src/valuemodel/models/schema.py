@@ -131,7 +131,11 @@ class FeatureSchema:
         ]
         problems = []
         if missing:
-            problems.append(f"missing feature column(s): {', '.join(missing)}")
+            more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+            problems.append(
+                f"missing feature column(s): {', '.join(missing[:8])}{more} (the data probably "
+                "lacks a table the training data had: retrain on data like this)"
+            )
         if wrong:
             problems.append(f"dtype mismatch: {', '.join(wrong)}")
         if problems:

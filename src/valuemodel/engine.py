@@ -26,7 +26,10 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
         config["threads"] = threads
     if memory_limit:
         config["memory_limit"] = memory_limit
-    return ibis.duckdb.connect(**config)
+    con = ibis.duckdb.connect(**config)
+    # Library code stays quiet: DuckDB's own progress bar would print over the CLI's.
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def execute(expr: ibis.Expr) -> pd.DataFrame | pd.Series | Any:

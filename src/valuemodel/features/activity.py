@@ -85,19 +85,6 @@ def login_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Ta
     return t.group_by(["account_id", t.date.name("day")]).aggregate()
 
 
-def cashflow_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Table:
-    """Cash flows per account and day: (account_id, day, net_flow, outflow, deposits,
-    withdrawals); ``outflow`` is positive, ``deposits``/``withdrawals`` count transfers."""
-    t = _between(data.table("cashflows"), "date", dates)
-    out = t.amount < 0
-    return t.group_by(["account_id", t.date.name("day")]).aggregate(
-        net_flow=t.amount.sum(),
-        outflow=(-t.amount).sum(where=out).fill_null(0.0),
-        deposits=t.count(where=t.amount > 0).cast(dt.float64),
-        withdrawals=t.count(where=out).cast(dt.float64),
-    )
-
-
 def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Table:
     """Revenue per account and day: (account_id, day, revenue) (within ``(after, until]``)."""
     t = _between(data.table("revenue"), "date", dates)
@@ -106,7 +93,11 @@ def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.
 
 def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
     """Trade account-days reduced per (account_id, _k): sums of the ``trade_days`` measures,
-    ``days`` (active trading days) and ``first_day`` (the earliest trading day)."""
+    ``days`` (active trading days) and ``first_day`` (the earliest trading day).
+
+    Two steps on purpose: with the seven sums, ``count(DISTINCT day)`` per interval makes
+    DuckDB materialize the raw rows for a separate distinct aggregation (slower at 25k
+    accounts, 12 dates: 2.9 s of operator time against 2.3 s)."""
     cuts = spine.cuts
     days = cuts.assign(trade_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
     sums = ["trades", "traded_value", "commission", "buy_value", "sided_value"]
@@ -200,6 +191,20 @@ def last_trade_source(data: DataSet, spine: Spine) -> Source:
     return last_event_source("trade", data.table("trades"), "trade_date", spine)
 
 
+def flow_intervals(data: DataSet, spine: Spine) -> ibis.Table:
+    """Cash flows reduced per (account_id, _k) straight from the raw rows: ``net_flow``,
+    ``outflow`` (positive), ``withdrawals`` (count) and ``weighted``
+    (``sum(flow * (hi - day))``, ``hi`` the interval's upper bound)."""
+    t = spine.cuts.assign(data.table("cashflows"), "date", "_hi")
+    out = t.amount < 0
+    return t.group_by(["account_id", "_k"]).aggregate(
+        net_flow=t.amount.sum(),
+        outflow=(-t.amount).sum(where=out).fill_null(0.0),
+        withdrawals=t.count(where=out).cast(dt.float64),
+        weighted=(t.amount * day_count(t._hi, t.date)).sum(),
+    )
+
+
 def flow_window_source(data: DataSet, spine: Spine) -> Source:
     """Cash-flow sums per (account_id, as_of) for each configured window ``w``.
 
@@ -213,13 +218,7 @@ def flow_window_source(data: DataSet, spine: Spine) -> Source:
     """
     windows = spine.windows
     cuts = spine.cuts
-    days = cuts.assign(cashflow_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day", "_hi")
-    per = days.group_by(["account_id", "_k"]).aggregate(
-        net_flow=days.net_flow.sum(),
-        outflow=days.outflow.sum(),
-        withdrawals=days.withdrawals.sum(),
-        weighted=(days.net_flow * day_count(days._hi, days.day)).sum(),
-    )
+    per = flow_intervals(data, spine)
 
     def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
         return {
@@ -273,8 +272,8 @@ def revenue_window_source(data: DataSet, spine: Spine) -> Source:
     """``revenue_{w}``: revenue dated in ``(T - w, T]`` for each configured window."""
     windows = spine.windows
     cuts = spine.cuts
-    days = cuts.assign(revenue_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
-    per = days.group_by(["account_id", "_k"]).aggregate(revenue=days.revenue.sum())
+    t = cuts.assign(data.table("revenue"), "date")
+    per = t.group_by(["account_id", "_k"]).aggregate(revenue=t.amount.sum())
     table = windowed(
         per,
         cuts,

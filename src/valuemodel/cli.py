@@ -23,6 +23,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from valuemodel.errors import InputError, ModelError
 
+# MLflow's INFO lines (database migrations, run links) are noise to an analyst at a terminal;
+# warnings still show. An explicit MLFLOW_LOGGING_LEVEL wins.
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+
 app = typer.Typer(
     name="valuemodel",
     help="Churn risk and customer value for securities brokerages.",

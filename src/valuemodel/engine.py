@@ -7,9 +7,11 @@ supports window functions (PySpark in local mode is tested) can be passed instea
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
+import duckdb
 import ibis
 import pandas as pd
 
@@ -27,8 +29,11 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
     if memory_limit:
         config["memory_limit"] = memory_limit
     con = ibis.duckdb.connect(**config)
-    # Library code stays quiet: DuckDB's own progress bar would print over the CLI's.
-    con.raw_sql("SET enable_progress_bar = false")
+    # Library code stays quiet: DuckDB's own progress bar would print over the CLI's. Inside
+    # Jupyter DuckDB refuses to touch the setting without ipywidgets; there it prints no
+    # terminal bar anyway, so the refusal is harmless.
+    with contextlib.suppress(duckdb.Error):
+        con.raw_sql("SET enable_progress_bar = false")
     return con
 
 

@@ -29,7 +29,7 @@ from valuemodel.features.activity import (
 )
 from valuemodel.features.asof import Spine, ratio
 from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, assemble
+from valuemodel.features.parts import Part, Rank, assemble
 
 
 def contribution_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
@@ -60,9 +60,11 @@ def contribution_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Par
         )
         return out
 
-    def ranks(x: ibis.Table) -> dict[str, ibis.Value]:
-        tier = asset_tier(x[assets_at(0)], config) if balances else ibis.literal("all")
-        return {"_commission_rate_percentile": _percentile(_rate(x), tier)}
+    def ranks(x: ibis.Table) -> dict[str, Rank]:
+        # Rounded so that the last bits of a sum computed in another order do not reorder ties.
+        key = _rate(x).round(12)
+        within = [asset_tier(x[assets_at(0)], config)] if balances else []
+        return {"_commission_rate_percentile": Rank(key, _percent_rank, within)}
 
     return Part("contribution", sources, features, ranks)
 
@@ -85,9 +87,6 @@ def asset_tier(total_assets: ibis.Value, config: FeatureConfig) -> ibis.Value:
     )
 
 
-def _percentile(rate: ibis.Value, group: ibis.Value) -> ibis.Value:
-    # Rounded so that the last bits of a sum computed in another order do not reorder ties.
-    key = rate.round(12)
-    window = ibis.window(group_by=["as_of", group, rate.isnull()], order_by=key)
-    rank = ibis.percent_rank().over(window)
-    return ibis.ifelse(rate.isnull(), ibis.null(dt.float64), rank.cast(dt.float64))
+def _percent_rank(below: ibis.Value, size: ibis.Value) -> ibis.Value:
+    """``below / (size - 1)``: 0 for the lowest key (and for a group of one), 1 for the top."""
+    return ibis.ifelse(size > 1, below / (size - 1), 0.0).cast(dt.float64)

@@ -32,7 +32,7 @@ from valuemodel.features.activity import (
 )
 from valuemodel.features.asof import Spine, day_count, ratio
 from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, assemble
+from valuemodel.features.parts import Part, Rank, assemble
 
 LOYALTY_STAGES = ("new", "potential", "regular", "mature", "loyal")
 NEW_ACCOUNT_DAYS = 180
@@ -68,12 +68,13 @@ def frequency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
         out["loyalty_stage"] = _loyalty(day_count(x.as_of, x.open_date), x.active_months)
         return out
 
-    def ranks(x: ibis.Table) -> dict[str, ibis.Value]:
+    def ranks(x: ibis.Table) -> dict[str, Rank]:
+        # NEVER - days rather than -days: no negative zero among the keys.
         days_since = day_count(x.as_of, x.last_trade).fill_null(NEVER)
         return {
-            "_rfm_recency_score": _quintile(-days_since),
-            "_rfm_frequency_score": _quintile(x[f"trades_{RFM_WINDOW}"]),
-            "_rfm_monetary_score": _quintile(x[f"commission_{RFM_WINDOW}"].round(6)),
+            "_rfm_recency_score": Rank(NEVER - days_since, _quintile),
+            "_rfm_frequency_score": Rank(x[f"trades_{RFM_WINDOW}"], _quintile),
+            "_rfm_monetary_score": Rank(x[f"commission_{RFM_WINDOW}"].round(6), _quintile),
         }
 
     return Part("frequency", sources, features, ranks)
@@ -90,11 +91,9 @@ def _trend(x: ibis.Table, measure: str) -> ibis.Value:
     return ratio(recent, before / ((TREND_BASE - TREND_RECENT) / TREND_RECENT))
 
 
-def _quintile(value: ibis.Value) -> ibis.Value:
-    """1..5 by rank within the as-of date (5 = the largest values)."""
-    rank = ibis.rank().over(group_by="as_of", order_by=value)
-    size = value.count().over(group_by="as_of")
-    return ((rank * 5) / size).floor().cast(dt.float64) + 1.0
+def _quintile(below: ibis.Value, size: ibis.Value) -> ibis.Value:
+    """1..5 from the 0-based rank among ``size`` rows (5 = the largest values)."""
+    return ((below * 5) / size).floor().cast(dt.float64) + 1.0
 
 
 def _loyalty(tenure: ibis.Value, months: ibis.Value) -> ibis.Value:

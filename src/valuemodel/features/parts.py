@@ -45,28 +45,41 @@ class Part:
     expressions over ``x``, the population joined with every source (one row per account and
     as-of date).
 
-    ``ranks(x)`` (optional) returns window expressions over ``x`` (ranks within the population
-    at each as-of date) under internal names that ``features`` then reads from ``x``. They are
-    computed on a narrow table (the keys and the ranks' inputs) joined back, so that the
-    engine's window operator does not carry every feature column through its sorts.
+    ``ranks(x)`` (optional) returns ``Rank`` specifications over ``x`` (ranks within the
+    population at each as-of date) under internal names that ``features`` then reads from
+    ``x`` (see ``ranked``).
     """
 
     family: str
     sources: Sequence[Source]
     features: Features
-    ranks: Features | None = None
+    ranks: Callable[[ibis.Table], dict[str, Rank]] | None = None
+
+
+@dataclass(frozen=True)
+class Rank:
+    """Where ``key`` stands among the population rows of the same as-of date (and the same
+    values of ``within``).
+
+    ``finish(below, size)`` gives the output column from ``below``, the number of rows of the
+    group with a smaller key (the 0-based rank, ties sharing the lowest), and ``size``, the
+    number of rows of the group with a key. Rows with a null key get null.
+    """
+
+    key: ibis.Value
+    finish: Callable[[ibis.Value, ibis.Value], ibis.Value]
+    within: Sequence[ibis.Value] = ()
 
 
 def assemble(spine: Spine, parts: Sequence[Part]) -> ibis.Table:
     """The population with every part's features: (account_id, as_of, *features)."""
     x = joined_sources(spine, [s for p in parts for s in p.sources])
-    ranks: dict[str, ibis.Value] = {}
+    ranks: dict[str, Rank] = {}
     for part in parts:
         if part.ranks is not None:
             ranks |= part.ranks(x)
     if ranks:
-        narrow = x.select(*KEYS, **ranks)
-        x = x.join(narrow, list(KEYS)).select(*x.columns, *ranks)
+        x = ranked(x, ranks)
     out: dict[str, ibis.Value] = {}
     for part in parts:
         out |= part.features(x)
@@ -94,3 +107,37 @@ def joined_sources(spine: Spine, sources: Sequence[Source]) -> ibis.Table:
             **{c: x[c].fill_null(v) for c, v in fills.items()},
         )
     return x
+
+
+def ranked(x: ibis.Table, ranks: Mapping[str, Rank]) -> ibis.Table:
+    """``x`` with a column per rank, named as in ``ranks``.
+
+    Not window functions over ``x``: the engine's window operator would sort every column of
+    the wide table once per rank (DuckDB does not prune a shared table's unused columns).
+    Instead each rank's keys are counted per group and distinct value (a group-by reads only
+    the columns it needs), running counts over that small table give ``below``, and the
+    result is joined back on the key: exact (integer counts), and every engine runs it. All
+    keys are added in one step so that the wide table is shared once, not once per rank.
+    """
+    cols: dict[str, ibis.Value] = {}
+    groups: dict[str, list[str]] = {}
+    for name, rank in ranks.items():
+        cols[f"_{name}_key"] = rank.key
+        by = {f"_{name}_g{i}": g for i, g in enumerate(rank.within)}
+        cols |= by
+        groups[name] = ["as_of", *by]
+    keyed = x.mutate(**cols)
+    out = keyed
+    for name, rank in ranks.items():
+        key, by = f"_{name}_key", groups[name]
+        counts = (
+            keyed.filter(keyed[key].notnull())
+            .group_by([*by, key])
+            .aggregate(_n=lambda t: t.count())
+        )
+        running = ibis.cumulative_window(group_by=by, order_by=key)
+        below = counts._n.sum().over(running) - counts._n
+        value = rank.finish(below, counts._n.sum().over(group_by=by))
+        table = counts.select(*by, key, **{name: value})
+        out = out.left_join(table, [*by, key]).select(*out.columns, name)
+    return out.select(*x.columns, *ranks)

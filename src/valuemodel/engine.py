@@ -34,6 +34,10 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
     # terminal bar anyway, so the refusal is harmless.
     with contextlib.suppress(duckdb.Error):
         con.raw_sql("SET enable_progress_bar = false")
+    # Hand memory freed by finished operators back to the OS within about a second; without
+    # it DuckDB's allocator keeps the query's peak (2.2 GB at 100k accounts, 12 as-of dates)
+    # while pandas converts the result, and the two add up.
+    con.raw_sql("SET allocator_background_threads = true")
     return con
 
 

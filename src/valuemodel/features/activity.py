@@ -92,21 +92,26 @@ def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.
 
 
 def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
-    """Trade account-days reduced per (account_id, _k): sums of the ``trade_days`` measures,
-    ``days`` (active trading days) and ``first_day`` (the earliest trading day).
+    """Trades reduced per (account_id, _k) straight from the raw rows: the ``trade_days``
+    measures, ``days`` (distinct trading days) and ``first_day`` (the earliest trading day).
 
-    Two steps on purpose: with the seven sums, ``count(DISTINCT day)`` per interval makes
-    DuckDB materialize the raw rows for a separate distinct aggregation (slower at 25k
-    accounts, 12 dates: 2.9 s of operator time against 2.3 s)."""
-    cuts = spine.cuts
-    days = cuts.assign(trade_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
-    sums = ["trades", "traded_value", "commission", "buy_value", "sided_value"]
-    sums += ["product_value", *(f"{p}_value" for p in PRODUCT_SHARES)]
-    return days.group_by(["account_id", "_k"]).aggregate(
-        days=days.count().cast(dt.float64),
-        first_day=days.day.min(),
-        **{m: days[m].sum() for m in sums},
-    )
+    One step: at 100k accounts and 12 as-of dates, ``count(DISTINCT day)`` next to the sums
+    took 2.2 s against 2.9 s for reducing to account-days first (an earlier measurement at
+    25k accounts had found the opposite, 2.9 s against 2.3 s of operator time)."""
+    t = spine.cuts.assign(data.table("trades"), "trade_date")
+    amount = t.amount
+    aggs = {
+        "days": t.trade_date.nunique().cast(dt.float64),
+        "first_day": t.trade_date.min(),
+        "trades": t.count().cast(dt.float64),
+        "traded_value": amount.sum(),
+        "commission": t.commission.sum(),
+        "buy_value": amount.sum(where=t.side == "buy"),
+        "sided_value": amount.sum(where=t.side.notnull()),
+        "product_value": amount.sum(where=t.product.notnull()),
+    }
+    aggs |= {f"{p}_value": amount.sum(where=t.product == p) for p in PRODUCT_SHARES}
+    return t.group_by(["account_id", "_k"]).aggregate(**aggs)
 
 
 def trade_window_source(data: DataSet, spine: Spine) -> Source:
@@ -121,14 +126,11 @@ def trade_window_source(data: DataSet, spine: Spine) -> Source:
     fixed = {m: BUY_SHARE_WINDOW for m in ("buy_value", "sided_value")}
     fixed |= {m: SHARE_WINDOW for m in ("product_value", *(f"{p}_value" for p in PRODUCT_SHARES))}
 
-    def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
-        return {m: j[m].sum() for m in (*measures, *fixed)}
-
     def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
         aggs = {f"{m}_{w}": r[m].sum(where=inside(w)) for w in spine.back for m in measures}
         return aggs | {f"{m}_{w}": r[m].sum(where=inside(w)) for m, w in fixed.items()}
 
-    table = windowed(per, spine.cuts, spine.dates, spine.back, reduce, combine)
+    table = windowed(per, spine.cuts, spine.dates, spine.back, combine)
     return Source("trade_windows", table, dict.fromkeys(table.columns[2:], 0.0))
 
 
@@ -170,7 +172,6 @@ def login_window_source(data: DataSet, spine: Spine) -> Source:
         cuts,
         spine.dates,
         spine.back,
-        lambda j: {"logins": j.logins.sum()},
         lambda r, inside: {f"logins_{w}": r.logins.sum(where=inside(w)) for w in spine.back},
     )
     return Source("login_windows", table, dict.fromkeys(table.columns[2:], 0.0))
@@ -220,13 +221,8 @@ def flow_window_source(data: DataSet, spine: Spine) -> Source:
     cuts = spine.cuts
     per = flow_intervals(data, spine)
 
-    def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
-        return {
-            "net_flow": j.net_flow.sum(),
-            "outflow": j.outflow.sum(),
-            "withdrawals": j.withdrawals.sum(),
-            "weighted": (j.net_flow * j._gap + j.weighted).sum(),
-        }
+    def values(j: ibis.Table) -> dict[str, ibis.Value]:
+        return {"weighted": j.net_flow * j._gap + j.weighted}
 
     def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
         aggs: dict[str, ibis.Value] = {}
@@ -237,7 +233,7 @@ def flow_window_source(data: DataSet, spine: Spine) -> Source:
             aggs[f"weighted_flow_{w}"] = r.weighted.sum(where=inside(w)) / w
         return aggs
 
-    table = windowed(per, cuts, spine.dates, windows, reduce, combine)
+    table = windowed(per, cuts, spine.dates, windows, combine, values)
     return Source("flow_windows", table, dict.fromkeys(table.columns[2:], 0.0))
 
 
@@ -253,9 +249,6 @@ def balance_window_source(data: DataSet, spine: Spine) -> Source:
         top=snaps.total_assets.max(),
     )
 
-    def reduce(j: ibis.Table) -> dict[str, ibis.Value]:
-        return {"assets": j.assets.sum(), "snapshots": j.snapshots.sum(), "top": j.top.max()}
-
     def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
         aggs: dict[str, ibis.Value] = {}
         for w in windows:
@@ -264,7 +257,7 @@ def balance_window_source(data: DataSet, spine: Spine) -> Source:
             aggs[f"max_assets_{w}"] = r.top.max(where=inside(w))
         return aggs
 
-    table = windowed(per, cuts, spine.dates, windows, reduce, combine)
+    table = windowed(per, cuts, spine.dates, windows, combine)
     return Source("balance_windows", table)
 
 
@@ -279,7 +272,6 @@ def revenue_window_source(data: DataSet, spine: Spine) -> Source:
         cuts,
         spine.dates,
         windows,
-        lambda j: {"revenue": j.revenue.sum()},
         lambda r, inside: {f"revenue_{w}": r.revenue.sum(where=inside(w)) for w in windows},
     )
     return Source("revenue_windows", table, dict.fromkeys(table.columns[2:], 0.0))

@@ -338,17 +338,20 @@ def windowed(
     cuts: Cuts,
     dates: Sequence[date],
     windows: Sequence[int],
-    reduce: Any,
     combine: Any,
+    values: Any = None,
 ) -> ibis.Table:
     """Window statistics per (account_id, as_of) from per-(account_id, _k) interval rows.
 
-    ``reduce(j)`` gives the aggregates of the interval rows of each (account, as-of date,
-    ring) (``j`` has ``per``'s columns and ``_ring``, ``_gap``); ``combine(r, inside)`` the
-    output columns from those ring rows, ``inside(w)`` selecting the rings in window ``w``.
+    Each interval row is joined to every as-of date whose longest window holds it (``j`` has
+    ``per``'s columns and ``_ring``, ``_gap``, see ``Cuts.rings``); ``values(j)`` (optional)
+    adds row-level columns, and ``combine(j, inside)`` gives the output columns as
+    aggregates over those rows, ``inside(w)`` selecting the rows in window ``w``. One
+    group-by: at 100k accounts and 12 dates it beat first reducing per (account, as-of date,
+    ring) and then combining the rings (1.8 s against 2.2-2.9 s for the trade windows).
     Accounts without an interval row inside an as-of date's longest window have no row.
     """
-    members = cuts.rings(dates, windows)
-    j = per.join(members, "_k")
-    r = j.group_by(["account_id", "as_of", "_ring"]).aggregate(**reduce(j))
-    return r.group_by(["account_id", "as_of"]).aggregate(**combine(r, lambda w: r._ring <= w))
+    j = per.join(cuts.rings(dates, windows), "_k")
+    if values is not None:
+        j = j.mutate(**values(j))
+    return j.group_by(["account_id", "as_of"]).aggregate(**combine(j, lambda w: j._ring <= w))

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from valuemodel import engine
 from valuemodel.data.reader import DataSet
@@ -75,34 +77,59 @@ def build_features(
     categorical as ``category``. Rows: the population at each ``T``, sorted by
     (as_of, account_id).
     """
-    return to_frame(engine.to_pyarrow(feature_expr(data, as_of, config)))
+    return to_frame(engine.to_pyarrow(feature_expr(data, as_of, config)), release=True)
 
 
-def to_frame(df: pd.DataFrame | pa.Table) -> pd.DataFrame:
+def to_frame(df: pd.DataFrame | pa.Table, release: bool = False) -> pd.DataFrame:
     """Normalise an executed feature (or label) table to the documented dtypes.
 
-    ``df`` is pandas or Arrow (converted column by column, without a pandas copy of the whole
-    table). Rows are sorted by (as_of, account_id) unless they already are.
+    ``df`` is pandas or Arrow (converted column by column with Arrow's own kernels: one copy
+    per column, no pandas copy of the whole table). With ``release``, the caller hands an
+    Arrow table over: each column is let go once converted, so that the Arrow and pandas
+    copies never both exist whole. Rows are sorted by (as_of, account_id) unless they
+    already are.
     """
-    arrow = isinstance(df, pa.Table)
-    out = {}
-    for col in df.column_names if arrow else df.columns:
-        s = df[col].to_pandas() if arrow else df[col]
-        if col == "account_id":
-            out[col] = s.astype("str")
-        elif col == "as_of":
-            out[col] = pd.to_datetime(s).astype("datetime64[ns]")
-        elif col in CATEGORICAL:
-            cats = CATEGORICAL[col]
-            if cats is None:
-                cats = sorted(s.dropna().astype(str).unique())
-            out[col] = pd.Categorical(s.astype("object").where(s.notna(), None), categories=cats)
-        else:
-            out[col] = pd.to_numeric(s, errors="raise").astype("float64")
+    if isinstance(df, pa.Table):
+        columns = dict(zip(df.column_names, df.columns, strict=True))
+        if release:
+            del df
+        out = {}
+        for col in list(columns):
+            out[col] = _from_arrow(col, columns.pop(col) if release else columns[col])
+    else:
+        out = {col: _from_pandas(col, df[col]) for col in df.columns}
     frame = pd.DataFrame(out, columns=list(out), copy=False)
     if not _is_sorted(frame):
         frame = frame.sort_values(list(ORDER), kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _from_arrow(col: str, values: pa.ChunkedArray) -> Any:
+    if col == "account_id":
+        return values.to_pandas().astype("str")
+    if col == "as_of":
+        return values.cast(pa.timestamp("ns")).to_pandas()
+    if col in CATEGORICAL:
+        values = values.cast(pa.string())
+        cats = CATEGORICAL[col]
+        if cats is None:
+            cats = sorted(pc.unique(values).drop_null().to_pylist())
+        codes = pc.index_in(values, value_set=pa.array(cats, pa.string())).fill_null(-1)
+        return pd.Categorical.from_codes(codes.to_numpy(), categories=list(cats))
+    return values.cast(pa.float64()).to_numpy()
+
+
+def _from_pandas(col: str, s: pd.Series) -> Any:
+    if col == "account_id":
+        return s.astype("str")
+    if col == "as_of":
+        return pd.to_datetime(s).astype("datetime64[ns]")
+    if col in CATEGORICAL:
+        cats = CATEGORICAL[col]
+        if cats is None:
+            cats = sorted(s.dropna().astype(str).unique())
+        return pd.Categorical(s.astype("object").where(s.notna(), None), categories=cats)
+    return pd.to_numeric(s, errors="raise").astype("float64")
 
 
 def _is_sorted(frame: pd.DataFrame) -> bool:

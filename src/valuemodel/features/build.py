@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,9 +57,13 @@ def feature_expr(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None 
     ``account_id``, ``as_of`` (date), then each enabled family's features. Families whose
     table is absent contribute no columns.
     """
+    return _features(data, as_of_dates, config).order_by(list(ORDER))
+
+
+def _features(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None) -> ibis.Table:
     config = config or load_feature_config()
     spine = make_spine(data, as_of_dates, config)
-    return assemble(spine, family_parts(data, spine, config)).order_by(list(ORDER))
+    return assemble(spine, family_parts(data, spine, config))
 
 
 def family_parts(data: DataSet, spine: Spine, config: FeatureConfig) -> list[Part]:
@@ -77,7 +83,9 @@ def build_features(
     categorical as ``category``. Rows: the population at each ``T``, sorted by
     (as_of, account_id).
     """
-    return to_frame(engine.to_pyarrow(feature_expr(data, as_of, config)), release=True)
+    # Unordered in the engine: sorting the Arrow result (to_frame) is cheaper than DuckDB's
+    # ORDER BY, which holds a sorted copy of the whole result while it is converted.
+    return to_frame(engine.to_pyarrow(_features(data, as_of, config)), release=True)
 
 
 def to_frame(df: pd.DataFrame | pa.Table, release: bool = False) -> pd.DataFrame:
@@ -90,18 +98,30 @@ def to_frame(df: pd.DataFrame | pa.Table, release: bool = False) -> pd.DataFrame
     already are.
     """
     if isinstance(df, pa.Table):
+        order = _arrow_order(df)
         columns = dict(zip(df.column_names, df.columns, strict=True))
         if release:
             del df
         out = {}
         for col in list(columns):
-            out[col] = _from_arrow(col, columns.pop(col) if release else columns[col])
+            values = columns.pop(col) if release else columns[col]
+            out[col] = _from_arrow(col, values if order is None else values.take(order))
     else:
         out = {col: _from_pandas(col, df[col]) for col in df.columns}
     frame = pd.DataFrame(out, columns=list(out), copy=False)
     if not _is_sorted(frame):
         frame = frame.sort_values(list(ORDER), kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _arrow_order(table: pa.Table) -> pa.Array | None:
+    """Row indices that sort ``table`` by (as_of, account_id); None when it already is."""
+    if table.num_rows < 2 or not set(ORDER) <= set(table.column_names):
+        return None
+    order = pc.sort_indices(table.select(list(ORDER)), [(c, "ascending") for c in ORDER])
+    if np.array_equal(order.to_numpy(), np.arange(table.num_rows)):
+        return None
+    return order
 
 
 def _from_arrow(col: str, values: pa.ChunkedArray) -> Any:

@@ -6,6 +6,8 @@ Generates a two-year data set into benchmarks/_data/ once (gitignored), then mea
 run in a fresh subprocess (wall time, peak RSS from ru_maxrss; median of ``--repeats``):
 
 - ``features``: valuemodel.features.build_features, all families, 1 and 12 month-end dates;
+- ``core``: build_features with only the families the pandas version covers (recency,
+  frequency, contribution, flows), the like-for-like comparison;
 - ``pandas``: the core families (recency, frequency, turnover/contribution, flows) written the
   way an analyst would in plain pandas (loop over as-of dates, boolean masks, groupby);
 - ``floor``: one DuckDB group-by per input table (the cost of reading everything once).
@@ -59,6 +61,18 @@ def run_features(path: Path, dates: list[str]) -> int:
     return len(build_features(open_data(path), dates))
 
 
+def run_core(path: Path, dates: list[str]) -> int:
+    from dataclasses import replace
+
+    from valuemodel.data.reader import open_data
+    from valuemodel.features import build_features
+    from valuemodel.features.config import load_feature_config
+
+    core = ("recency", "frequency", "contribution", "flows")
+    config = replace(load_feature_config(), families=core)
+    return len(build_features(open_data(path), dates, config))
+
+
 def run_floor(path: Path, dates: list[str]) -> int:
     import ibis
 
@@ -106,7 +120,7 @@ def run_pandas(path: Path, dates: list[str]) -> int:
     return len(pd.concat(out))
 
 
-RUNNERS = {"features": run_features, "floor": run_floor, "pandas": run_pandas}
+RUNNERS = {"features": run_features, "core": run_core, "floor": run_floor, "pandas": run_pandas}
 
 
 def measure_here(kind: str, path: Path, n_dates: int) -> dict:
@@ -155,7 +169,7 @@ def main() -> None:
     p.add_argument("--accounts", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--scaling", action="store_true", help="also 25k and 50k accounts")
-    p.add_argument("--kinds", default="floor,features,pandas")
+    p.add_argument("--kinds", default="floor,features,core,pandas")
     p.add_argument("--measure", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--dates", type=int, default=1, help=argparse.SUPPRESS)

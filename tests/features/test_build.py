@@ -59,3 +59,38 @@ def test_bad_as_of_dates_are_rejected(make_data):
         build_features(data, "soon")
     with pytest.raises(InputError, match="at least one as-of date"):
         build_features(data, [])
+
+
+def test_to_frame_sorts_arrow_rows_and_maps_categories_like_the_pandas_path():
+    from datetime import date
+
+    import numpy as np
+    import pyarrow as pa
+
+    from valuemodel.features.build import to_frame
+
+    table = pa.table(
+        {
+            "account_id": ["b", "a", "c", "a"],
+            "as_of": pa.array(
+                [date(2025, 1, 31), date(2025, 1, 31), date(2024, 12, 31), date(2024, 12, 31)]
+            ),
+            "trades_30d": pa.array([3, None, 1, 2], pa.int64()),
+            "gender": ["F", "M", None, "X"],  # X is not a known category
+            "branch": ["north", "south", "north", None],  # categories: the observed values
+        }
+    )
+    out = to_frame(table, release=True)
+    assert out.account_id.tolist() == ["a", "c", "a", "b"]
+    assert out.as_of.dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-12-31",
+        "2024-12-31",
+        "2025-01-31",
+        "2025-01-31",
+    ]
+    assert out.trades_30d.dtype == "float64"
+    np.testing.assert_array_equal(out.trades_30d.to_numpy(), [2.0, 1.0, np.nan, 3.0])
+    assert out.gender.isna().tolist() == [True, True, False, False]  # X and a null
+    assert out.gender.tolist()[2:] == ["M", "F"]
+    assert list(out.branch.cat.categories) == ["north", "south"]
+    pd.testing.assert_frame_equal(out, to_frame(table.to_pandas()))

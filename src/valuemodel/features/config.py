@@ -53,14 +53,19 @@ class FeatureConfig:
 
 
 def default_config_dir() -> Path:
-    """The ``features/`` configuration folder.
+    """The ``features/`` configuration folder (``default.yaml``, ``registry.yaml``).
 
-    ``VALUEMODEL_FEATURES_DIR`` if set, else the repository's top-level ``features/`` folder.
+    ``VALUEMODEL_FEATURES_DIR`` if set, else the repository's top-level ``features/`` folder
+    (a source checkout or editable install), else the copy packaged in the wheel
+    (``valuemodel/resources/features``, a symlink to the same folder in the repository).
     """
     env = os.environ.get("VALUEMODEL_FEATURES_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "features"
+    repository = Path(__file__).resolve().parents[3] / "features"
+    if (repository / "registry.yaml").is_file():
+        return repository
+    return Path(__file__).resolve().parents[1] / "resources" / "features"
 
 
 def load_feature_config(path: str | Path | None = None) -> FeatureConfig:

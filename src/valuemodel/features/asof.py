@@ -348,7 +348,7 @@ def windowed(
     adds row-level columns, and ``combine(j, inside)`` gives the output columns as
     aggregates over those rows, ``inside(w)`` selecting the rows in window ``w``. One
     group-by: at 100k accounts and 12 dates it beat first reducing per (account, as-of date,
-    ring) and then combining the rings (1.8 s against 2.2-2.9 s for the trade windows).
+    ring) and then combining the rings (the trade windows alone: 5.1 s against 5.6 s).
     Accounts without an interval row inside an as-of date's longest window have no row.
     """
     j = per.join(cuts.rings(dates, windows), "_k")

@@ -66,6 +66,11 @@ def trade_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Ta
     known (null when none is), the denominators of the buy and product shares.
     """
     t = _between(data.table("trades"), "trade_date", dates)
+    return t.group_by(["account_id", t.trade_date.name("day")]).aggregate(**_trade_sums(t))
+
+
+def _trade_sums(t: ibis.Table) -> dict[str, ibis.Value]:
+    """The ``trade_days`` measures as aggregates over raw trade rows."""
     amount = t.amount
     aggs = {
         "trades": t.count().cast(dt.float64),
@@ -75,8 +80,7 @@ def trade_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Ta
         "sided_value": amount.sum(where=t.side.notnull()),
         "product_value": amount.sum(where=t.product.notnull()),
     }
-    aggs |= {f"{p}_value": amount.sum(where=t.product == p) for p in PRODUCT_SHARES}
-    return t.group_by(["account_id", t.trade_date.name("day")]).aggregate(**aggs)
+    return aggs | {f"{p}_value": amount.sum(where=t.product == p) for p in PRODUCT_SHARES}
 
 
 def login_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Table:
@@ -99,19 +103,11 @@ def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
     took 2.2 s against 2.9 s for reducing to account-days first (an earlier measurement at
     25k accounts had found the opposite, 2.9 s against 2.3 s of operator time)."""
     t = spine.cuts.assign(data.table("trades"), "trade_date")
-    amount = t.amount
-    aggs = {
-        "days": t.trade_date.nunique().cast(dt.float64),
-        "first_day": t.trade_date.min(),
-        "trades": t.count().cast(dt.float64),
-        "traded_value": amount.sum(),
-        "commission": t.commission.sum(),
-        "buy_value": amount.sum(where=t.side == "buy"),
-        "sided_value": amount.sum(where=t.side.notnull()),
-        "product_value": amount.sum(where=t.product.notnull()),
-    }
-    aggs |= {f"{p}_value": amount.sum(where=t.product == p) for p in PRODUCT_SHARES}
-    return t.group_by(["account_id", "_k"]).aggregate(**aggs)
+    return t.group_by(["account_id", "_k"]).aggregate(
+        days=t.trade_date.nunique().cast(dt.float64),
+        first_day=t.trade_date.min(),
+        **_trade_sums(t),
+    )
 
 
 def trade_window_source(data: DataSet, spine: Spine) -> Source:

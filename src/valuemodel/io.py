@@ -1,4 +1,5 @@
-"""Writing output files atomically, in the format their suffix names.
+"""Reading configuration files; writing output files atomically, in the format their suffix
+names.
 
 Every file is first written to a temporary file in the target's folder, then moved over the
 target with ``os.replace`` (atomic on one file system): a run that fails midway leaves any
@@ -12,12 +13,26 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from valuemodel.errors import InputError
 
 TABLE_FORMATS = (".csv", ".parquet")
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML document in the file at ``path`` (None when it is empty).
+
+    Raises InputError naming the file when it is not valid YAML; a missing or unreadable file
+    raises OSError, which each caller words for the file it was looking for.
+    """
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
 
 
 def check_table_path(path: str | Path, formats: tuple[str, ...] = TABLE_FORMATS) -> Path:

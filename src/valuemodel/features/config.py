@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from valuemodel.errors import InputError
+from valuemodel.io import read_yaml
 
 FAMILIES: tuple[str, ...] = (
     "recency",
@@ -81,11 +80,7 @@ def load_feature_config(path: str | Path | None = None) -> FeatureConfig:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: feature configuration file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from exc
-    return config_from_dict(raw, source=str(path))
+    return config_from_dict(read_yaml(path) or {}, source=str(path))
 
 
 def config_from_dict(raw: Any, source: str = "feature configuration") -> FeatureConfig:

@@ -17,10 +17,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from valuemodel.errors import InputError
 from valuemodel.features.config import FAMILIES, FeatureConfig, default_config_dir
+from valuemodel.io import read_yaml
 
 RISK_DIRECTIONS = ("higher", "lower", "none")
 KINDS = ("numeric", "category")
@@ -139,10 +138,7 @@ def load_registry(path: str | Path | None = None) -> FeatureRegistry:
     path = Path(path) if path is not None else default_config_dir() / "registry.yaml"
     if not path.is_file():
         raise InputError(f"{path}: feature registry not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    raw = read_yaml(path) or {}
     items = raw.get("features") if isinstance(raw, dict) else None
     if not isinstance(items, list):
         raise InputError(f"{path}: expected a top-level 'features' list")

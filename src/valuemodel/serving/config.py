@@ -17,7 +17,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,6 +27,7 @@ from pydantic import (
 )
 
 from valuemodel.errors import InputError
+from valuemodel.io import read_yaml
 
 RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
 PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
@@ -442,11 +442,9 @@ def load_scoring_config(path: str | Path) -> ScoringConfig:
 
 def _load(path: Path, model: type[BaseModel]) -> Any:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

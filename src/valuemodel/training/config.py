@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from valuemodel.errors import InputError
+from valuemodel.io import read_yaml
 
 
 class _Frozen(BaseModel):
@@ -119,9 +119,7 @@ def load_config(path: str | Path | None = None) -> TrainingConfig:
         return TrainingConfig()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = read_yaml(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the training config ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from None
     return parse_config(data, source=str(path))

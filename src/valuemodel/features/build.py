@@ -91,27 +91,23 @@ def build_features(
 def to_frame(df: pd.DataFrame | pa.Table, release: bool = False) -> pd.DataFrame:
     """Normalise an executed feature (or label) table to the documented dtypes.
 
-    ``df`` is pandas or Arrow (converted column by column with Arrow's own kernels: one copy
-    per column, no pandas copy of the whole table). With ``release``, the caller hands an
-    Arrow table over: each column is let go once converted, so that the Arrow and pandas
-    copies never both exist whole. Rows are sorted by (as_of, account_id) unless they
-    already are.
+    ``df`` is Arrow, or pandas (converted to Arrow first), converted column by column with
+    Arrow's own kernels: one copy per column, no pandas copy of the whole table. With
+    ``release``, the caller hands an Arrow table over: each column is let go once converted,
+    so that the Arrow and pandas copies never both exist whole. Rows are sorted by
+    (as_of, account_id) unless they already are.
     """
-    if isinstance(df, pa.Table):
-        order = _arrow_order(df)
-        columns = dict(zip(df.column_names, df.columns, strict=True))
-        if release:
-            del df
-        out = {}
-        for col in list(columns):
-            values = columns.pop(col) if release else columns[col]
-            out[col] = _from_arrow(col, values if order is None else values.take(order))
-    else:
-        out = {col: _from_pandas(col, df[col]) for col in df.columns}
-    frame = pd.DataFrame(out, columns=list(out), copy=False)
-    if not _is_sorted(frame):
-        frame = frame.sort_values(list(ORDER), kind="stable")
-    return frame.reset_index(drop=True)
+    if isinstance(df, pd.DataFrame):
+        df, release = pa.Table.from_pandas(df, preserve_index=False), True
+    order = _arrow_order(df)
+    columns = dict(zip(df.column_names, df.columns, strict=True))
+    if release:
+        del df
+    out = {}
+    for col in list(columns):
+        values = columns.pop(col) if release else columns[col]
+        out[col] = _from_arrow(col, values if order is None else values.take(order))
+    return pd.DataFrame(out, columns=list(out), copy=False)
 
 
 def _arrow_order(table: pa.Table) -> pa.Array | None:
@@ -137,26 +133,3 @@ def _from_arrow(col: str, values: pa.ChunkedArray) -> Any:
         codes = pc.index_in(values, value_set=pa.array(cats, pa.string())).fill_null(-1)
         return pd.Categorical.from_codes(codes.to_numpy(), categories=list(cats))
     return values.cast(pa.float64()).to_numpy()
-
-
-def _from_pandas(col: str, s: pd.Series) -> Any:
-    if col == "account_id":
-        return s.astype("str")
-    if col == "as_of":
-        return pd.to_datetime(s).astype("datetime64[ns]")
-    if col in CATEGORICAL:
-        cats = CATEGORICAL[col]
-        if cats is None:
-            cats = sorted(s.dropna().astype(str).unique())
-        return pd.Categorical(s.astype("object").where(s.notna(), None), categories=cats)
-    return pd.to_numeric(s, errors="raise").astype("float64")
-
-
-def _is_sorted(frame: pd.DataFrame) -> bool:
-    """Whether the rows are in (as_of, account_id) order (the engine sorts them)."""
-    if len(frame) < 2:
-        return True
-    as_of = frame.as_of.to_numpy()
-    ids = frame.account_id.to_numpy(dtype=object)
-    later, same = as_of[1:] > as_of[:-1], as_of[1:] == as_of[:-1]
-    return bool((later | (same & (ids[1:] >= ids[:-1]))).all())

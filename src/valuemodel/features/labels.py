@@ -111,7 +111,7 @@ def build_labels(
     from valuemodel.features.build import to_frame
 
     expr = label_expr(data, as_of, churn_horizon, value_horizon, churn_definition, end, config)
-    return to_frame(engine.execute(expr))
+    return to_frame(engine.to_pyarrow(expr), release=True)
 
 
 def _coverage(dates, churn_horizon: int, value_horizon: int, end: date | None) -> ibis.Table:

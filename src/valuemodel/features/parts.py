@@ -87,26 +87,28 @@ def assemble(spine: Spine, parts: Sequence[Part]) -> ibis.Table:
 
 
 def joined_sources(spine: Spine, sources: Sequence[Source]) -> ibis.Table:
-    """``spine.base`` left-joined with each distinct source once, fills applied."""
-    x = spine.base
+    """``spine.base`` left-joined with each distinct source once, fills applied.
+
+    One join chain and one projection: joining and selecting source by source nests a
+    projection per source, which Ibis then takes about a second to build and compile.
+    """
+    base = spine.base
     seen = dict.fromkeys(spine.base_sources)
-    fills: dict[str, float] = {}
+    columns: dict[str, ibis.Value] = {c: base[c] for c in base.columns}
+    x = base
     for source in sources:
         if source.name in seen:
             continue
         seen[source.name] = None
-        clash = set(source.columns) & set(x.columns)
+        t = source.table
+        clash = set(source.columns) & set(columns)
         if clash:
             raise ValueError(f"source {source.name!r} repeats columns {sorted(clash)}")
-        keys = list(KEYS) if "as_of" in source.table.columns else ["account_id"]
-        x = x.left_join(source.table, keys).select(*x.columns, *source.columns)
-        fills |= source.fill
-    if fills:
-        x = x.select(
-            *[c for c in x.columns if c not in fills],
-            **{c: x[c].fill_null(v) for c, v in fills.items()},
-        )
-    return x
+        keys = KEYS if "as_of" in t.columns else ("account_id",)
+        x = x.left_join(t, [base[k] == t[k] for k in keys])
+        for c in source.columns:
+            columns[c] = t[c].fill_null(source.fill[c]) if c in source.fill else t[c]
+    return x.select(**columns)
 
 
 def ranked(x: ibis.Table, ranks: Mapping[str, Rank]) -> ibis.Table:
@@ -128,6 +130,7 @@ def ranked(x: ibis.Table, ranks: Mapping[str, Rank]) -> ibis.Table:
         groups[name] = ["as_of", *by]
     keyed = x.mutate(**cols)
     out = keyed
+    values: dict[str, ibis.Value] = {c: keyed[c] for c in x.columns}
     for name, rank in ranks.items():
         key, by = f"_{name}_key", groups[name]
         counts = (
@@ -139,5 +142,6 @@ def ranked(x: ibis.Table, ranks: Mapping[str, Rank]) -> ibis.Table:
         below = counts._n.sum().over(running) - counts._n
         value = rank.finish(below, counts._n.sum().over(group_by=by))
         table = counts.select(*by, key, **{name: value})
-        out = out.left_join(table, [*by, key]).select(*out.columns, name)
-    return out.select(*x.columns, *ranks)
+        out = out.left_join(table, [keyed[c] == table[c] for c in (*by, key)])
+        values[name] = table[name]
+    return out.select(**values)

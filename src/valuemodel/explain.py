@@ -257,20 +257,22 @@ def _default_registry() -> Any:
 
 
 def holdout_scores(data_dir: str | Path, result: Any, kind: str) -> pd.DataFrame:
-    """The validation rows of a training (``train``'s ``TrainResult``), scored again.
+    """The held-out validation rows of a training (``train``'s ``TrainResult``), scored again.
 
     Rebuilds the out-of-time validation snapshots of ``kind`` (``"churn"`` or ``"clv"``) from
-    ``data_dir`` as known at the training date, loads the model version the training
-    registered (by its alias) and returns: ``as_of``, ``actual`` (churned 1/0, or revenue
-    over the horizon), ``model`` (calibrated probability or expected revenue) and the
-    baseline's score (``recency rule``: days since the last trade; ``last-period revenue``).
-    The churn calibration map was fitted on these rows, so the calibration shown is
-    in-sample (the training report shows the cross-fitted one).
+    ``data_dir`` as known at the training date, keeps the held-out accounts (the half that
+    judged the promotion, ``frames.hold_out``; all validation rows when the training could
+    not hold any out), loads the model version the training registered (by its alias) and
+    returns: ``as_of``, ``actual`` (churned 1/0, or revenue over the horizon), ``model``
+    (calibrated probability or expected revenue) and the baseline's score (``recency rule``:
+    days since the last trade; ``last-period revenue``). The model was tuned, stopped early
+    and calibrated on the other half, so what these rows show is out of sample.
     """
     from valuemodel.data import open_data
     from valuemodel.features import build_features, build_labels
     from valuemodel.models import baselines
     from valuemodel.training import load_model
+    from valuemodel.training.frames import held_out
 
     if kind not in ("churn", "clv"):
         raise ValueError(f"kind must be 'churn' or 'clv', got {kind!r}")
@@ -290,6 +292,8 @@ def holdout_scores(data_dir: str | Path, result: Any, kind: str) -> pd.DataFrame
     label = "churn" if kind == "churn" else "value"
     frame = build_features(known, dates).merge(labels[[*keys, label]], on=keys)
     frame = frame[frame[label].notna()].reset_index(drop=True)
+    if "holdout_rows" in fitted.counts:
+        frame = frame[held_out(frame["account_id"])].reset_index(drop=True)
     model = load_model(kind, fitted.alias, result.tracking_uri)
     out = pd.DataFrame(
         {"as_of": frame["as_of"], "actual": frame[label], "model": model.predict(frame)}

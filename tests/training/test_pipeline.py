@@ -143,7 +143,11 @@ def test_a_worse_model_does_not_replace_the_champion_unless_forced(
     assert "champion v1 kept" in worse.churn.reason
     assert str(client.get_model_version_by_alias("valuemodel-churn", "champion").version) == "1"
     assert str(client.get_model_version_by_alias("valuemodel-churn", "challenger").version) == "2"
-    assert worse.churn.champion_metric == pytest.approx(degenerate.churn.metrics["roc_auc"])
+    # both judged on the same held-out accounts: v1 scores there as it did when it was new
+    assert worse.churn.counts["holdout_rows"] > 0
+    assert "held-out validation accounts" in worse.churn.reason
+    assert worse.churn.champion_metric == pytest.approx(degenerate.churn.holdout_metric)
+    assert worse.churn.holdout_metric < worse.churn.champion_metric
     forced = train(
         brokerage_dir, AS_OF, config=parse_config(worse_cfg), tracking_uri=tracking_uri, force=True
     )

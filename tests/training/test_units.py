@@ -85,6 +85,22 @@ def test_a_single_churn_class_is_an_input_error():
         frames.check_labels("value", part, part)
 
 
+def test_held_out_accounts_are_about_half_disjoint_and_stable():
+    ids = [f"A{i:05d}" for i in range(400)]
+    features = pd.DataFrame({"account_id": ids * 2, "x": np.arange(800.0)})
+    part = frames.Part(features, np.arange(800.0), (date(2025, 1, 31), date(2025, 2, 28)))
+    kept, held = frames.hold_out(part)
+    kept_ids, held_ids = set(kept.features.account_id), set(held.features.account_id)
+    assert not kept_ids & held_ids  # an account's snapshots all fall on one side
+    assert kept_ids | held_ids == set(ids)
+    assert 160 <= len(held_ids) <= 240  # about half
+    assert len(kept.y) + len(held.y) == 800
+    # labels stay with their rows
+    assert (held.y == held.features.x.to_numpy()).all()
+    again = frames.hold_out(part)[1]
+    assert again.features.account_id.tolist() == held.features.account_id.tolist()
+
+
 def test_tracking_uri_resolution(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert tracking.resolve_tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path}/mlflow.db"

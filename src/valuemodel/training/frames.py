@@ -101,6 +101,28 @@ def select(frame: pd.DataFrame, dates: Sequence[date], label: str) -> Part:
     return Part(features, y, tuple(dates))
 
 
+def held_out(account_ids: pd.Series) -> np.ndarray:
+    """True for the rows whose account is in the held-out half (see ``hold_out``)."""
+    ids = account_ids.astype(str).reset_index(drop=True)
+    return pd.util.hash_pandas_object(ids, index=False).to_numpy() % 2 == 1
+
+
+def hold_out(part: Part) -> tuple[Part, Part]:
+    """Split a part by account into (kept, held out), about half each.
+
+    The held-out accounts judge the promotion: neither the new model (tuned, stopped early and
+    calibrated on the kept half) nor the champion has seen their labels. Deterministic: a
+    hash of the pseudonymous account ID (pandas' fixed-key SipHash), so the same data gives
+    the same halves on every run, and an account's snapshots all fall on one side.
+    """
+    held = held_out(part.features["account_id"])
+
+    def take(rows: np.ndarray) -> Part:
+        return Part(part.features.loc[rows].reset_index(drop=True), part.y[rows], part.dates)
+
+    return take(~held), take(held)
+
+
 def check_labels(label: str, train: Part, valid: Part) -> None:
     """Reject a split that cannot train or validate (no rows, or a single churn class)."""
     for name, part in (("training", train), ("validation", valid)):

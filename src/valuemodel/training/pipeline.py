@@ -86,7 +86,19 @@ def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
         train = frames.Part(
             train.features.iloc[rows].reset_index(drop=True), train.y[rows], train.dates
         )
-    return train, valid
+    kept, held = frames.hold_out(valid)
+    try:
+        frames.check_labels(plan.label, kept, held)
+    except InputError:
+        return train, valid, None
+    return train, kept, held
+
+
+def _holdout_note(label: str) -> str:
+    return (
+        f"{label}: too few validation accounts to hold half of them out; the champion is "
+        "compared on the validation rows the new model was tuned on"
+    )
 
 
 def train(
@@ -130,16 +142,21 @@ def train(
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
     steps()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
+    notes += [
+        _holdout_note(p.label)
+        for p, parts in zip(plans, (churn_parts, value_parts), strict=True)
+        if parts[2] is None
+    ]
     from valuemodel.training.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
     fingerprint = data.fingerprint(as_of)
     context = dict(as_of=as_of, fingerprint=fingerprint, force=force, churn_definition=definition)
-    fitted = fit_churn(*churn_parts, cfg, steps)
+    fitted = fit_churn(*churn_parts[:2], cfg, steps)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()
-    fitted = fit_value(*value_parts, cfg, cfg.value_horizon, steps)
+    fitted = fit_value(*value_parts[:2], cfg, cfg.value_horizon, steps)
     notes += fitted.notes
     steps()
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
@@ -176,33 +193,48 @@ def _describe_plan(plan: SnapshotPlan, cfg: TrainingConfig) -> str:
     )
 
 
-def _champion_decision(tracker, fitted: FittedModel, valid: frames.Part, force: bool) -> Decision:
+def _champion_decision(
+    tracker, fitted: FittedModel, model, judge: frames.Part, held: bool, force: bool
+) -> Decision:
+    """Score the new ``model`` and the current champion on the same rows and apply the rule.
+
+    ``judge`` is the held-out validation accounts when ``held`` (else the validation rows the
+    new model was tuned on); both models are scored through their saved bundles."""
     metric, score_fn = (
         ("roc_auc", churn_score) if fitted.kind == "churn" else ("normalized_gini", value_score)
     )
-    new_score = fitted.metrics[metric]
+    on = "held-out validation accounts" if held else "the new validation data"
+    new_score = score_fn(judge.y, model.predict(judge.features))
     current = tracker.alias_version(fitted.kind, "champion")
     if current is None:
-        return decide(metric, new_score, None, None, force=force)
+        return decide(metric, new_score, None, None, force=force, on=on)
     try:
         champion = tracker.load(fitted.kind, "champion")
-        old_score = score_fn(valid.y, champion.predict(valid.features))
+        old_score = score_fn(judge.y, champion.predict(judge.features))
     except ModelError as exc:
         return decide(
-            metric, new_score, str(current.version), None, force=force, champion_error=str(exc)
+            metric,
+            new_score,
+            str(current.version),
+            None,
+            force=force,
+            champion_error=str(exc),
+            on=on,
         )
-    return decide(metric, new_score, str(current.version), old_score, force=force)
+    return decide(metric, new_score, str(current.version), old_score, force=force, on=on)
 
 
-def _counts(train: frames.Part, valid: frames.Part) -> dict[str, int]:
+def _counts(train: frames.Part, valid: frames.Part, held: frames.Part | None) -> dict[str, int]:
     out = {f"train_{k}": v for k, v in train.counts().items()}
-    return out | {f"valid_{k}": v for k, v in valid.counts().items()}
+    out |= {f"valid_{k}": v for k, v in valid.counts().items()}
+    if held is not None:
+        out |= {f"holdout_{k}": v for k, v in held.counts().items()}
+    return out
 
 
 def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, context) -> ModelResult:
-    train, valid = parts
-    decision = _champion_decision(tracker, fitted, valid, context["force"])
-    counts = _counts(train, valid)
+    train, valid, held = parts
+    counts = _counts(train, valid, held)
     metadata = _metadata(fitted, plan, counts, context)
     run_id = tracker.start_run(
         cfg.experiment,
@@ -224,8 +256,13 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
             from valuemodel.models.bundle import load_bundle
             from valuemodel.report import render_training_report
 
+            model = load_bundle(bundle, run_id=run_id)
+            judge = held if held is not None else valid
+            decision = _champion_decision(
+                tracker, fitted, model, judge, held is not None, context["force"]
+            )
             report = render_training_report(
-                load_bundle(bundle, run_id=run_id),
+                model,
                 valid.features,
                 valid.y,
                 decision=decision.to_dict(),
@@ -234,7 +271,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
             tracker.log(
                 run_id,
                 params=_params(fitted, plan, counts, cfg, context),
-                metrics=_run_metrics(fitted, decision),
+                metrics=_run_metrics(fitted, decision, held is not None),
                 figures=fitted.figures,
                 documents=_documents(fitted, plan, metadata),
                 texts={"report.html": report},
@@ -265,6 +302,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
         gap_rule=plan.gap_rule,
         params=dict(fitted.params),
         champion_metric=decision.champion_score,
+        holdout_metric=decision.new_score if held is not None else None,
     )
 
 
@@ -318,10 +356,12 @@ def _params(fitted, plan: SnapshotPlan, counts, cfg: TrainingConfig, context) ->
     return out | {k: v for k, v in counts.items()}
 
 
-def _run_metrics(fitted: FittedModel, decision: Decision) -> dict[str, float]:
+def _run_metrics(fitted: FittedModel, decision: Decision, held: bool) -> dict[str, float]:
     out = dict(fitted.metrics) | dict(fitted.extra_metrics)
     for name, values in fitted.baselines.items():
         out |= {f"baseline.{name}.{k}": v for k, v in values.items()}
+    if held:
+        out[f"holdout.{decision.metric}"] = decision.new_score
     if decision.champion_score is not None:
         out[f"champion.{decision.metric}"] = decision.champion_score
     out["tuning.trials_pruned"] = float(fitted.tuning.pruned)

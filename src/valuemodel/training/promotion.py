@@ -1,9 +1,11 @@
 """Whether a newly trained version becomes ``champion`` (pure logic, no MLflow).
 
-Rule: the new version is promoted when its validation metric (churn: ROC-AUC; value:
-normalized Gini) is at least the current champion's on the *same, new* validation data, when
-there is no champion yet, when the champion cannot score the new features (its schema no
-longer matches), or when ``force`` is set. Otherwise it is registered as ``challenger``.
+Rule: the new version is promoted when its metric (churn: ROC-AUC; value: normalized Gini) is
+at least the current champion's on the *same, new* data, when there is no champion yet, when
+the champion cannot score the new features (its schema no longer matches), or when ``force``
+is set. Otherwise it is registered as ``challenger``. The data is the held-out half of the
+validation accounts (see ``frames.hold_out``): the new model was tuned, stopped early and
+calibrated on the other half, so scoring it on rows it was selected on would favour it.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def decide(
     *,
     force: bool = False,
     champion_error: str | None = None,
+    on: str = "the new validation data",
 ) -> Decision:
-    """Apply the promotion rule (see the module docstring)."""
+    """Apply the promotion rule (see the module docstring); ``on`` names the rows compared."""
     args = dict(
         metric=metric,
         new_score=new_score,
@@ -70,12 +73,10 @@ def decide(
         and (champion_score is None or math.isnan(champion_score) or new_score >= champion_score)
     )
     if better:
-        reason = (
-            f"{metric} {new} >= champion v{champion_version}'s {old} on the new validation data"
-        )
+        reason = f"{metric} {new} >= champion v{champion_version}'s {old} on {on}"
         return Decision(True, "champion", reason, **args)
     reason = (
-        f"{metric} {new} < champion v{champion_version}'s {old} on the new validation data; "
+        f"{metric} {new} < champion v{champion_version}'s {old} on {on}; "
         f"champion v{champion_version} kept (use force to promote anyway)"
     )
     return Decision(False, "challenger", reason, **args)

@@ -12,7 +12,11 @@ class ModelResult:
     """One trained model: its run, registry version and alias, the decision and its numbers.
 
     ``counts`` has ``train_rows``, ``train_accounts``, ``train_snapshots`` and the same for
-    ``valid_``; ``baseline_metrics`` maps a baseline name to its metrics on the same rows.
+    ``valid_`` (the validation accounts the model was tuned on) and ``holdout_`` (the held-out
+    validation accounts that judged the promotion, when there were enough);
+    ``baseline_metrics`` maps a baseline name to its metrics on the validation rows.
+    ``holdout_metric`` and ``champion_metric`` are the new model's and the champion's
+    promotion metric on the held-out accounts.
     """
 
     kind: str
@@ -32,6 +36,7 @@ class ModelResult:
     gap_rule: str
     params: dict[str, Any] = field(default_factory=dict)
     champion_metric: float | None = None
+    holdout_metric: float | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,11 @@ def _model_lines(m: ModelResult) -> list[str]:
         f"{c['valid_snapshots']} snapshots {m.valid_dates[0]}..{m.valid_dates[-1]} "
         f"(gap rule {m.gap_rule})",
     ]
+    if "holdout_rows" in c:
+        lines.append(
+            f"  held out:   {c['holdout_rows']} rows, {c['holdout_accounts']} accounts of the "
+            "validation snapshots (they judge the promotion)"
+        )
     names = _HEADLINE[m.kind]
     header = (
         "  "

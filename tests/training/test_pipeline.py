@@ -153,6 +153,9 @@ def test_a_worse_model_does_not_replace_the_champion_unless_forced(
     )
     assert forced.churn.promoted and forced.churn.reason.startswith("forced")
     assert load_model("churn", tracking_uri=tracking_uri).version == "3"
+    # v2 lost to v1, which v3 has replaced: no alias points at the stale v2 any more
+    aliases = client.get_registered_model("valuemodel-churn").aliases
+    assert {k: str(v) for k, v in aliases.items()} == {"champion": "3"}
     promotion = client.download_artifacts(forced.churn.run_id, "promotion.json")
     assert json.loads(Path(promotion).read_text())["forced"] is True
     assert np.isfinite(forced.churn.metrics["roc_auc"])

@@ -136,6 +136,14 @@ class Tracker:
     def set_alias(self, kind: str, alias: str, version: str) -> None:
         self.client.set_registered_model_alias(_registered_name(kind), alias, version)
 
+    def clear_alias(self, kind: str, alias: str) -> str | None:
+        """Remove ``alias`` if it exists; return the version it pointed to (None if none)."""
+        current = self.alias_version(kind, alias)
+        if current is None:
+            return None
+        self.client.delete_registered_model_alias(_registered_name(kind), alias)
+        return str(current.version)
+
     def record_promotion(self, kind: str, version: str, run_id: str, record: dict) -> None:
         """The decision as a version tag ``promotion``, a run tag and ``promotion.json``."""
         text = json.dumps(record, sort_keys=True)

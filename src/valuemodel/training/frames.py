@@ -103,8 +103,8 @@ def select(frame: pd.DataFrame, dates: Sequence[date], label: str) -> Part:
 
 def held_out(account_ids: pd.Series) -> np.ndarray:
     """True for the rows whose account is in the held-out half (see ``hold_out``)."""
-    ids = account_ids.astype(str).reset_index(drop=True)
-    return pd.util.hash_pandas_object(ids, index=False).to_numpy() % 2 == 1
+    hashes = pd.util.hash_pandas_object(account_ids.astype(str), index=False)
+    return hashes.to_numpy() % 2 == 1
 
 
 def hold_out(part: Part) -> tuple[Part, Part]:

@@ -194,34 +194,36 @@ def _describe_plan(plan: SnapshotPlan, cfg: TrainingConfig) -> str:
 
 
 def _champion_decision(
-    tracker, fitted: FittedModel, model, judge: frames.Part, held: bool, force: bool
+    tracker,
+    fitted: FittedModel,
+    model,
+    valid: frames.Part,
+    held: frames.Part | None,
+    force: bool,
 ) -> Decision:
     """Score the new ``model`` and the current champion on the same rows and apply the rule.
 
-    ``judge`` is the held-out validation accounts when ``held`` (else the validation rows the
-    new model was tuned on); both models are scored through their saved bundles."""
+    The rows are the held-out validation accounts ``held``, or, when none could be held out,
+    the validation rows the new model was tuned on; both models are scored through their
+    saved bundles."""
     metric, score_fn = (
         ("roc_auc", churn_score) if fitted.kind == "churn" else ("normalized_gini", value_score)
     )
-    on = "held-out validation accounts" if held else "the new validation data"
+    judge, on = held, "held-out validation accounts"
+    if held is None:
+        judge, on = valid, "the new validation data"
+    rule = {"force": force, "on": on}
     new_score = score_fn(judge.y, model.predict(judge.features))
     current = tracker.alias_version(fitted.kind, "champion")
     if current is None:
-        return decide(metric, new_score, None, None, force=force, on=on)
+        return decide(metric, new_score, None, None, **rule)
     try:
         champion = tracker.load(fitted.kind, "champion")
         old_score = score_fn(judge.y, champion.predict(judge.features))
     except ModelError as exc:
-        return decide(
-            metric,
-            new_score,
-            str(current.version),
-            None,
-            force=force,
-            champion_error=str(exc),
-            on=on,
-        )
-    return decide(metric, new_score, str(current.version), old_score, force=force, on=on)
+        version = str(current.version)
+        return decide(metric, new_score, version, None, champion_error=str(exc), **rule)
+    return decide(metric, new_score, str(current.version), old_score, **rule)
 
 
 def _counts(train: frames.Part, valid: frames.Part, held: frames.Part | None) -> dict[str, int]:
@@ -257,10 +259,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
             from valuemodel.report import render_training_report
 
             model = load_bundle(bundle, run_id=run_id)
-            judge = held if held is not None else valid
-            decision = _champion_decision(
-                tracker, fitted, model, judge, held is not None, context["force"]
-            )
+            decision = _champion_decision(tracker, fitted, model, valid, held, context["force"])
             report = render_training_report(
                 model,
                 valid.features,

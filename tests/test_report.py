@@ -97,6 +97,31 @@ def test_report_compares_with_baselines_and_the_previous_champion(churn_report):
     ]
 
 
+def test_held_out_metrics_are_a_column_compared_with_the_champion_only(models):
+    model, features, y = models["churn"]
+    page = render_training_report(
+        model, features, y, decision=DECISION, holdout={"roc_auc": 0.69, "pr_auc": 0.2}
+    )
+    head = re.search(r"<thead><tr>(.*?)</tr></thead>", page).group(1)
+    assert re.findall(r"<th>([^<]*)</th>", head) == [
+        "metric",
+        "model",
+        "baseline: recency",
+        "model, held out",
+        "champion v3",
+    ]
+    # best of each row among the columns measured on the same rows: the model beats the
+    # recency rule on the tuning half, the champion beats the new model on the held-out half
+    row = re.search(r"<td>ROC-AUC</td>(.*?)</tr>", page).group(1)
+    assert re.findall(r"<td( class=\"best\")?>([^<]*)</td>", row) == [
+        (' class="best"', "0.7100"),
+        ("", "0.6000"),
+        ("", "0.6900"),
+        (' class="best"', "0.7300"),
+    ]
+    assert "on the same held-out accounts" in page and "neither tuning nor calibration" in page
+
+
 def test_report_shows_data_ranges_and_the_fingerprint(churn_report):
     assert "2024-04-30 .. 2025-01-31" in churn_report
     assert "f" * 64 in churn_report

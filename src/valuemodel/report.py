@@ -80,6 +80,7 @@ def render_training_report(
     title: str | None = None,
     max_shap_rows: int = 2000,
     seed: int = 7,
+    holdout: Mapping[str, float] | None = None,
 ) -> str:
     """The HTML training report of one model, as a string (the caller writes or logs it).
 
@@ -90,7 +91,8 @@ def render_training_report(
     (``Decision.to_dict()``: ``promoted``, ``alias``, ``reason``, ``metric``, ``new_score``,
     ``champion_version``, ``champion_score``); ``figures``: figures already made by training
     (``calibration``, ``gains``, ``importance``), drawn here when absent. SHAP values are
-    computed on at most ``max_shap_rows`` validation rows (a seeded sample).
+    computed on at most ``max_shap_rows`` validation rows (a seeded sample). ``holdout``:
+    the model's metrics on the held-out validation accounts, shown next to the others.
     """
     actual = np.asarray(actual, dtype=float)
     if len(actual) != len(features) or len(actual) == 0:
@@ -106,7 +108,7 @@ def render_training_report(
     units = explain.shap_units(model)
     body = [
         _header(model, meta, decision, title),
-        _metrics_section(model.kind, meta, decision),
+        _metrics_section(model.kind, meta, decision, holdout or {}),
         _performance_section(model, features, actual, predicted, figures),
         _drivers_section(model, sample, shap, units, figures),
         _data_section(meta, features, actual, model.kind, explain.global_importance(shap)),
@@ -145,7 +147,9 @@ def _header(model: Any, meta: Mapping, decision: Mapping | None, title: str | No
     return f"<header>{''.join(lines)}</header><main>"
 
 
-def _metrics_section(kind: str, meta: Mapping, decision: Mapping | None) -> str:
+def _metrics_section(
+    kind: str, meta: Mapping, decision: Mapping | None, holdout: Mapping[str, float]
+) -> str:
     metrics = meta.get("metrics", {}) or {}
     baselines = meta.get("baseline_metrics", {}) or {}
     cards = [_card(name, metrics.get(name), baselines) for name in _HEADLINE[kind]]
@@ -154,17 +158,25 @@ def _metrics_section(kind: str, meta: Mapping, decision: Mapping | None) -> str:
             _box(
                 f"previous champion v{decision.get('champion_version')}",
                 _fmt(decision["champion_score"]),
-                f"{_label(decision.get('metric', ''))} on the same validation rows "
+                f"{_label(decision.get('metric', ''))} on the same "
+                f"{'held-out accounts' if holdout else 'validation rows'} "
                 f"(new: {_fmt(decision.get('new_score'))})",
             )
         )
     elif decision:
         cards.append(_box("previous champion", "none", "first model of this kind"))
-    table = _metrics_table(metrics, baselines, decision)
+    table = _metrics_table(metrics, baselines, decision, holdout)
+    held = (
+        " The model and the baselines are measured on the validation accounts the model was "
+        "tuned on; <em>held out</em> and the champion on the other validation accounts, which "
+        "neither tuning nor calibration saw."
+        if holdout
+        else ""
+    )
     return (
         "<h2>Metrics against the baselines and the champion</h2>"
         '<p class="note">All on the out-of-time validation snapshots; the best value of each '
-        "row is in bold green.</p>"
+        f"row among the columns measured on the same rows is in bold green.{held}</p>"
         f'<div class="cards">{"".join(cards)}</div>{table}'
     )
 
@@ -182,20 +194,31 @@ def _box(label: str, value: str, sub: str) -> str:
     )
 
 
-def _metrics_table(metrics: Mapping, baselines: Mapping, decision: Mapping | None) -> str:
-    columns = {"model": metrics, **{f"baseline: {b}": v for b, v in baselines.items()}}
+def _metrics_table(
+    metrics: Mapping, baselines: Mapping, decision: Mapping | None, holdout: Mapping
+) -> str:
+    """Model, baselines and champion per metric; the best is marked among the columns
+    measured on the same rows (the tuning half, and the held-out accounts when there are
+    any: the champion is judged there)."""
+    tuned = {"model": metrics, **{f"baseline: {b}": v for b, v in baselines.items()}}
+    held = {"model, held out": holdout} if holdout else {}
     champion = decision.get("champion_score") if decision else None
     if champion is not None:
-        columns[f"champion v{decision.get('champion_version')}"] = {decision["metric"]: champion}
-    head = "".join(f"<th>{_e(c)}</th>" for c in ["metric", *columns])
+        (held if holdout else tuned)[f"champion v{decision.get('champion_version')}"] = {
+            decision["metric"]: champion
+        }
+    groups = [g for g in (tuned, held) if g]
+    head = "".join(f"<th>{_e(c)}</th>" for c in ["metric", *(c for g in groups for c in g)])
     rows = []
     for name in sorted(metrics, key=_metric_order):
-        values = [(c.get(name) if c else None) for c in columns.values()]
-        best = _best(name, values)
-        cells = "".join(
-            f'<td class="best">{_fmt(v)}</td>' if i == best else f"<td>{_fmt(v)}</td>"
-            for i, v in enumerate(values)
-        )
+        cells = ""
+        for group in groups:
+            values = [c.get(name) for c in group.values()]
+            best = _best(name, values)
+            cells += "".join(
+                f'<td class="best">{_fmt(v)}</td>' if i == best else f"<td>{_fmt(v)}</td>"
+                for i, v in enumerate(values)
+            )
         rows.append(f"<tr><td>{_e(_label(name))}</td>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 

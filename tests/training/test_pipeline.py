@@ -109,6 +109,25 @@ def test_summary_names_versions_aliases_and_metrics(first):
     text = format_train_summary(first[0])
     assert "valuemodel-churn v1 -> champion" in text and "roc_auc" in text
     assert "normalized_gini" in text and "recency" in text
+    churn = first[0].churn
+    header = next(line for line in text.splitlines() if line.strip().startswith("metric"))
+    assert header.split() == ["metric", "model", "held", "out", "recency", "logistic"]
+    row = next(line for line in text.splitlines() if line.strip().startswith("roc_auc"))
+    assert row.split()[1:3] == [f"{churn.metrics['roc_auc']:.4f}", f"{churn.holdout_metric:.4f}"]
+
+
+def test_every_metric_is_also_measured_on_the_held_out_accounts(first, client):
+    for m in first[0].models:
+        assert set(m.holdout_metrics) == set(m.metrics)
+        promotion = "roc_auc" if m.kind == "churn" else "normalized_gini"
+        # the saved bundle that judged the promotion is the one measured
+        assert m.holdout_metrics[promotion] == pytest.approx(m.holdout_metric, abs=1e-12)
+        logged = client.get_run(m.run_id).data.metrics
+        for name, value in m.holdout_metrics.items():
+            if value == value:
+                assert logged[f"holdout.{name}"] == pytest.approx(value)
+    churn = first[0].churn.holdout_metrics
+    assert 0 <= churn["brier"] <= 1 and 0 <= churn["ece"] <= 1 and 0 <= churn["roc_auc"] <= 1
 
 
 def test_a_tampered_registered_model_fails_to_load(first, client, tracking_uri):

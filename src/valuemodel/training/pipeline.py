@@ -19,6 +19,7 @@ import pandas as pd
 
 from valuemodel.data.reader import DataSet, open_data
 from valuemodel.errors import InputError, ModelError
+from valuemodel.models import metrics
 from valuemodel.models.bundle import save_bundle
 from valuemodel.training import frames
 from valuemodel.training.config import TrainingConfig
@@ -226,6 +227,20 @@ def _champion_decision(
     return decide(metric, new_score, str(current.version), old_score, **rule)
 
 
+def _holdout_metrics(kind: str, model, held: frames.Part | None) -> dict[str, float]:
+    """All metrics of the saved ``model`` on the held-out accounts (empty when none).
+
+    Neither tuning, early stopping nor calibration saw these rows, so unlike the headline
+    metrics (measured on the tuning half) they are not optimistic; Brier and ECE need no
+    cross-fitting here."""
+    if held is None:
+        return {}
+    predicted = model.predict(held.features)
+    if kind == "churn":
+        return metrics.churn_metrics(held.y, predicted)
+    return metrics.value_metrics(held.y, predicted)
+
+
 def _counts(train: frames.Part, valid: frames.Part, held: frames.Part | None) -> dict[str, int]:
     out = {f"train_{k}": v for k, v in train.counts().items()}
     out |= {f"valid_{k}": v for k, v in valid.counts().items()}
@@ -260,19 +275,21 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
 
             model = load_bundle(bundle, run_id=run_id)
             decision = _champion_decision(tracker, fitted, model, valid, held, context["force"])
+            holdout = _holdout_metrics(fitted.kind, model, held)
             report = render_training_report(
                 model,
                 valid.features,
                 valid.y,
                 decision=decision.to_dict(),
                 figures=fitted.figures,
+                holdout=holdout,
             )
             tracker.log(
                 run_id,
                 params=_params(fitted, plan, counts, cfg, context),
-                metrics=_run_metrics(fitted, decision, held is not None),
+                metrics=_run_metrics(fitted, decision, holdout),
                 figures=fitted.figures,
-                documents=_documents(fitted, plan, metadata),
+                documents=_documents(fitted, plan, metadata, holdout),
                 texts={"report.html": report},
                 bundle_dir=bundle,
             )
@@ -308,6 +325,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
         params=dict(fitted.params),
         champion_metric=decision.champion_score,
         holdout_metric=decision.new_score if held is not None else None,
+        holdout_metrics=holdout,
     )
 
 
@@ -361,19 +379,20 @@ def _params(fitted, plan: SnapshotPlan, counts, cfg: TrainingConfig, context) ->
     return out | {k: v for k, v in counts.items()}
 
 
-def _run_metrics(fitted: FittedModel, decision: Decision, held: bool) -> dict[str, float]:
+def _run_metrics(
+    fitted: FittedModel, decision: Decision, holdout: dict[str, float]
+) -> dict[str, float]:
     out = dict(fitted.metrics) | dict(fitted.extra_metrics)
     for name, values in fitted.baselines.items():
         out |= {f"baseline.{name}.{k}": v for k, v in values.items()}
-    if held:
-        out[f"holdout.{decision.metric}"] = decision.new_score
+    out |= {f"holdout.{k}": v for k, v in holdout.items()}
     if decision.champion_score is not None:
         out[f"champion.{decision.metric}"] = decision.champion_score
     out["tuning.trials_pruned"] = float(fitted.tuning.pruned)
     return out
 
 
-def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata) -> dict[str, Any]:
+def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata, holdout) -> dict[str, Any]:
     return {
         "features.json": {"features": fitted.schema.feature_names, "dtypes": fitted.schema.dtypes},
         "snapshots.json": {
@@ -387,6 +406,7 @@ def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata) -> dict[str, A
             "model": metadata["metrics"],
             "baselines": metadata["baseline_metrics"],
             "extra": _finite(fitted.extra_metrics),
+            "holdout": _finite(holdout),
         },
         "tuning.json": {
             "best_score": fitted.tuning.best_score,

@@ -16,7 +16,9 @@ class ModelResult:
     validation accounts that judged the promotion, when there were enough);
     ``baseline_metrics`` maps a baseline name to its metrics on the validation rows.
     ``holdout_metric`` and ``champion_metric`` are the new model's and the champion's
-    promotion metric on the held-out accounts.
+    promotion metric on the held-out accounts; ``holdout_metrics`` all of the new model's
+    metrics there (empty when nothing was held out). ``metrics`` are measured on the
+    validation accounts the model was tuned on, so they flatter it a little.
     """
 
     kind: str
@@ -37,6 +39,7 @@ class ModelResult:
     params: dict[str, Any] = field(default_factory=dict)
     champion_metric: float | None = None
     holdout_metric: float | None = None
+    holdout_metrics: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,16 +87,24 @@ def _model_lines(m: ModelResult) -> list[str]:
             f"  held out:   {c['holdout_rows']} rows, {c['holdout_accounts']} accounts of the "
             "validation snapshots (they judge the promotion)"
         )
-    names = _HEADLINE[m.kind]
+    held = m.holdout_metrics
+    if held:
+        lines.append(
+            "  model: on the validation accounts it was tuned on; held out: on the others; "
+            "baselines: as model"
+        )
     header = (
         "  "
         + f"{'metric':<20}"
         + f"{'model':>10}"
+        + (f"{'held out':>10}" if held else "")
         + "".join(f"{b:>14}" for b in m.baseline_metrics)
     )
     lines.append(header)
-    for name in names:
+    for name in _HEADLINE[m.kind]:
         row = f"  {name:<20}{_fmt(m.metrics.get(name, float('nan'))):>10}"
+        if held:
+            row += f"{_fmt(held.get(name, float('nan'))):>10}"
         row += "".join(f"{_fmt(b.get(name, '-')):>14}" for b in m.baseline_metrics.values())
         lines.append(row)
     return lines

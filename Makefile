@@ -37,8 +37,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Each script times the real work in fresh subprocesses (median of 3, peak RSS) and rewrites
-# its own section of BENCHMARKS.md. Slow: tens of minutes in all on 2 cores.
+# Each script times the real work in fresh subprocesses (median of 3, peak RSS). The generator
+# and training benchmarks rewrite their own section of BENCHMARKS.md; the feature and scoring
+# ones print their tables, which go into BENCHMARKS.md with the conditions of the run (load,
+# what changed). Slow: tens of minutes in all on 2 cores.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_features.py --repeats 3 --scaling

@@ -90,8 +90,8 @@ def _model_lines(m: ModelResult) -> list[str]:
     held = m.holdout_metrics
     if held:
         lines.append(
-            "  model: on the validation accounts it was tuned on; held out: on the others; "
-            "baselines: as model"
+            "  columns: model and baselines on the validation accounts the model was tuned "
+            "on, held out on the others"
         )
     header = (
         "  "

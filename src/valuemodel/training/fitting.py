@@ -209,16 +209,6 @@ def fit_value(
     )
 
 
-def churn_score(y, proba) -> float:
-    """The promotion metric for churn: ROC-AUC."""
-    return metrics.roc_auc(y, proba)
-
-
-def value_score(y, pred) -> float:
-    """The promotion metric for value: normalized Gini."""
-    return metrics.normalized_gini(y, pred)
-
-
 def baseline_frame(fitted: FittedModel) -> pd.DataFrame:
     """Model and baseline metrics side by side (rows: metric; columns: model, baselines)."""
     table = {"model": fitted.metrics, **fitted.baselines}

@@ -23,8 +23,8 @@ from valuemodel.models import metrics
 from valuemodel.models.bundle import save_bundle
 from valuemodel.training import frames
 from valuemodel.training.config import TrainingConfig
-from valuemodel.training.fitting import FittedModel, churn_score, fit_churn, fit_value, value_score
-from valuemodel.training.promotion import Decision, decide
+from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
+from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
 from valuemodel.training.result import ModelResult, TrainResult
 from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
 
@@ -195,50 +195,33 @@ def _describe_plan(plan: SnapshotPlan, cfg: TrainingConfig) -> str:
 
 
 def _champion_decision(
-    tracker,
-    fitted: FittedModel,
-    model,
-    valid: frames.Part,
-    held: frames.Part | None,
-    force: bool,
+    tracker, kind: str, new: dict[str, float], judge: frames.Part, on: str, force: bool
 ) -> Decision:
-    """Score the new ``model`` and the current champion on the same rows and apply the rule.
-
-    The rows are the held-out validation accounts ``held``, or, when none could be held out,
-    the validation rows the new model was tuned on; both models are scored through their
-    saved bundles."""
-    metric, score_fn = (
-        ("roc_auc", churn_score) if fitted.kind == "churn" else ("normalized_gini", value_score)
-    )
-    judge, on = held, "held-out validation accounts"
-    if held is None:
-        judge, on = valid, "the new validation data"
+    """Apply the promotion rule to the new model's metrics ``new`` and the current champion's,
+    both measured through their saved bundles on the rows ``judge`` (named by ``on``)."""
+    metric = PROMOTION_METRIC[kind]
     rule = {"force": force, "on": on}
-    new_score = score_fn(judge.y, model.predict(judge.features))
-    current = tracker.alias_version(fitted.kind, "champion")
+    current = tracker.alias_version(kind, "champion")
     if current is None:
-        return decide(metric, new_score, None, None, **rule)
+        return decide(metric, new[metric], None, None, **rule)
     try:
-        champion = tracker.load(fitted.kind, "champion")
-        old_score = score_fn(judge.y, champion.predict(judge.features))
+        old_score = _metrics_on(kind, tracker.load(kind, "champion"), judge)[metric]
     except ModelError as exc:
         version = str(current.version)
-        return decide(metric, new_score, version, None, champion_error=str(exc), **rule)
-    return decide(metric, new_score, str(current.version), old_score, **rule)
+        return decide(metric, new[metric], version, None, champion_error=str(exc), **rule)
+    return decide(metric, new[metric], str(current.version), old_score, **rule)
 
 
-def _holdout_metrics(kind: str, model, held: frames.Part | None) -> dict[str, float]:
-    """All metrics of the saved ``model`` on the held-out accounts (empty when none).
+def _metrics_on(kind: str, model, part: frames.Part) -> dict[str, float]:
+    """All metrics of a saved ``model`` (loaded) on the rows of ``part``.
 
-    Neither tuning, early stopping nor calibration saw these rows, so unlike the headline
-    metrics (measured on the tuning half) they are not optimistic; Brier and ECE need no
-    cross-fitting here."""
-    if held is None:
-        return {}
-    predicted = model.predict(held.features)
+    On the held-out accounts, which neither tuning, early stopping nor calibration saw, they
+    are out of sample, unlike the headline metrics measured on the tuning half; Brier and ECE
+    need no cross-fitting there."""
+    predicted = model.predict(part.features)
     if kind == "churn":
-        return metrics.churn_metrics(held.y, predicted)
-    return metrics.value_metrics(held.y, predicted)
+        return metrics.churn_metrics(part.y, predicted)
+    return metrics.value_metrics(part.y, predicted)
 
 
 def _counts(train: frames.Part, valid: frames.Part, held: frames.Part | None) -> dict[str, int]:
@@ -274,8 +257,14 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
             from valuemodel.report import render_training_report
 
             model = load_bundle(bundle, run_id=run_id)
-            decision = _champion_decision(tracker, fitted, model, valid, held, context["force"])
-            holdout = _holdout_metrics(fitted.kind, model, held)
+            judge, on = held, "held-out validation accounts"
+            if held is None:  # none could be held out: the rows the new model was tuned on
+                judge, on = valid, "the new validation data"
+            judged = _metrics_on(fitted.kind, model, judge)
+            decision = _champion_decision(
+                tracker, fitted.kind, judged, judge, on, context["force"]
+            )
+            holdout = judged if held is not None else {}
             report = render_training_report(
                 model,
                 valid.features,
@@ -324,7 +313,6 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
         gap_rule=plan.gap_rule,
         params=dict(fitted.params),
         champion_metric=decision.champion_score,
-        holdout_metric=decision.new_score if held is not None else None,
         holdout_metrics=holdout,
     )
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+PROMOTION_METRIC = {"churn": "roc_auc", "clv": "normalized_gini"}
+"""The metric that decides the promotion, per model kind."""
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from valuemodel.training.promotion import PROMOTION_METRIC
+
 
 @dataclass(frozen=True)
 class ModelResult:
@@ -38,8 +40,12 @@ class ModelResult:
     gap_rule: str
     params: dict[str, Any] = field(default_factory=dict)
     champion_metric: float | None = None
-    holdout_metric: float | None = None
     holdout_metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def holdout_metric(self) -> float | None:
+        """The promotion metric on the held-out accounts (None when none were held out)."""
+        return self.holdout_metrics.get(PROMOTION_METRIC[self.kind])
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ written), 1 any other failure.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import functools
 import os
@@ -46,6 +47,64 @@ TrackingOpt = Annotated[
         help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlflow.db).",
     ),
 ]
+
+
+QuarantineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--quarantine",
+        help="Move rows that break a row rule to DIR/<table>.parquet and go on without them.",
+    ),
+]
+MaxBadOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-bad-share",
+        min=0.0,
+        max=0.999,
+        help="With --quarantine: reject a table anyway when more than this share is bad.",
+    ),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        help="The brokerage's time zone for time-zone-aware timestamps "
+        "(default: $VALUEMODEL_TIMEZONE, else Asia/Shanghai).",
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Encoding of the CSV files (default: detect UTF-8/GBK)."),
+]
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--labels", help="YAML of extra value labels: column -> {label: value}."),
+]
+
+
+class Engine(enum.StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOpt = Annotated[
+    Engine,
+    typer.Option("--engine", help="duckdb (embedded) or spark (SPARK_MASTER, else local[*])."),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    """How a command reads its data directory (the options every data command shares)."""
+
+    path: Path
+    quarantine: Path | None = None
+    max_bad_share: float = 0.001
+    timezone: str | None = None
+    encoding: str | None = None
+    labels: Path | None = None
+    engine: str = "duckdb"
 
 
 class ChurnDefinition(enum.StrEnum):
@@ -109,24 +168,54 @@ def parse_date(value: str, option: str = "--as-of") -> date:
         raise InputError(f"{option} {value!r}: not a date (expected YYYY-MM-DD)") from None
 
 
-def load_valid(path: Path) -> tuple[Any, Any]:
-    """Open and validate a data directory; reject it (exit 2) before any work if it is bad."""
-    from valuemodel.data import open_data, validate
+def load_valid(source: Path | Input) -> tuple[Any, Any]:
+    """Open and validate a data directory; reject it (exit 2) before any work if it is bad.
 
-    data = open_data(path)
+    Returns the data set (quarantined rows left out, normalisations applied) and the report.
+    """
+    from valuemodel.data import open_data, validate
+    from valuemodel.data.settings import ReadSettings
+
+    source = source if isinstance(source, Input) else Input(source)
+    settings = ReadSettings.load(source.timezone, source.encoding, source.labels)
+    con = _connect(source.engine)
+    data = open_data(source.path, con=con, settings=settings)
     with progress_bar("Checking the data"):
-        report = validate(data)
+        report = validate(data, source.quarantine, source.max_bad_share)
+    for note in report.normalised:
+        err.print(f"[yellow]normalised:[/] {escape(str(note))}", highlight=False)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
     report.raise_for_errors()
+    for file, count in report.quarantined.items():
+        err.print(
+            f"[yellow]quarantined:[/] {count:,} rows of {file} -> "
+            f"{source.quarantine / (Path(file).stem + '.parquet')}",
+            highlight=False,
+        )
     return data, report
+
+
+def _connect(engine_name: str) -> Any:
+    from valuemodel import engine
+
+    return engine.connect() if engine_name == "duckdb" else engine.connect_spark()
 
 
 @app.command()
 @_command
-def validate(data: DataOpt) -> None:
+def validate(
+    data: DataOpt,
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
+) -> None:
     """Check a data directory against the data contract (exit 2 when it breaks a rule)."""
-    _, report = load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    _, report = load_valid(source)
     for name, rows in report.rows.items():
         out.print(f"  {name}: {rows:,} rows")
     out.print(f"[green]ok[/]: {data} follows the data contract ({len(report.warnings)} warnings)")
@@ -138,6 +227,12 @@ def features(
     data: DataOpt,
     as_of: AsOfOpt,
     out_file: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
 ) -> None:
     """One row per account in the population at the as-of date: account_id, as_of, features."""
     from valuemodel.features import build_features
@@ -145,7 +240,8 @@ def features(
 
     path = check_table_path(out_file)
     day = parse_date(as_of)
-    dataset, _ = load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    dataset, _ = load_valid(source)
     with progress_bar("Building features"):
         frame = build_features(dataset.until(day), day)
     write_table(frame, path)
@@ -172,6 +268,12 @@ def train(
     tracking_uri: TrackingOpt = None,
     experiment: Annotated[str | None, typer.Option("--experiment")] = None,
     force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
 ) -> None:
     """Train, validate out of time, tune, log to MLflow and register both models."""
     from valuemodel.training import format_train_summary, load_config
@@ -179,7 +281,8 @@ def train(
 
     day = parse_date(as_of)
     cfg = load_config(config) if config else None
-    dataset, _ = load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    dataset, _ = load_valid(source)
     with progress_bar("Training churn and value models") as bar:
         result = run_training(
             dataset,
@@ -215,6 +318,12 @@ def score(
     model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
 ) -> None:
     """Score the population at the as-of date and write the ranked retention list."""
     from valuemodel.serving import SCORE_STEPS, format_score_summary
@@ -223,10 +332,11 @@ def score(
 
     check_format(out_file)
     day = parse_date(as_of)
-    load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    dataset, _ = load_valid(source)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
         result = run_scoring(
-            data,
+            dataset,
             day,
             out_file,
             top=top,
@@ -302,7 +412,7 @@ def demo(
     for fmt, path in lists.items():
         with progress_bar(f"Scoring ({fmt})", total=len(SCORE_STEPS)) as bar:
             scored[fmt] = run_scoring(
-                data_dir,
+                dataset,
                 as_of,
                 path,
                 top=200 if fmt == "xlsx" else None,

@@ -138,9 +138,23 @@ def summary_sheet(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     for kind, info in summary["models"].items():
         rows.append((f"{kind} model version", info["version"]))
     rows.append(("data fingerprint (SHA-256)", summary["data_fingerprint"]))
+    quarantined = summary.get("input", {}).get("quarantined_rows", {})
+    rows.append(("input rows quarantined", sum(quarantined.values())))
     rows.append(("tiers file", summary["tiers_file"]))
     rows += [("warning", w) for w in summary["warnings"]]
     return rows
+
+
+def _input_lines(info: dict[str, Any]) -> list[str]:
+    """What the input needed: rows quarantined and normalisations, one line each."""
+    lines = []
+    quarantined = info.get("quarantined_rows", {})
+    if quarantined:
+        parts = ", ".join(f"{t} {n:,}" for t, n in quarantined.items())
+        lines.append(f"  input: {sum(quarantined.values()):,} rows quarantined ({parts})")
+    if info.get("normalised"):
+        lines.append(f"  input: {len(info['normalised'])} normalisations (see the summary)")
+    return lines
 
 
 def format_score_summary(result: ScoreResult) -> str:
@@ -151,6 +165,7 @@ def format_score_summary(result: ScoreResult) -> str:
         f"Wrote {result.accounts_written:,} rows to {result.out}",
         f"  summary: {result.summary_path}",
         f"  drift:   {result.drift_path}",
+        *_input_lines(result.summary.get("input", {})),
         "",
         "Value at risk of the population by service segment (CNY):",
     ]

@@ -71,7 +71,7 @@ EXTRA_COLUMNS = (
     "branch",
 )
 SIGNIFICANT_DIGITS = 12
-DECIMALS = {"churn_probability": 6, "clv": 2, "value_at_risk": 2, "priority_score": 6}
+DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6}
 Progress = Callable[[str, int], None]
 SCORE_STEPS = ("models", "features", "predict", "rank", "reasons", "drift", "write")
 """The steps ``score`` reports to ``progress(step, done)`` (``done`` = steps completed)."""
@@ -131,7 +131,9 @@ def score_features(
         {
             "churn_probability": churn,
             "clv": clv,
-            "value_at_risk": value_at_risk(churn, clv).round(DECIMALS["value_at_risk"]),
+            # Not rounded again: the written value is exactly the product of the written
+            # probability and value, which a reader can check.
+            "value_at_risk": value_at_risk(churn, clv),
         }
     )
     tiers = assign_tiers(features, config).drop(columns="account_id", errors="ignore")
@@ -190,6 +192,8 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
         if column == "rank":
             out[column] = values.to_numpy(dtype=np.int64)
+        elif column == "value_at_risk":
+            out[column] = pd.to_numeric(values, errors="coerce").to_numpy(float, na_value=np.nan)
         elif column in DECIMALS or column == "rfm_score":
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             out[column] = np.round(numbers, DECIMALS.get(column, 6))
@@ -208,7 +212,7 @@ def _text(value: Any) -> Any:
 
 
 def _text_columns(columns: list[str]) -> list[str]:
-    numeric = {"rank", "rfm_score", *DECIMALS}
+    numeric = {"rank", "rfm_score", "value_at_risk", *DECIMALS}
     return [c for c in columns if c not in numeric]
 
 
@@ -218,7 +222,7 @@ def _step(progress: Progress | None, name: str) -> None:
 
 
 def score(
-    data_dir: str | Path,
+    data_dir: str | Path | Any,
     as_of: Any,
     out: str | Path,
     *,
@@ -235,15 +239,17 @@ def score(
     tiers file (default: the built-in ``serving/tiers.yaml`` defaults); ``lang``: ``"en"`` or
     ``"zh"`` for reasons and actions; ``progress(step, done)`` is called as each of the
     ``SCORE_STEPS`` starts (``done`` steps completed).
+    ``data_dir``: a data directory, or a validated ``DataSet`` (what the CLI passes: its
+    normalisations and quarantine are then recorded in the summary's ``input``).
     The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
     tiers file or data) or ``ModelError`` (models missing or not matching the features).
     """
     out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
-    from valuemodel.data import open_data
+    from valuemodel.data import DataSet, open_data
 
-    data = open_data(data_dir)
+    data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
     _step(progress, "models")
     models = {k: _load_model(k, model_alias, tracking_uri) for k in ("churn", "clv")}
     _step(progress, "features")
@@ -262,6 +268,7 @@ def score(
     summary = build_summary(
         scored, written, models, drift, warnings, fingerprint=fingerprint, config=config, **run
     )
+    summary["input"] = data.summary()
     _step(progress, "write")
     summary_path, drift_path = write_outputs(out, written, summary, drift, fmt=fmt)
     return ScoreResult(

@@ -153,6 +153,8 @@ def train(
     tracker = Tracker(tracking_uri)
     fingerprint = data.fingerprint(as_of)
     context = dict(as_of=as_of, fingerprint=fingerprint, force=force, churn_definition=definition)
+    context["input"] = data.summary()
+    notes += _input_notes(context["input"])
     fitted = fit_churn(*churn_parts[:2], cfg, steps)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
@@ -164,6 +166,16 @@ def train(
     steps()
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
+
+
+def _input_notes(info: dict[str, Any]) -> list[str]:
+    """What the input needed (quarantine, normalisations), as lines for the summary."""
+    notes = [f"input normalised: {text}" for text in info["normalised"]]
+    quarantined = info["quarantined_rows"]
+    if quarantined:
+        parts = ", ".join(f"{table} {n:,}" for table, n in quarantined.items())
+        notes.append(f"input: {sum(quarantined.values()):,} rows quarantined ({parts})")
+    return notes
 
 
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, feature_config):
@@ -278,7 +290,8 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 params=_params(fitted, plan, counts, cfg, context),
                 metrics=_run_metrics(fitted, decision, holdout),
                 figures=fitted.figures,
-                documents=_documents(fitted, plan, metadata, holdout),
+                documents=_documents(fitted, plan, metadata, holdout)
+                | {"input.json": context["input"]},
                 texts={"report.html": report},
                 bundle_dir=bundle,
             )

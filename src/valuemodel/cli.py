@@ -38,7 +38,12 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Data directory (one file per table).")]
+DataOpt = Annotated[
+    Path,
+    typer.Option(
+        "--data", help="Data directory (one file per table); spark:DB for warehouse tables."
+    ),
+]
 AsOfOpt = Annotated[str, typer.Option("--as-of", help="As-of date T, YYYY-MM-DD.")]
 TrackingOpt = Annotated[
     str | None,

@@ -54,9 +54,15 @@ def connect_spark() -> Any:
         raise RuntimeError(f"--engine spark needs pyspark ({hint})") from exc
     session = SparkSession.getActiveSession()
     if session is None:
-        builder = SparkSession.builder.appName("valuemodel")
-        builder = builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
-        session = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+        master = os.environ.get("SPARK_MASTER", "local[*]")
+        builder = SparkSession.builder.appName("valuemodel").master(master)
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        if master.startswith("local"):
+            # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
+            # it costs more in task overhead than the work (a cluster's setting is kept).
+            builder = builder.config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
+            builder = builder.config("spark.ui.enabled", "false")
+        session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
     return ibis.pyspark.connect(session)
 

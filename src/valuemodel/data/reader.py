@@ -35,7 +35,8 @@ _TYPES: dict[str, dt.DataType] = {
     "number": dt.float64,
     "text": dt.string,
 }
-_FORMATS = (".parquet", ".csv")
+WAREHOUSE = "spark:"
+"""``--data spark:DB`` names a warehouse database instead of a directory."""
 
 
 def find_files(path: Path) -> dict[str, Path]:
@@ -84,8 +85,10 @@ class DataSet:
     """A data directory opened on an engine connection.
 
     Attributes: ``path``, ``files`` (table name -> file), ``con`` (an Ibis backend),
-    ``settings`` (time zone, encoding, labels), ``cutoff`` (see :meth:`until`), ``state``
-    (what reading and validation decided; shared with the ``until`` views).
+    ``settings`` (time zone, encoding, labels), ``cutoff`` (see :meth:`until`),
+    ``database`` (for warehouse tables, ``spark:DB``: the database; ``files`` then holds
+    ``DB.<table>`` names), ``state`` (what reading and validation decided; shared with the
+    ``until`` views).
     """
 
     path: Path
@@ -93,6 +96,7 @@ class DataSet:
     con: Any
     settings: ReadSettings = field(default_factory=ReadSettings)
     cutoff: date | None = None
+    database: str | None = None
     state: InputState = field(default_factory=InputState, repr=False)
     _typed: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
 
@@ -109,11 +113,14 @@ class DataSet:
         if name not in self.state.stored:
             file = self.files[name]
             source = file
-            if file.suffix == ".csv":
-                source, self.state.encodings[name] = normalise.utf8_source(
-                    file, self.settings.encoding
-                )
-            table = _read(self.con, source, file)
+            if self.database is not None:
+                table = self.con.table(name, database=self.database)
+            else:
+                if file.suffix == ".csv":
+                    source, self.state.encodings[name] = normalise.utf8_source(
+                        file, self.settings.encoding
+                    )
+                table = _read(self.con, source, file)
             renames = normalise.contract_names(list(table.columns), TABLES[name], file.name)
             if renames:
                 table = table.rename({new: old for old, new in renames.items()})
@@ -137,7 +144,13 @@ class DataSet:
         if self.cutoff is not None:
             cutoff = min(cutoff, self.cutoff)
         return DataSet(
-            self.path, self.files, self.con, self.settings, cutoff=cutoff, state=self.state
+            self.path,
+            self.files,
+            self.con,
+            self.settings,
+            cutoff=cutoff,
+            database=self.database,
+            state=self.state,
         )
 
     def table(self, name: str) -> ibis.Table:
@@ -206,8 +219,20 @@ class DataSet:
         return max(ends) if ends else None
 
     def fingerprint(self, as_of: date | str | None = None) -> str:
-        """SHA-256 over the input files' names and bytes, and the as-of date if given."""
+        """SHA-256 over the input files' names and bytes, and the as-of date if given.
+
+        Warehouse tables are fingerprinted by name, schema and row count (their bytes are
+        the warehouse's business).
+        """
         h = hashlib.sha256()
+        if self.database is not None:
+            for name in sorted(self.files):
+                table = self.stored(name)
+                rows = engine.execute(table.count())
+                h.update(f"{self.files[name]}|{table.schema()}|{rows}".encode())
+            if as_of is not None:
+                h.update(str(as_of).encode())
+            return h.hexdigest()
         for name in sorted(self.files):
             f = self.files[name]
             h.update(f.name.encode())
@@ -225,11 +250,28 @@ def open_data(path: str | Path, con: Any = None, settings: ReadSettings | None =
     The connection's session time zone is set to ``settings.timezone`` (default
     Asia/Shanghai), so that time-zone-aware timestamps fall on the brokerage's dates.
     """
-    path = Path(path)
     settings = settings or ReadSettings.load()
     con = con if con is not None else engine.connect()
     engine.set_timezone(con, settings.timezone)
+    if str(path).startswith(WAREHOUSE):
+        return _open_database(str(path)[len(WAREHOUSE) :], con, settings)
+    path = Path(path)
     return DataSet(path=path, files=find_files(path), con=con, settings=settings)
+
+
+def _open_database(database: str, con: Any, settings: ReadSettings) -> DataSet:
+    """The contract's tables of a warehouse database (``--data spark:DB``)."""
+    if con.name != "pyspark":
+        raise InputError(f"--data {WAREHOUSE}{database}: warehouse tables need --engine spark")
+    try:
+        present = set(con.list_tables(database=database))
+    except Exception as err:  # noqa: BLE001 - the engine's own error types differ by version
+        raise InputError(f"--data {WAREHOUSE}{database}: cannot list its tables ({err})") from err
+    files = {name: Path(f"{database}.{name}") for name in TABLES if name in present}
+    if "trades" not in files:
+        raise InputError(f"{WAREHOUSE}{database}: required table 'trades' is missing")
+    path = Path(f"{WAREHOUSE}{database}")
+    return DataSet(path, files, con, settings, database=database)
 
 
 def _known_by(table: ibis.Table, name: str, cutoff: date | None) -> ibis.Table:

@@ -139,7 +139,7 @@ def _quarantine_dir(data: DataSet, quarantine: str | Path | None) -> Path | None
     if quarantine is None:
         return None
     target = Path(quarantine)
-    if target.resolve() == data.path.resolve():
+    if data.database is None and target.resolve() == data.path.resolve():
         raise InputError(
             f"--quarantine {target}: is the data directory itself; choose another folder"
         )
@@ -238,6 +238,8 @@ def _note_renames(report: ValidationReport, data: DataSet, name: str) -> None:
 
 
 def _check_unknown_files(report: ValidationReport, data: DataSet) -> None:
+    if data.database is not None:
+        return
     known = {f"{name}{suffix}" for name in TABLES for suffix in (".csv", ".parquet")}
     for path in sorted(data.path.glob("*")):
         if path.suffix in (".csv", ".parquet") and path.name not in known:

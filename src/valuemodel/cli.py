@@ -215,13 +215,30 @@ def score(
     model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
+    control_share: Annotated[
+        float,
+        typer.Option(
+            "--control-share",
+            help="Hold this share (0 <= S < 1) of every service segment out of contact.",
+        ),
+    ] = 0.0,
+    control_seed: Annotated[
+        int | None,
+        typer.Option("--control-seed", help="Seed of the control draw (default 20240101)."),
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="Also score with this alias (e.g. challenger)."),
+    ] = None,
 ) -> None:
     """Score the population at the as-of date and write the ranked retention list."""
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
+    from valuemodel.serving.control import DEFAULT_SEED, check_share
     from valuemodel.serving.writers import check_format
 
     check_format(out_file)
+    check_share(control_share)
     day = parse_date(as_of)
     load_valid(data)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
@@ -234,6 +251,9 @@ def score(
             model_alias=model_alias,
             tiers=tiers,
             lang=lang.value,
+            control_share=control_share,
+            control_seed=DEFAULT_SEED if control_seed is None else control_seed,
+            compare=compare,
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
         )
     out.print(format_score_summary(result), markup=False, highlight=False)

@@ -261,6 +261,37 @@ def score(
 
 @app.command()
 @_command
+def evaluate(
+    list_file: Annotated[
+        Path, typer.Option("--list", help="A ranked list written by score (with its summary).")
+    ],
+    data: DataOpt,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for evaluation.json and evaluation.html.")
+    ],
+    contacted: Annotated[
+        Path | None,
+        typer.Option("--contacted", help="Account ids actually contacted (.csv/.parquet/.txt)."),
+    ] = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Judge a past ranked list by what happened after its as-of date."""
+    from valuemodel.serving.evaluation import evaluate as run_evaluation
+    from valuemodel.serving.evaluation import format_evaluation, log_evaluation
+    from valuemodel.serving.outcomes import read_list
+
+    read_list(list_file)
+    dataset, _ = load_valid(data)
+    with progress_bar("Evaluating the list"):
+        result = run_evaluation(list_file, dataset, out_dir, contacted=contacted)
+        html = result.html_path.read_text(encoding="utf-8")
+        uri, run_id = log_evaluation(result.evaluation, html, tracking_uri)
+    out.print(format_evaluation(result), markup=False, highlight=False)
+    out.print(f"  monitoring run {run_id} in {uri}", markup=False, highlight=False)
+
+
+@app.command()
+@_command
 def generate(
     accounts: Annotated[int, typer.Option("--accounts", min=1, help="Number of accounts.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.")],

@@ -7,10 +7,11 @@ generator, so the same accounts, as-of date and seed always give the same group,
 order of the rows; each segment holds exactly ``round(S * n)`` control accounts.
 
 The comparison (``evaluate``): treated minus control, for the churn rate, the revenue booked
-over the churn horizon ("retained revenue") and the assets held at the end of the churn horizon
-("retained assets"), each with a bootstrap percentile interval (fixed seed, so a re-run gives
-the same interval). A negative churn difference and positive revenue and asset differences mean
-that contacting helped. Groups too small to conclude are reported as such, never as an effect.
+over the churn horizon per account ("retained revenue", CNY) and the share of the assets held
+at ``T`` still there at the end of the churn horizon ("retained assets", capped at 1), each
+with a bootstrap percentile interval (fixed seed, so a re-run gives the same interval). A
+negative churn difference and positive revenue and asset differences mean that contacting
+helped. Groups too small to conclude are reported as such, never as an effect.
 """
 
 from __future__ import annotations

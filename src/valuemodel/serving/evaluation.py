@@ -278,7 +278,7 @@ def estimate_section(summary: dict[str, Any], churn: dict[str, Any]) -> dict[str
         "churners": {"expected": expected.get("churners"), "realised": churn.get("churners")},
         "top": {
             k: {"expected": v, "realised": realised_top.get(k)}
-            for k, v in expected.get("top", {}).items()
+            for k, v in sorted(expected.get("top", {}).items(), key=lambda kv: int(kv[0]))
         },
     }
 

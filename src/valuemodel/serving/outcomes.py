@@ -157,8 +157,10 @@ def outcomes(
     end: date,
 ) -> pd.DataFrame:
     """Per listed account: ``churn`` (0/1), ``value`` (revenue over the value horizon),
-    ``revenue`` (over the churn horizon) and ``assets`` (total assets at ``T + H``, 0 once
-    closed); NaN where a window is not complete or the account is not in the population at T.
+    ``revenue`` (over the churn horizon) and ``assets`` (the share of its total assets at ``T``
+    still held at ``T + H``, capped at 1 so that market gains do not swamp it; 0 once closed;
+    only with balances); NaN where a window is not complete or the account is not in the
+    population at T.
     """
     from valuemodel.features.labels import build_labels
 
@@ -170,8 +172,14 @@ def outcomes(
     )
     frame["account_id"] = frame["account_id"].astype(str)
     if data.has("balances") and horizons["churn"].complete:
-        frame = frame.merge(_assets_at(data, horizons["churn"].until), on="account_id", how="left")
-        frame["assets"] = frame["assets"].fillna(0.0)
+        before = _assets_at(data, past.as_of).rename(columns={"assets": "before"})
+        after = _assets_at(data, horizons["churn"].until)
+        frame = frame.merge(before, on="account_id", how="left").merge(
+            after, on="account_id", how="left"
+        )
+        ratio = frame["assets"].fillna(0.0) / frame["before"].where(frame["before"] > 0)
+        frame["assets"] = ratio.clip(0.0, 1.0)
+        frame = frame.drop(columns="before")
     listed = past.frame[["account_id"]].merge(frame, on="account_id", how="left")
     return listed.set_index(past.frame.index)
 
@@ -212,9 +220,7 @@ def read_contacted(path: str | Path) -> set[str]:
         return {i for i in ids if i}
     if suffix not in (".csv", ".parquet"):
         raise InputError(f"--contacted {path}: use .csv, .parquet or .txt")
-    frame = (
-        pd.read_csv(path, dtype=str) if suffix == ".csv" else pd.read_parquet(path).astype(str)
-    )
+    frame = pd.read_csv(path, dtype=str) if suffix == ".csv" else pd.read_parquet(path).astype(str)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     if "account_id" not in frame.columns:
         raise InputError(f"--contacted {path}: no account_id column")

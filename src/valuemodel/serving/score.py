@@ -274,8 +274,9 @@ def score(
     accounts = _accounts(data, as_of_date)
     scored = score_features(features, models, config, accounts)
     if control_share > 0:
+        segments = scored["service_segment"]
         scored["control"] = draw_control(
-            scored["account_id"], scored["service_segment"], as_of_date, control_share, control_seed
+            scored["account_id"], segments, as_of_date, control_share, control_seed
         )
     shadow = None
     if compare is not None:

@@ -381,7 +381,10 @@ def _print_demo_paths(workdir: Path, data_dir: Path, tracking: str, lists, score
     out.print(
         f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
         f"Score again:     valuemodel score --data {data_dir} --as-of {DEMO_END} "
-        f"--out list.csv --tracking-uri {tracking}",
+        f"--out list.csv --tracking-uri {tracking}\n"
+        f"Evaluate later:  once the data runs 90 days past {DEMO_END}, valuemodel evaluate "
+        f"--list {lists['csv']} --data DIR --out {workdir / 'evaluation'} "
+        f"--tracking-uri {tracking}",
         highlight=False,
     )
 

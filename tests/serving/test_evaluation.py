@@ -105,7 +105,7 @@ def test_churn_metrics_match_the_planted_outcomes(tmp_path):
     assert written["horizons"]["value"]["complete"] is False
     assert written["value"]["spearman"] is None
     assert any("value window is not complete" in n for n in written["notes"])
-    assert written["fingerprint_matches"] is False
+    assert written["same_files_as_scored"] is False
     assert set(written["by"]["service_segment"]) == set(SEGMENTS)
     top = written["churn"]["top"]
     assert [r["k"] for r in top] == [20, 40, 80, 200]

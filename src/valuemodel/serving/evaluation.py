@@ -230,16 +230,20 @@ def control_section(
     return out
 
 
-def challenger_section(past: PastList, frame: pd.DataFrame) -> dict[str, Any] | None:
-    """Champion and challenger judged on the same accounts' outcomes (``--compare`` lists)."""
+def challenger_section(
+    past: PastList, population: pd.DataFrame, value_complete: bool
+) -> dict[str, Any] | None:
+    """Champion and challenger judged on the same outcomes (lists scored with ``--compare``):
+    every account of the compare file, the whole population, so that a top-K list does not
+    favour the model that chose its K accounts."""
     table_path, _ = compare_paths(past.path)
     info = past.summary.get("compare")
     if not info or not table_path.is_file():
         return None
     table = read_compare(table_path)
-    outcome = frame[["account_id", "churn", "value"]]
+    outcome = population[["account_id", "churn", "value"]]
     table = table.merge(outcome, on="account_id", how="inner")
-    value_complete = bool(frame["value"].notna().any())
+    table = table[table["churn"].notna()]
     out: dict[str, Any] = {
         "alias": info.get("alias"),
         "models": info.get("models"),
@@ -316,10 +320,12 @@ def evaluate(
     _check_dates(past, end, horizons)
     definition, note = churn_definition(past.summary)
     notes = [note] if note else []
-    outcome = outcomes(data, past, horizons, definition, end)
-    frame = pd.concat([past.frame, outcome.drop(columns="account_id")], axis=1)
+    population = outcomes(data, past.as_of, horizons, definition, end)
+    frame = past.frame.merge(population, on="account_id", how="left")
     evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
-    evaluation["fingerprint_matches"] = data.fingerprint(past.as_of) == past.summary.get(
+    evaluation["challenger"] = challenger_section(past, population, horizons["value"].complete)
+    # the fingerprint covers whole files: data added after T makes it differ, as expected
+    evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
         "data_fingerprint"
     )
     from valuemodel.serving.evaluation_report import write_evaluation
@@ -365,7 +371,7 @@ def assemble(
         "by": by_group(frame[frame["churn"].notna()], value_complete),
         "estimate": estimate_section(past.summary, judged["churn"]),
         "control": control_section(frame, contacted, value_complete),
-        "challenger": challenger_section(past, frame),
+        "challenger": None,
         "notes": notes,
     }
 

@@ -151,28 +151,27 @@ def churn_definition(summary: dict[str, Any]) -> tuple[str, str | None]:
 
 def outcomes(
     data: Any,
-    past: PastList,
+    as_of: date,
     horizons: dict[str, Horizon],
     definition: str,
     end: date,
 ) -> pd.DataFrame:
-    """Per listed account: ``churn`` (0/1), ``value`` (revenue over the value horizon),
-    ``revenue`` (over the churn horizon) and ``assets`` (the share of its total assets at ``T``
-    still held at ``T + H``, capped at 1 so that market gains do not swamp it; 0 once closed;
-    only with balances); NaN where a window is not complete or the account is not in the
-    population at T.
+    """Per account of the population at ``as_of``: ``account_id``, ``churn`` (0/1), ``value``
+    (revenue over the value horizon), ``revenue`` (over the churn horizon) and ``assets`` (the
+    share of its total assets at ``T`` still held at ``T + H``, capped at 1 so that market gains
+    do not swamp it; 0 once closed; only with balances); NaN where a window is not complete.
     """
     from valuemodel.features.labels import build_labels
 
     churn_h, value_h = horizons["churn"].days, horizons["value"].days
-    labels = build_labels(data, past.as_of, churn_h, value_h, definition, end=end)
-    short = build_labels(data, past.as_of, churn_h, churn_h, definition, end=end)
+    labels = build_labels(data, as_of, churn_h, value_h, definition, end=end)
+    short = build_labels(data, as_of, churn_h, churn_h, definition, end=end)
     frame = labels[["account_id", "churn", "value"]].merge(
         short[["account_id", "value"]].rename(columns={"value": "revenue"}), on="account_id"
     )
     frame["account_id"] = frame["account_id"].astype(str)
     if data.has("balances") and horizons["churn"].complete:
-        before = _assets_at(data, past.as_of).rename(columns={"assets": "before"})
+        before = _assets_at(data, as_of).rename(columns={"assets": "before"})
         after = _assets_at(data, horizons["churn"].until)
         frame = frame.merge(before, on="account_id", how="left").merge(
             after, on="account_id", how="left"
@@ -180,8 +179,7 @@ def outcomes(
         ratio = frame["assets"].fillna(0.0) / frame["before"].where(frame["before"] > 0)
         frame["assets"] = ratio.clip(0.0, 1.0)
         frame = frame.drop(columns="before")
-    listed = past.frame[["account_id"]].merge(frame, on="account_id", how="left")
-    return listed.set_index(past.frame.index)
+    return frame
 
 
 def _assets_at(data: Any, day: date) -> pd.DataFrame:

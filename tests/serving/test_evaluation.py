@@ -194,3 +194,28 @@ def test_a_file_that_is_not_a_ranked_list_is_rejected(tmp_path):
     listed = write_list(frame.drop(columns="churn_probability"), tmp_path / "list.csv")
     with pytest.raises(InputError, match="missing column.s. churn_probability"):
         evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")
+
+
+def test_both_models_are_judged_on_the_whole_population_from_the_compare_file(tmp_path):
+    frame, churn = brokerage(tmp_path / "data", 400, 0.2, 0.2)
+    population = frame.assign(challenger_churn_probability=churn.loc[frame.account_id].to_numpy())
+    population = population.assign(
+        challenger_clv=population.clv,
+        challenger_rank=population.challenger_churn_probability.rank(
+            ascending=False, method="first"
+        ).astype(int),
+    )
+    listed = write_list(frame.head(100), tmp_path / "top.csv")
+    summary = json.loads((tmp_path / "top.summary.json").read_text())
+    summary["compare"] = {"alias": "challenger", "k": 100, "models": {}}
+    (tmp_path / "top.summary.json").write_text(json.dumps(summary))
+    population.to_csv(tmp_path / "top.compare.csv", index=False)
+    result = evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")
+    both = result.evaluation["challenger"]
+    assert both["n"] == 400 and result.evaluation["churn"]["n"] == 100
+    assert both["challenger"]["roc_auc"] == 1.0
+    y = churn.loc[frame.account_id].to_numpy()
+    assert both["champion"]["roc_auc"] == pytest.approx(
+        roc_auc_score(y, frame.churn_probability), abs=1e-6
+    )
+    assert "challenger" in result.html_path.read_text()

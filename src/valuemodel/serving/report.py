@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.serving.config import TierConfig
+from valuemodel.serving.control import control_counts
+from valuemodel.serving.estimation import expected_performance
 from valuemodel.serving.tiers import contribution, resolve_cutoff
 
 if TYPE_CHECKING:
@@ -127,6 +129,32 @@ def build_summary(
         },
         "warnings": list(warnings),
     }
+
+
+def loop_summary(
+    scored: pd.DataFrame,
+    written: pd.DataFrame,
+    draw: dict[str, Any],
+    compare: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The summary's ``control`` (share; with a share above 0 also the seed, the rule and the
+    counts per segment), ``expected_performance`` of the written list and ``compare``."""
+    control: dict[str, Any] = {"share": draw["share"]}
+    if draw["share"] > 0:
+        control |= {
+            "seed": draw["seed"],
+            "draw": "per service segment, the round(share * n) accounts with the lowest "
+            "SHA-256(seed|as_of|account_id)",
+            "population_by_service_segment": control_counts(scored),
+            "written_by_service_segment": control_counts(written),
+        }
+    out = {
+        "control": control,
+        "expected_performance": expected_performance(written["churn_probability"].to_numpy()),
+    }
+    if compare is not None:
+        out["compare"] = compare
+    return out
 
 
 def summary_sheet(summary: dict[str, Any]) -> list[tuple[str, Any]]:

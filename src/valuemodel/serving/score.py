@@ -37,14 +37,13 @@ import pandas as pd
 from valuemodel.errors import InputError
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
-from valuemodel.serving.control import DEFAULT_SEED, check_share, control_counts, draw_control
+from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
 from valuemodel.serving.drift import drift_report, drift_warnings
-from valuemodel.serving.estimation import expected_performance
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
 from valuemodel.serving.reasons import explain
-from valuemodel.serving.report import build_summary, model_info, summary_sheet
+from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
-from valuemodel.serving.shadow import compare_models, compare_paths
+from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
 from valuemodel.serving.writers import check_format, staged, write_csv, write_json, write_table
 
 CONTRACT_COLUMNS = (
@@ -261,6 +260,7 @@ def score(
     control_share = check_share(control_share)
     if compare is not None and compare == model_alias:
         raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
+    draw = {"share": control_share, "seed": control_seed}
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
     from valuemodel.data import open_data
@@ -272,12 +272,7 @@ def score(
     features = _build_features(data, as_of_date)
     _step(progress, "predict")
     accounts = _accounts(data, as_of_date)
-    scored = score_features(features, models, config, accounts)
-    if control_share > 0:
-        segments = scored["service_segment"]
-        scored["control"] = draw_control(
-            scored["account_id"], segments, as_of_date, control_share, control_seed
-        )
+    scored = _with_control(score_features(features, models, config, accounts), as_of_date, draw)
     shadow = None
     if compare is not None:
         shadow = _shadow(features, models, scored, config, top, compare, tracking_uri, lang)
@@ -293,7 +288,7 @@ def score(
     summary = build_summary(
         scored, written, models, drift, warnings, fingerprint=fingerprint, config=config, **run
     )
-    summary |= _loop_summary(scored, written, control_share, control_seed, shadow, compare)
+    summary |= loop_summary(scored, written, draw, shadow[1] if shadow else None)
     _step(progress, "write")
     summary_path, drift_path = write_outputs(
         out, written, summary, drift, fmt=fmt, compare=shadow[0] if shadow else None
@@ -347,15 +342,9 @@ def write_outputs(
         write_json(summary, t_summary)
         write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
         if compare is not None:
-            write_csv(_rounded_compare(compare), temps[3])
+            write_csv(rounded_compare(compare, DECIMALS), temps[3])
             write_json(summary["compare"], temps[4])
     return summary_path, drift_path
-
-
-def _rounded_compare(table: pd.DataFrame) -> pd.DataFrame:
-    decimals = {c: d for c, d in DECIMALS.items() if c in table.columns}
-    decimals |= {f"challenger_{c}": d for c, d in DECIMALS.items()}
-    return table.round({c: d for c, d in decimals.items() if c in table.columns})
 
 
 def _shadow(
@@ -388,31 +377,13 @@ def _manager_columns(scored: pd.DataFrame) -> pd.DataFrame | None:
     return scored[["account_id", *columns]] if columns else None
 
 
-def _loop_summary(
-    scored: pd.DataFrame,
-    written: pd.DataFrame,
-    share: float,
-    seed: int,
-    shadow: tuple[pd.DataFrame, dict[str, Any]] | None,
-    alias: str | None,
-) -> dict[str, Any]:
-    """The summary's ``control``, ``expected_performance`` and ``compare`` sections."""
-    control: dict[str, Any] = {"share": share}
-    if share > 0:
-        control |= {
-            "seed": seed,
-            "draw": "per service segment, the round(share * n) accounts with the lowest "
-            "SHA-256(seed|as_of|account_id)",
-            "population_by_service_segment": control_counts(scored),
-            "written_by_service_segment": control_counts(written),
-        }
-    out = {
-        "control": control,
-        "expected_performance": expected_performance(written["churn_probability"].to_numpy()),
-    }
-    if shadow is not None:
-        out["compare"] = shadow[1]
-    return out
+def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.DataFrame:
+    """``scored`` with the ``control`` column when the draw's share is above 0."""
+    if draw["share"] <= 0:
+        return scored
+    segments = scored["service_segment"]
+    held = draw_control(scored["account_id"], segments, as_of, draw["share"], draw["seed"])
+    return scored.assign(control=held)
 
 
 def _as_of(value: Any) -> str:

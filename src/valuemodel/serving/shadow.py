@@ -148,6 +148,12 @@ def _rounded(value: float) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), 6)
 
 
+def rounded_compare(table: pd.DataFrame, decimals: dict[str, int]) -> pd.DataFrame:
+    """The compare table with the list's fixed decimals on both models' numbers."""
+    both = decimals | {f"{PREFIX}{c}": d for c, d in decimals.items()}
+    return table.round({c: d for c, d in both.items() if c in table.columns})
+
+
 def read_compare(path: Path) -> pd.DataFrame:
     """A ``<stem>.compare.csv`` as written (``account_id`` as text)."""
     return pd.read_csv(path, dtype={"account_id": str}, keep_default_na=True)

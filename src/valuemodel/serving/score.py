@@ -257,10 +257,7 @@ def score(
     tiers file or data) or ``ModelError`` (models missing or not matching the features).
     """
     out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
-    control_share = check_share(control_share)
-    if compare is not None and compare == model_alias:
-        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
-    draw = {"share": control_share, "seed": control_seed}
+    draw = _check_loop(control_share, control_seed, compare, model_alias)
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
     from valuemodel.data import open_data
@@ -375,6 +372,14 @@ def _shadow(
 def _manager_columns(scored: pd.DataFrame) -> pd.DataFrame | None:
     columns = [c for c in ("manager_id", "branch") if c in scored.columns]
     return scored[["account_id", *columns]] if columns else None
+
+
+def _check_loop(share: float, seed: int, compare: str | None, alias: str) -> dict[str, Any]:
+    """The control draw's settings; ``InputError`` for a bad share or comparing an alias with
+    itself."""
+    if compare is not None and compare == alias:
+        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
+    return {"share": check_share(share), "seed": seed}
 
 
 def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.DataFrame:

@@ -219,3 +219,22 @@ def test_both_models_are_judged_on_the_whole_population_from_the_compare_file(tm
         roc_auc_score(y, frame.churn_probability), abs=1e-6
     )
     assert "challenger" in result.html_path.read_text()
+
+
+def test_the_control_figure_shows_one_interval_per_conclusive_group():
+    from valuemodel.serving.evaluation_report import control_figure
+
+    def group(diff):
+        churn = {"difference": diff, "interval": [diff - 0.01, diff + 0.01]} if diff else {}
+        return {"churn_rate": churn}
+
+    fig = control_figure(
+        {
+            "overall": group(-0.05),
+            "by_service_segment": {"core": group(-0.02), "dormant": group(None)},
+        }
+    )
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["overall", "core"]
+    points = [line.get_xdata()[0] for line in ax.lines if line.get_marker() == "o"]
+    assert points == [-0.05, -0.02]

@@ -232,8 +232,10 @@ def deciles_figure(rows: list[dict[str, Any]]):
 
 
 def control_figure(control: dict[str, Any]):
-    """Churn rate difference (treated - control) with its interval, overall and per segment."""
+    """Churn rate difference (treated - control) with its interval, overall and per segment
+    (segments too small to conclude have no interval and are left out)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
 
     groups = {"overall": control["overall"], **control.get("by_service_segment", {})}
     shown = [(k, g["churn_rate"]) for k, g in groups.items() if g["churn_rate"].get("interval")]
@@ -243,6 +245,7 @@ def control_figure(control: dict[str, Any]):
         ax.plot([low, high], [i, i], color="#1d3557")
         ax.plot(entry["difference"], i, "o", color="#e63946")
     ax.axvline(0, color="#999", linestyle="--")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_yticks(range(len(shown)), [k for k, _ in shown])
     ax.set(xlabel="churn rate, treated minus control (95% interval)")
     if not shown:

@@ -329,13 +329,30 @@ def score(
     encoding: EncodingOpt = None,
     labels: LabelsOpt = None,
     engine: EngineOpt = Engine.duckdb,
+    control_share: Annotated[
+        float,
+        typer.Option(
+            "--control-share",
+            help="Hold this share (0 <= S < 1) of every service segment out of contact.",
+        ),
+    ] = 0.0,
+    control_seed: Annotated[
+        int | None,
+        typer.Option("--control-seed", help="Seed of the control draw (default 20240101)."),
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="Also score with this alias (e.g. challenger)."),
+    ] = None,
 ) -> None:
     """Score the population at the as-of date and write the ranked retention list."""
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
+    from valuemodel.serving.control import DEFAULT_SEED, check_share
     from valuemodel.serving.writers import check_format
 
     check_format(out_file)
+    check_share(control_share)
     day = parse_date(as_of)
     source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
     dataset, _ = load_valid(source)
@@ -349,9 +366,43 @@ def score(
             model_alias=model_alias,
             tiers=tiers,
             lang=lang.value,
+            control_share=control_share,
+            control_seed=DEFAULT_SEED if control_seed is None else control_seed,
+            compare=compare,
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
         )
     out.print(format_score_summary(result), markup=False, highlight=False)
+
+
+@app.command()
+@_command
+def evaluate(
+    list_file: Annotated[
+        Path, typer.Option("--list", help="A ranked list written by score (with its summary).")
+    ],
+    data: DataOpt,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for evaluation.json and evaluation.html.")
+    ],
+    contacted: Annotated[
+        Path | None,
+        typer.Option("--contacted", help="Account ids actually contacted (.csv/.parquet/.txt)."),
+    ] = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Judge a past ranked list by what happened after its as-of date."""
+    from valuemodel.serving.evaluation import evaluate as run_evaluation
+    from valuemodel.serving.evaluation import format_evaluation, log_evaluation
+    from valuemodel.serving.outcomes import read_list
+
+    read_list(list_file)
+    dataset, _ = load_valid(data)
+    with progress_bar("Evaluating the list"):
+        result = run_evaluation(list_file, dataset, out_dir, contacted=contacted)
+        html = result.html_path.read_text(encoding="utf-8")
+        uri, run_id = log_evaluation(result.evaluation, html, tracking_uri)
+    out.print(format_evaluation(result), markup=False, highlight=False)
+    out.print(f"  monitoring run {run_id} in {uri}", markup=False, highlight=False)
 
 
 @app.command()
@@ -445,7 +496,10 @@ def _print_demo_paths(workdir: Path, data_dir: Path, tracking: str, lists, score
     out.print(
         f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
         f"Score again:     valuemodel score --data {data_dir} --as-of {DEMO_END} "
-        f"--out list.csv --tracking-uri {tracking}",
+        f"--out list.csv --tracking-uri {tracking}\n"
+        f"Evaluate later:  once the data runs 90 days past {DEMO_END}, valuemodel evaluate "
+        f"--list {lists['csv']} --data DIR --out {workdir / 'evaluation'} "
+        f"--tracking-uri {tracking}",
         highlight=False,
     )
 

@@ -28,6 +28,7 @@ from pydantic import (
 
 from valuemodel.errors import InputError
 from valuemodel.io import read_yaml
+from valuemodel.serving.control import DEFAULT_SEED
 
 RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
 PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
@@ -402,6 +403,9 @@ class ScoringConfig(_Frozen):
     model_alias: str = "champion"
     tiers: Path | None = None
     lang: Literal["en", "zh"] = "en"
+    control_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+    control_seed: int = DEFAULT_SEED
+    compare: str | None = None
 
 
 def default_tiers_path() -> Path | None:

@@ -10,7 +10,15 @@ Outputs, all replaced together only once every one is complete (a failed run cha
 - the list ``out`` (``.csv``, ``.parquet`` or ``.xlsx``): the contract's columns in order, then
   extra columns (``EXTRA_COLUMNS``);
 - ``<stem>.summary.json``: model versions, data fingerprint, counts, value at risk by segment;
-- ``<stem>.drift.csv``: PSI of every model feature against its training profile.
+- ``<stem>.drift.csv``: PSI of every model feature against its training profile;
+- with ``compare``: ``<stem>.compare.csv`` and ``<stem>.compare.json``, the challenger in the
+  shadow (:mod:`valuemodel.serving.shadow`).
+
+With ``control_share`` S > 0 the list has a ``control`` column (after ``recommended_action``):
+``True`` for the share S of every service segment held out of contact
+(:mod:`valuemodel.serving.control`); without it the column is absent. The summary records the
+share, the seed and the counts, and the expected performance of the written list
+(:mod:`valuemodel.serving.estimation`).
 
 Same data, tiers file and model versions give byte-identical files (no timestamps; numbers
 rounded to fixed decimals).
@@ -29,11 +37,13 @@ import pandas as pd
 from valuemodel.errors import InputError
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
+from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
 from valuemodel.serving.drift import drift_report, drift_warnings
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
 from valuemodel.serving.reasons import explain
-from valuemodel.serving.report import build_summary, summary_sheet
+from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
+from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
 from valuemodel.serving.writers import check_format, staged, write_csv, write_json, write_table
 
 CONTRACT_COLUMNS = (
@@ -186,7 +196,8 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
     Text columns are object dtype with nulls as ``None``; ``as_of`` is an ISO date string.
     """
-    columns = [*CONTRACT_COLUMNS, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
+    control = ["control"] if "control" in frame.columns else []
+    columns = [*CONTRACT_COLUMNS, *control, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
     out = {}
     for column in columns:
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
@@ -194,6 +205,8 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = values.to_numpy(dtype=np.int64)
         elif column == "value_at_risk":
             out[column] = pd.to_numeric(values, errors="coerce").to_numpy(float, na_value=np.nan)
+        elif column == "control":
+            out[column] = values.fillna(False).to_numpy(dtype=bool)
         elif column in DECIMALS or column == "rfm_score":
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             out[column] = np.round(numbers, DECIMALS.get(column, 6))
@@ -212,7 +225,7 @@ def _text(value: Any) -> Any:
 
 
 def _text_columns(columns: list[str]) -> list[str]:
-    numeric = {"rank", "rfm_score", "value_at_risk", *DECIMALS}
+    numeric = {"rank", "rfm_score", "value_at_risk", "control", *DECIMALS}
     return [c for c in columns if c not in numeric]
 
 
@@ -231,20 +244,26 @@ def score(
     model_alias: str = "champion",
     tiers: str | Path | None = None,
     lang: str = "en",
+    control_share: float = 0.0,
+    control_seed: int = DEFAULT_SEED,
+    compare: str | None = None,
     progress: Progress | None = None,
 ) -> ScoreResult:
     """Score the population at ``as_of`` and write the ranked list to ``out`` (atomically).
 
     ``top``: keep the best K accounts (quotas by the tiers file's effort shares); ``tiers``: a
     tiers file (default: the built-in ``serving/tiers.yaml`` defaults); ``lang``: ``"en"`` or
-    ``"zh"`` for reasons and actions; ``progress(step, done)`` is called as each of the
-    ``SCORE_STEPS`` starts (``done`` steps completed).
+    ``"zh"`` for reasons and actions; ``control_share``: the share of every service segment
+    held out of contact as the control group, drawn with ``control_seed``; ``compare``: the
+    alias of a second pair of models scored in the shadow; ``progress(step, done)`` is called
+    as each of the ``SCORE_STEPS`` starts (``done`` steps completed).
     ``data_dir``: a data directory, or a validated ``DataSet`` (what the CLI passes: its
     normalisations and quarantine are then recorded in the summary's ``input``).
     The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
     tiers file or data) or ``ModelError`` (models missing or not matching the features).
     """
     out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
+    draw = _check_loop(control_share, control_seed, compare, model_alias)
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
     from valuemodel.data import DataSet, open_data
@@ -255,7 +274,11 @@ def score(
     _step(progress, "features")
     features = _build_features(data, as_of_date)
     _step(progress, "predict")
-    scored = score_features(features, models, config, _accounts(data, as_of_date))
+    accounts = _accounts(data, as_of_date)
+    scored = _with_control(score_features(features, models, config, accounts), as_of_date, draw)
+    shadow = None
+    if compare is not None:
+        shadow = _shadow(features, models, scored, config, top, compare, tracking_uri, lang)
     _step(progress, "rank")
     ranked = rank_accounts(scored, config, top)
     _step(progress, "reasons")
@@ -269,8 +292,11 @@ def score(
         scored, written, models, drift, warnings, fingerprint=fingerprint, config=config, **run
     )
     summary["input"] = data.summary()
+    summary |= loop_summary(scored, written, draw, shadow[1] if shadow else None)
     _step(progress, "write")
-    summary_path, drift_path = write_outputs(out, written, summary, drift, fmt=fmt)
+    summary_path, drift_path = write_outputs(
+        out, written, summary, drift, fmt=fmt, compare=shadow[0] if shadow else None
+    )
     return ScoreResult(
         out=out,
         summary_path=summary_path,
@@ -304,14 +330,72 @@ def write_outputs(
     summary: dict[str, Any],
     drift: pd.DataFrame,
     fmt: str | None = None,
+    compare: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
-    """Write the list, summary and drift report; all replaced together or none."""
+    """Write the list, summary, drift report (and compare files); all replaced together or none.
+
+    With ``compare``, ``summary["compare"]`` is also written as ``<stem>.compare.json``.
+    """
     summary_path, drift_path = side_paths(out)
-    with staged([out, summary_path, drift_path]) as (t_out, t_summary, t_drift):
+    paths = [out, summary_path, drift_path]
+    if compare is not None:
+        paths += list(compare_paths(out))
+    with staged(paths) as temps:
+        t_out, t_summary, t_drift = temps[:3]
         write_table(written, t_out, fmt=fmt or check_format(out), summary=summary_sheet(summary))
         write_json(summary, t_summary)
         write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
+        if compare is not None:
+            write_csv(rounded_compare(compare, DECIMALS), temps[3])
+            write_json(summary["compare"], temps[4])
     return summary_path, drift_path
+
+
+def _shadow(
+    features: pd.DataFrame,
+    models: dict[str, Any],
+    scored: pd.DataFrame,
+    config: TierConfig,
+    top: int | None,
+    alias: str,
+    tracking_uri: str | None,
+    lang: str,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The compare table and summary of the models behind ``alias`` (see ``shadow``)."""
+    challengers = {k: _load_model(k, alias, tracking_uri) for k in ("churn", "clv")}
+    challenger = score_features(features, challengers, config, _manager_columns(scored))
+    both = {"champion_churn": models["churn"], "challenger_churn": challengers["churn"]}
+    table, summary = compare_models(
+        scored, challenger, both, config, top, registry=_registry(), lang=lang
+    )
+    summary = {
+        "alias": alias,
+        "models": {k: model_info(m, alias) for k, m in challengers.items()},
+        **summary,
+    }
+    return table, summary
+
+
+def _manager_columns(scored: pd.DataFrame) -> pd.DataFrame | None:
+    columns = [c for c in ("manager_id", "branch") if c in scored.columns]
+    return scored[["account_id", *columns]] if columns else None
+
+
+def _check_loop(share: float, seed: int, compare: str | None, alias: str) -> dict[str, Any]:
+    """The control draw's settings; ``InputError`` for a bad share or comparing an alias with
+    itself."""
+    if compare is not None and compare == alias:
+        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
+    return {"share": check_share(share), "seed": seed}
+
+
+def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.DataFrame:
+    """``scored`` with the ``control`` column when the draw's share is above 0."""
+    if draw["share"] <= 0:
+        return scored
+    segments = scored["service_segment"]
+    held = draw_control(scored["account_id"], segments, as_of, draw["share"], draw["seed"])
+    return scored.assign(control=held)
 
 
 def _as_of(value: Any) -> str:

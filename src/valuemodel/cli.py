@@ -1,6 +1,6 @@
 """The ``valuemodel`` console script: argument parsing, progress and messages only.
 
-Exit codes (CONTRACT.md section 3): 0 success, 2 rejected input (message on stderr, nothing
+Exit codes (README, "Commands"): 0 success, 2 rejected input (message on stderr, nothing
 written), 1 any other failure.
 """
 

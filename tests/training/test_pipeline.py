@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -144,9 +145,15 @@ def test_a_tampered_registered_model_fails_to_load(first, client, tracking_uri):
 
 
 def test_a_worse_model_does_not_replace_the_champion_unless_forced(
-    first, brokerage_dir, tracking_uri, client
+    first, brokerage_dir, tracking_uri, tmp_path
 ):
-    degenerate = first[0]  # keep the fixture order: first training is v1
+    # A copy of the store as the first training left it (v1 champion), so that the versions
+    # this test registers do not change what the module's other tests see, in any order.
+    degenerate = first[0]
+    copy = tmp_path / "mlflow.db"
+    shutil.copyfile(tracking_uri.removeprefix("sqlite:///"), copy)
+    tracking_uri = f"sqlite:///{copy}"
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     worse_cfg = {
         "tuning": {"trials": 0},
         "lightgbm": {"max_rounds": 1, "fixed_params": {"max_depth": 1, "num_leaves": 2}},

@@ -1,8 +1,8 @@
 """The tiers file (``serving/tiers.yaml``) and the scoring config as validated, frozen data.
 
-Every scheme a branch office uses by hand (DOMAIN.md) is configured here: thresholds, cut-offs,
-segment and lifecycle rules, priority weights, exclusions, capacity and effort shares, and the
-action catalogue with its rules. The defaults below are the ones written in ``serving/tiers.yaml``
+Every scheme a branch office uses by hand (docs/ranked-list.md, "Tiers") is configured here:
+thresholds, cut-offs, segment and lifecycle rules, priority weights, exclusions, capacity and
+effort shares, and the action catalogue with its rules. The defaults below are the ones written in ``serving/tiers.yaml``
 (a test keeps the two equal), so ``TierConfig()`` is the office default.
 
 Rules share one small condition language: a *condition set* maps a column (a feature or a tier

@@ -1,4 +1,6 @@
-"""Batch scoring: features at ``as_of`` -> both models -> tiers -> ranked list (CONTRACT.md 4).
+"""Batch scoring: features at ``as_of`` -> both models -> tiers -> ranked list.
+
+The list is described in docs/ranked-list.md.
 
 ``score`` is what ``valuemodel score`` and ``serving/score_batch.py`` run. The pure steps are
 separate functions so that they can be timed and tested on precomputed features:

@@ -430,9 +430,6 @@ def _generate(accounts: int, out_dir: Path, start: str, end: str, seed: int) -> 
         return write_brokerage(tables, out_dir)
 
 
-DEMO_START, DEMO_END = "2024-01-01", "2025-12-31"
-
-
 @app.command()
 @_command
 def demo(
@@ -445,60 +442,58 @@ def demo(
     trials: Annotated[int, typer.Option("--trials", min=1, help="Optuna trials per model.")] = 5,
 ) -> None:
     """Synthetic data -> features -> train both models -> score -> ranked list, all local."""
-    from valuemodel.serving import SCORE_STEPS, format_score_summary
-    from valuemodel.serving import score as run_scoring
+    from valuemodel.serving import format_score_summary
     from valuemodel.training import format_train_summary
-    from valuemodel.training import train as run_training
+    from valuemodel.workspace import DEMO_AS_OF, DEMO_START, build_demo
 
-    workdir = workdir.resolve()
-    data_dir, tracking = workdir / "data", f"sqlite:///{workdir / 'mlflow.db'}"
-    as_of = parse_date(DEMO_END)
-    _generate(accounts, data_dir, DEMO_START, DEMO_END, 7)
-    out.print(f"1/4 generated {accounts:,} accounts ({DEMO_START}..{DEMO_END}) in {data_dir}")
-    dataset, _ = load_valid(data_dir)
-    out.print("2/4 validated the data against the contract")
-    with progress_bar("Training churn and value models") as bar:
-        result = run_training(
-            dataset, as_of, trials=trials, tracking_uri=tracking, progress=bar.count
-        )
-    out.print("3/4 trained and registered both models\n")
-    out.print(format_train_summary(result), markup=False, highlight=False)
-    lists = {"csv": workdir / "ranked_list.csv", "xlsx": workdir / "ranked_list_top200.xlsx"}
-    scored = {}
-    for fmt, path in lists.items():
-        with progress_bar(f"Scoring ({fmt})", total=len(SCORE_STEPS)) as bar:
-            scored[fmt] = run_scoring(
-                dataset,
-                as_of,
-                path,
-                top=200 if fmt == "xlsx" else None,
-                tracking_uri=tracking,
-                progress=lambda step, done, bar=bar: bar.count(done, len(SCORE_STEPS)),
-            )
-    out.print("\n4/4 scored the population and wrote the ranked list\n")
-    out.print(format_score_summary(scored["csv"]), markup=False, highlight=False)
-    _print_demo_paths(workdir, data_dir, tracking, lists, scored["csv"])
+    done = {
+        "generate": f"1/4 generated {accounts:,} accounts ({DEMO_START}..{DEMO_AS_OF}) in "
+        f"{workdir.resolve() / 'data'}",
+        "validate": "2/4 validated the data against the contract",
+        "train": "3/4 trained and registered both models",
+        "score": "4/4 scored the population and wrote the ranked list",
+    }
+    titles = {
+        "generate": "Generating a brokerage",
+        "validate": "Checking the data",
+        "train": "Training churn and value models",
+        "score": "Scoring",
+    }
+
+    @contextlib.contextmanager
+    def stage(name: str) -> Iterator[Callable[[int, int], None]]:
+        with progress_bar(titles[name]) as bar:
+            yield bar.count
+        out.print(done[name])
+
+    run = build_demo(workdir, accounts=accounts, trials=trials, stage=stage)
+    out.print("")
+    out.print(format_train_summary(run.training), markup=False, highlight=False)
+    out.print("")
+    out.print(format_score_summary(run.scored["csv"]), markup=False, highlight=False)
+    _print_demo_paths(run, DEMO_AS_OF)
 
 
-def _print_demo_paths(workdir: Path, data_dir: Path, tracking: str, lists, scored) -> None:
+def _print_demo_paths(run: Any, as_of: str) -> None:
+    scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
     out.print("\n[bold]Where everything went[/]")
     rows = [
-        ("data directory", data_dir),
+        ("data directory", run.data_dir),
         ("ranked list (all accounts)", lists["csv"]),
         ("workbook for account managers (top 200)", lists["xlsx"]),
         ("scoring summary", scored.summary_path),
         ("drift report", scored.drift_path),
         ("MLflow tracking store", tracking),
-        ("MLflow artifacts", workdir / "mlartifacts"),
+        ("MLflow artifacts", run.root / "mlartifacts"),
     ]
     for label, where in rows:
         out.print(f"  {label:<42} {where}", markup=False, highlight=False)
     out.print(
         f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
-        f"Score again:     valuemodel score --data {data_dir} --as-of {DEMO_END} "
+        f"Score again:     valuemodel score --data {run.data_dir} --as-of {as_of} "
         f"--out list.csv --tracking-uri {tracking}\n"
-        f"Evaluate later:  once the data runs 90 days past {DEMO_END}, valuemodel evaluate "
-        f"--list {lists['csv']} --data DIR --out {workdir / 'evaluation'} "
+        f"Evaluate later:  once the data runs 90 days past {as_of}, valuemodel evaluate "
+        f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
         f"--tracking-uri {tracking}",
         highlight=False,
     )

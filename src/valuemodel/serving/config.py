@@ -2,8 +2,9 @@
 
 Every scheme a branch office uses by hand (docs/ranked-list.md, "Tiers") is configured here:
 thresholds, cut-offs, segment and lifecycle rules, priority weights, exclusions, capacity and
-effort shares, and the action catalogue with its rules. The defaults below are the ones written in ``serving/tiers.yaml``
-(a test keeps the two equal), so ``TierConfig()`` is the office default.
+effort shares, and the action catalogue with its rules. The defaults below are the ones written
+in ``serving/tiers.yaml`` (a test keeps the two equal), so ``TierConfig()`` is the office
+default.
 
 Rules share one small condition language: a *condition set* maps a column (a feature or a tier
 computed before it) to ``{min, max, in, missing}``; all entries of a set must hold (AND), and a

@@ -399,7 +399,7 @@ def log_evaluation(
 ) -> tuple[str, str]:
     """Log a monitoring run (experiment ``valuemodel-monitoring``) tagged with the model
     versions; returns (tracking URI, run id). Only aggregates are logged, no account id."""
-    from valuemodel.training.tracking import Tracker
+    from valuemodel.models.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
     models = evaluation.get("models", {})

@@ -454,7 +454,7 @@ def stable_features(features: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) ->
 
 
 def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:
-    from valuemodel.training.tracking import load_model
+    from valuemodel.models.tracking import load_model
 
     return load_model(kind, alias=alias, tracking_uri=tracking_uri)
 

@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from valuemodel.models import baselines, metrics
+from valuemodel.models import baselines, figures, metrics
 from valuemodel.models.calibration import ProbabilityCalibrator
 from valuemodel.models.churn import ChurnClassifier
 from valuemodel.models.schema import FeatureSchema
 from valuemodel.models.value import ValueRegressor
-from valuemodel.training import figures
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.frames import Part
 from valuemodel.training.tuning import TuningResult, subsample, tune

@@ -148,7 +148,7 @@ def train(
         for p, parts in zip(plans, (churn_parts, value_parts), strict=True)
         if parts[2] is None
     ]
-    from valuemodel.training.tracking import Tracker
+    from valuemodel.models.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
     fingerprint = data.fingerprint(as_of)
@@ -266,7 +266,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 value=fitted.value,
             )
             from valuemodel.models.bundle import load_bundle
-            from valuemodel.report import render_training_report
+            from valuemodel.training.report import render_training_report
 
             model = load_bundle(bundle, run_id=run_id)
             judge, on = held, "held-out validation accounts"
@@ -331,7 +331,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
 
 
 def _registered(kind: str) -> str:
-    from valuemodel.training.tracking import REGISTERED_MODELS
+    from valuemodel.models.tracking import REGISTERED_MODELS
 
     return REGISTERED_MODELS[kind]
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from valuemodel import explain, plots
+from valuemodel.models import plots, shap_values
 from valuemodel.models.baselines import recency_score
 
 __all__ = ["render_training_report"]
@@ -104,14 +104,14 @@ def render_training_report(
     figures = dict(figures or {})
     predicted = np.asarray(model.predict(features), dtype=float)
     sample = _sample(features, max_shap_rows, seed)
-    shap = explain.shap_frame(model, sample)
-    units = explain.shap_units(model)
+    shap = shap_values.shap_frame(model, sample)
+    units = shap_values.shap_units(model)
     body = [
         _header(model, meta, decision, title),
         _metrics_section(model.kind, meta, decision, holdout or {}),
         _performance_section(model, features, actual, predicted, figures),
         _drivers_section(model, sample, shap, units, figures),
-        _data_section(meta, features, actual, model.kind, explain.global_importance(shap)),
+        _data_section(meta, features, actual, model.kind, shap_values.global_importance(shap)),
     ]
     return _page(title or _title(model), "\n".join(body))
 
@@ -264,7 +264,7 @@ def _performance_section(model, features, actual, predicted, figures: dict) -> s
 def _drivers_section(model, sample, shap, units: str, figures: dict) -> str:
     importance = figures.get("importance") or plots.feature_importance(model.booster)
     summary = plots.shap_summary(
-        explain.explanation(model, sample, shap), title="SHAP summary", units=units
+        shap_values.explanation(model, sample, shap), title="SHAP summary", units=units
     )
     return (
         "<h2>What drives the model</h2>"

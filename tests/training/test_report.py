@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from valuemodel import plots
-from valuemodel.report import _png, render_training_report
+from valuemodel.training.report import _png, render_training_report
 
-from .test_explain import _labels, make_model
+from tests.test_explain import _labels, make_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 IMAGE = "data:image/png;base64,"

@@ -229,3 +229,13 @@ def unscored_groups(table: pd.DataFrame) -> list[str]:
     """``"<dimension> <group> (<n> rows)"`` for each group too small to be scored."""
     small = table.loc[~table["scored"].astype(bool)]
     return [f"{r.dimension} {r.group} ({r.n} rows)" for r in small.itertuples(index=False)]
+
+
+def top_capture(outcome, score, share: float) -> float:
+    """The share of ``sum(outcome)`` found in the top ``ceil(share * n)`` rows by ``score``
+    (ties in row order); NaN when the outcome sums to 0. With ``outcome`` = churned x value,
+    the lost value a list of that length would reach."""
+    outcome = np.asarray(outcome, dtype=float)
+    score = np.nan_to_num(np.asarray(score, dtype=float), nan=-np.inf)
+    k = max(0, min(len(outcome), math.ceil(share * len(outcome))))
+    return _share(outcome[_top_mask(score, k)].sum(), outcome.sum())

@@ -292,9 +292,9 @@ def _fairness_section(table: pd.DataFrame | None, notes: Sequence[str]) -> str:
     for r in table.to_dict(orient="records"):
         name = f"{r['dimension'].replace('_', ' ')}: {r['group']}"
         if not r["scored"]:
-            rows.append([name, r["n"], "too few rows: not scored"] + [""] * 10)
+            rows.append([name, f"{int(r['n']):,}", "too few rows: not scored"] + [""] * 10)
             continue
-        rows.append([name] + [_fmt(r[c]) for c in _FAIRNESS_COLUMNS])
+        rows.append([name] + [_fairness_cell(c, r[c]) for c in _FAIRNESS_COLUMNS])
     shown = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
     return (
         "<h2>Fairness: age bands and gender</h2>"
@@ -305,6 +305,14 @@ def _fairness_section(table: pd.DataFrame | None, notes: Sequence[str]) -> str:
         + _table(["group", *_FAIRNESS_COLUMNS.values()], rows)
         + shown
     )
+
+
+def _fairness_cell(column: str, value: Any) -> str:
+    if column == "n":
+        return f"{int(value):,}"
+    if "share" in column or "capture" in column:
+        return f"{float(value):.1%}" if _finite(value) else "-"
+    return _fmt(value)
 
 
 def _protected_section(protected: Mapping[str, Any]) -> str:
@@ -325,7 +333,8 @@ def _protected_section(protected: Mapping[str, Any]) -> str:
         '<p class="note">This model was trained without the protected features. The same '
         "model fitted with them (same tuned parameters, no new search), on "
         f"{_e(protected.get('on', 'the same rows'))}; the top K is the top "
-        f"{protected.get('top_share', 0.1):.0%}. Cost = with - without.</p>"
+        f"{protected.get('top_share', 0.1):.0%}. Cost = with - without: what leaving them out "
+        "loses (negative: it gains).</p>"
         + _table(["measure", "with them", "without (this model)", "cost"], rows)
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from valuemodel.serving.score import output_columns, score_features, stable_feat
 from valuemodel.training import audit, format_train_summary, load_model, train
 from valuemodel.training.config import parse_config
 from valuemodel.training.frames import Part
+from valuemodel.training.result import ModelResult, _fairness_lines
 
 AS_OF = "2025-12-31"
 
@@ -119,3 +121,69 @@ def test_the_p_over_r_rule_is_a_value_baseline_and_a_list_column(
     assert scored["clv_rule"].to_numpy() == pytest.approx(np.round(expected, 2))
     written = output_columns(scored.assign(rank=1))
     assert "clv_rule" in written.columns
+
+
+class _Planted:
+    """A stand-in churn model whose probabilities are a column of the features."""
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        return features["planted_probability"].to_numpy()
+
+
+def _review_and_summary(planted: bool) -> tuple[audit.Review, str]:
+    """The review of 3,000 rows and its summary lines; ``planted``: the true churn rate of
+    people aged 60+ is 1.8 times the predicted one (everyone else: calibrated)."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    age = rng.choice([25.0, 40.0, 52.0, 70.0], n)
+    p = rng.uniform(0.02, 0.3, n)
+    truth = np.where(age >= 60, 1.8 * p, p) if planted else p
+    features = pd.DataFrame(
+        {"age": age, "gender": rng.choice(["M", "F"], n), "planted_probability": p}
+    )
+    judge = Part(features, (rng.random(n) < truth).astype(float), ())
+    fitted = SimpleNamespace(kind="churn")
+    review = audit.review(fitted, _Planted(), (), judge, "the test rows", parse_config({}), [])
+    return review, "\n".join(_fairness_lines(_result(review)))
+
+
+def _result(review: audit.Review) -> ModelResult:
+    return ModelResult(
+        kind="churn",
+        registered_model="valuemodel-churn",
+        run_id="r",
+        version="1",
+        alias="champion",
+        promoted=True,
+        reason="first",
+        metrics={},
+        baseline_metrics={},
+        counts={},
+        horizon_days=90,
+        structure="lightgbm+platt",
+        train_dates=(),
+        valid_dates=(),
+        gap_rule="strict",
+        fairness=tuple(review.fairness.to_dict(orient="records")),
+        warnings=tuple(review.warnings),
+        notes=tuple(review.notes),
+    )
+
+
+def test_a_planted_miscalibration_warns_in_the_training_summary():
+    review, summary = _review_and_summary(planted=True)
+    assert len(review.warnings) == 1
+    assert "WARNING: churn model underestimates churn for age_band 60+" in summary
+    assert review.metrics()["fairness.max_abs_calibration_gap"] > 0.1
+    assert [r["group"] for r in review.documents()["fairness.json"]["rows"]][:4] == [
+        "under 30",
+        "30-44",
+        "45-59",
+        "60+",
+    ]
+
+
+def test_a_calibrated_model_gives_no_warning_in_the_training_summary():
+    review, summary = _review_and_summary(planted=False)
+    assert review.warnings == [] and "WARNING" not in summary
+    assert "age 60+" in summary and "gender F" in summary

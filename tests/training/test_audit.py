@@ -96,6 +96,8 @@ def test_the_fairness_table_is_logged_and_summarised(excluded, tracking):
     path = client.download_artifacts(churn.run_id, "fairness.json")
     logged = json.loads(Path(path).read_text())
     assert [(r["dimension"], r["group"]) for r in logged["rows"]] == groups
+    table = pd.read_csv(client.download_artifacts(churn.run_id, "fairness.csv"))
+    assert list(zip(table["dimension"], table["group"], strict=True)) == groups
     assert "fairness (predicted vs observed churn" in format_train_summary(excluded)
     assert excluded.clv.fairness == ()  # the table judges the churn model
 

@@ -97,6 +97,12 @@ class Review:
             out["protected.json"] = _finite(self.protected)
         return out
 
+    def texts(self) -> dict[str, str]:
+        """``fairness.csv``: the table for a spreadsheet (6 decimals)."""
+        if self.fairness is None:
+            return {}
+        return {"fairness.csv": self.fairness.round(6).to_csv(index=False)}
+
 
 def review(
     fitted: FittedModel,

@@ -308,7 +308,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 documents=_documents(fitted, plan, metadata, holdout)
                 | {"input.json": context["input"]}
                 | review.documents(),
-                texts={"report.html": report},
+                texts={"report.html": report} | review.texts(),
                 bundle_dir=bundle,
             )
         version = tracker.register(fitted.kind, run_id)

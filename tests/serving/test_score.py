@@ -317,3 +317,34 @@ def test_compare_scores_the_challenger_in_the_shadow(data_dir, wired, tmp_path, 
 def test_compare_with_the_scored_alias_is_rejected(data_dir, wired, tmp_path):
     with pytest.raises(InputError, match="--compare 'champion' is the alias being scored"):
         score(data_dir, AS_OF, tmp_path / "list.csv", compare="champion")
+
+
+def test_the_list_carries_the_p_over_r_rule_stored_with_the_value_model(models):
+    import copy
+
+    from valuemodel.serving.score import output_columns, score_features
+
+    rule = {
+        "period_days": 90,
+        "horizon_days": 360,
+        "contribution_days": 365,
+        "medium": 500_000,
+        "large": 5_000_000,
+        "min_segment_rows": 30,
+        "rates": {"large": 0.5, "medium": 0.25, "retail": 0.0},
+        "overall_rate": 0.1,
+    }
+    clv = copy.copy(models.clv)
+    clv.metadata = {"clv_rule": rule}
+    features = make_features(3, seed=1).assign(
+        total_assets=[6e6, 6e5, 1e4], revenue_365d=[365.0, 730.0, 36.5]
+    )
+    scored = score_features(features, {"churn": models.churn, "clv": clv})
+    # P = revenue * 90 / 365 per quarter over n = 4 quarters: P * (1 - (1 - R)^4) / R, R = 0: 4 P
+    assert scored["clv_rule"].tolist() == [168.75, 492.19, 36.0]
+    assert "clv_rule" in output_columns(scored.assign(rank=1)).columns
+    without_rule = score_features(features, {"churn": models.churn, "clv": models.clv})
+    assert "clv_rule" not in without_rule.columns
+    clv.metadata = {"clv_rule": {"period_days": 90}}
+    with pytest.raises(ModelError, match="P / R rule cannot score"):
+        score_features(features, {"churn": models.churn, "clv": clv})

@@ -66,7 +66,14 @@ def test_runs_log_metrics_baselines_params_and_artifacts(first, client):
     assert run.data.params["data_fingerprint"] == result.data_fingerprint
     assert run.data.params["valid_end"] == str(result.churn.valid_dates[-1])
     artifacts = {a.path for a in client.list_artifacts(result.churn.run_id)}
-    assert {"model", "figures", "promotion.json", "features.json", "snapshots.json"} <= artifacts
+    assert {
+        "model",
+        "figures",
+        "promotion.json",
+        "features.json",
+        "snapshots.json",
+        "fairness.json",
+    } <= artifacts
     model_files = {a.path for a in client.list_artifacts(result.churn.run_id, "model")}
     assert {
         "model/booster.txt",
@@ -78,6 +85,8 @@ def test_runs_log_metrics_baselines_params_and_artifacts(first, client):
     assert figures == {"figures/calibration.png", "figures/gains.png", "figures/importance.png"}
     value_run = client.get_run(result.clv.run_id)
     assert "baseline.last_revenue.normalized_gini" in value_run.data.metrics
+    assert "baseline.clv_rule.normalized_gini" in value_run.data.metrics
+    assert "protected.without.roc_auc" not in run.data.metrics  # exclude_protected is off
     assert "tweedie.normalized_gini" in value_run.data.metrics
 
 

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from valuemodel.errors import InputError
+from valuemodel.errors import InputError, ModelError
+from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
 from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
@@ -65,6 +66,7 @@ CONTRACT_COLUMNS = (
     "recommended_action",
 )
 EXTRA_COLUMNS = (
+    "clv_rule",
     "growth_quadrant",
     "value_grade",
     "risk_class",
@@ -83,7 +85,7 @@ EXTRA_COLUMNS = (
     "branch",
 )
 SIGNIFICANT_DIGITS = 12
-DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6}
+DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2}
 Progress = Callable[[str, int], None]
 SCORE_STEPS = ("models", "features", "predict", "rank", "reasons", "drift", "write")
 """The steps ``score`` reports to ``progress(step, done)`` (``done`` = steps completed)."""
@@ -124,7 +126,8 @@ def score_features(
     ``{"churn": LoadedModel, "clv": LoadedModel}``; ``accounts`` (optional): ``account_id``,
     ``manager_id``, ``branch``. Returns the features with ``churn_probability``, ``clv``,
     ``value_at_risk``, the tier columns, ``exclusion`` and ``priority_score`` added (the
-    input index kept). A negative predicted value counts as zero.
+    input index kept). A negative predicted value counts as zero. ``clv_rule`` (the manuals'
+    ``P / R`` over the value horizon) is added when the value model stores its rule.
     """
     config = config if config is not None else TierConfig()
     churn = models["churn"].predict(features) if len(features) else np.array([])
@@ -148,6 +151,9 @@ def score_features(
             "value_at_risk": value_at_risk(churn, clv),
         }
     )
+    rule = (getattr(models["clv"], "metadata", None) or {}).get("clv_rule")
+    if rule is not None and len(features):
+        predictions["clv_rule"] = np.round(_clv_rule(rule, features), DECIMALS["clv_rule"])
     tiers = assign_tiers(features, config).drop(columns="account_id", errors="ignore")
     parts = [predictions, tiers]
     if accounts is not None:
@@ -158,6 +164,13 @@ def score_features(
     frame = frame.copy()
     excluded = exclusion(frame, config)
     return frame.assign(exclusion=excluded, priority_score=priority_score(frame, config))
+
+
+def _clv_rule(stored: dict[str, Any], features: pd.DataFrame) -> np.ndarray:
+    try:
+        return ClvRule.from_dict(stored).predict(features)
+    except ValueError as exc:
+        raise ModelError(f"the value model's P / R rule cannot score: {exc}") from None
 
 
 def _account_columns(features: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from valuemodel.data.reader import DataSet, open_data
 from valuemodel.errors import InputError, ModelError
 from valuemodel.models import metrics
 from valuemodel.models.bundle import save_bundle
-from valuemodel.training import frames
+from valuemodel.training import audit, frames
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
 from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
@@ -152,14 +152,25 @@ def train(
 
     tracker = Tracker(tracking_uri)
     fingerprint = data.fingerprint(as_of)
-    context = dict(as_of=as_of, fingerprint=fingerprint, force=force, churn_definition=definition)
+    excluded, excluded_notes = audit.excluded_features(cfg, frame.columns)
+    notes += excluded_notes
+    context = dict(
+        as_of=as_of,
+        fingerprint=fingerprint,
+        force=force,
+        churn_definition=definition,
+        excluded=excluded,
+    )
     context["input"] = data.summary()
     notes += _input_notes(context["input"])
-    fitted = fit_churn(*churn_parts[:2], cfg, steps)
+    fitted = fit_churn(*audit.without(churn_parts[:2], excluded), cfg, steps)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()
-    fitted = fit_value(*value_parts[:2], cfg, cfg.value_horizon, steps)
+    rule = audit.fit_clv_rule(cfg, churn_parts[0])
+    fitted = fit_value(
+        *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, steps, rule=rule
+    )
     notes += fitted.notes
     steps()
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
@@ -277,6 +288,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 tracker, fitted.kind, judged, judge, on, context["force"]
             )
             holdout = judged if held is not None else {}
+            review = audit.review(fitted, model, parts, judge, on, cfg, context["excluded"])
             report = render_training_report(
                 model,
                 valid.features,
@@ -284,15 +296,19 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 decision=decision.to_dict(),
                 figures=fitted.figures,
                 holdout=holdout,
+                fairness=review.fairness,
+                protected=review.protected,
+                fairness_notes=[*review.warnings, *review.notes],
             )
             tracker.log(
                 run_id,
                 params=_params(fitted, plan, counts, cfg, context),
-                metrics=_run_metrics(fitted, decision, holdout),
+                metrics=_run_metrics(fitted, decision, holdout) | review.metrics(),
                 figures=fitted.figures,
                 documents=_documents(fitted, plan, metadata, holdout)
-                | {"input.json": context["input"]},
-                texts={"report.html": report},
+                | {"input.json": context["input"]}
+                | review.documents(),
+                texts={"report.html": report} | review.texts(),
                 bundle_dir=bundle,
             )
         version = tracker.register(fitted.kind, run_id)
@@ -327,7 +343,17 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
         params=dict(fitted.params),
         champion_metric=decision.champion_score,
         holdout_metrics=holdout,
+        fairness=_records(review.fairness),
+        protected=review.protected,
+        warnings=tuple(review.warnings),
+        notes=tuple(review.notes),
     )
+
+
+def _records(table: pd.DataFrame | None) -> tuple[dict[str, Any], ...]:
+    if table is None:
+        return ()
+    return tuple(table.to_dict(orient="records"))
 
 
 def _registered(kind: str) -> str:
@@ -350,6 +376,8 @@ def _metadata(fitted: FittedModel, plan: SnapshotPlan, counts, context) -> dict[
         "baseline_metrics": {k: _finite(v) for k, v in fitted.baselines.items()},
         "data_fingerprint": context["fingerprint"],
         "churn_definition": context["churn_definition"],
+        "excluded_features": list(context["excluded"]),
+        **fitted.metadata,
     }
 
 
@@ -375,6 +403,7 @@ def _params(fitted, plan: SnapshotPlan, counts, cfg: TrainingConfig, context) ->
         "tuning_seed": cfg.tuning.seed,
         "snapshot_frequency": cfg.snapshots.frequency,
         "force": context["force"],
+        "excluded_features": ",".join(context["excluded"]) or "none",
     }
     out |= {f"lgb.{k}": v for k, v in sorted(fitted.params.items())}
     return out | {k: v for k, v in counts.items()}

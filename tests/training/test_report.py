@@ -7,10 +7,9 @@ import re
 import numpy as np
 import pytest
 
+from tests.test_explain import _labels, make_model
 from valuemodel import plots
 from valuemodel.training.report import _png, render_training_report
-
-from tests.test_explain import _labels, make_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 IMAGE = "data:image/png;base64,"

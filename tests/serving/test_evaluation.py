@@ -238,3 +238,48 @@ def test_the_control_figure_shows_one_interval_per_conclusive_group():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["overall", "core"]
     points = [line.get_xdata()[0] for line in ax.lines if line.get_marker() == "o"]
     assert points == [-0.05, -0.02]
+
+
+def with_people(folder, frame, churn, women_predicted=None):
+    """Birth years and genders for the accounts; optionally a planted over-prediction for
+    the women (their probability raised by ``women_predicted``)."""
+    rng = np.random.default_rng(3)
+    n = len(frame)
+    people = pd.DataFrame(
+        {
+            "account_id": frame.account_id,
+            "open_date": "2020-01-01",
+            "birth_year": rng.integers(1950, 2000, n),
+            "gender": rng.choice(["M", "F"], n),
+        }
+    )
+    people.to_csv(folder / "accounts.csv", index=False)
+    if women_predicted is not None:
+        women = people.gender.to_numpy() == "F"
+        raised = np.clip(frame.churn_probability + women_predicted * women, 0, 0.99).round(6)
+        frame = frame.assign(churn_probability=raised)
+    return frame
+
+
+def test_evaluate_shows_the_fairness_table_and_warns_of_a_planted_miscalibration(tmp_path):
+    frame, churn = brokerage(tmp_path / "data", 1200, 0.2, 0.2)
+    frame = with_people(tmp_path / "data", frame, churn, women_predicted=0.3)
+    fairness = json.loads(run(tmp_path, frame).json_path.read_text())["fairness"]
+    rows = {(r["dimension"], r["group"]): r for r in fairness["table"]}
+    women, men = rows[("gender", "F")], rows[("gender", "M")]
+    assert women["calibration_gap"] - men["calibration_gap"] == pytest.approx(0.3, abs=0.03)
+    assert [w for w in fairness["warnings"] if "gender F" in w]
+    assert not [w for w in fairness["warnings"] if "gender M" in w]
+    assert {"under 30", "30-44", "45-59", "60+"} >= {
+        r["group"] for r in fairness["table"] if r["dimension"] == "age_band"
+    } - {"unknown"}
+    html = (tmp_path / "out" / "evaluation.html").read_text()
+    assert "The same quality for every age group and gender" in html
+
+
+def test_evaluate_without_a_miscalibration_does_not_warn(tmp_path):
+    frame, churn = brokerage(tmp_path / "data", 1200, 0.2, 0.2)
+    # calibrated by construction: the probability is the planted churn rate of each account
+    frame = with_people(tmp_path / "data", frame, churn).assign(churn_probability=0.2)
+    fairness = json.loads(run(tmp_path, frame).json_path.read_text())["fairness"]
+    assert fairness["warnings"] == []

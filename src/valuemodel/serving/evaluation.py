@@ -38,6 +38,7 @@ from valuemodel.errors import InputError
 from valuemodel.models import metrics as m
 from valuemodel.serving.control import compare_groups
 from valuemodel.serving.estimation import top_sizes
+from valuemodel.serving.fairness import fairness_section
 from valuemodel.serving.outcomes import (
     PastList,
     churn_definition,
@@ -324,6 +325,7 @@ def evaluate(
     frame = past.frame.merge(population, on="account_id", how="left")
     evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
     evaluation["challenger"] = challenger_section(past, population, horizons["value"].complete)
+    evaluation["fairness"] = fairness_section(frame, _people(data, past.as_of), past.as_of)
     # the fingerprint covers whole files: data added after T makes it differ, as expected
     evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
         "data_fingerprint"
@@ -332,6 +334,16 @@ def evaluate(
 
     json_path, html_path = write_evaluation(evaluation, Path(out_dir))
     return EvaluationResult(json_path, html_path, evaluation)
+
+
+def _people(data: Any, as_of: date) -> pd.DataFrame | None:
+    """``account_id``, ``birth_year``, ``gender`` as known at ``as_of`` (None without them)."""
+    if not data.has("accounts"):
+        return None
+    from valuemodel import engine
+
+    table = data.until(as_of).table("accounts")
+    return engine.execute(table.select("account_id", "birth_year", "gender"))
 
 
 def assemble(

@@ -112,6 +112,20 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
  pct(g.churn_rate.control_mean) }}</td><td>{{ interval(g.churn_rate, pct) }}</td>
 <td>{{ interval(g.retained_revenue, money) }}</td><td>{{ interval(g.retained_assets, money) }}
 </td><td>{{ g.verdict }}</td></tr>{% endfor %}</table>{% endfor %}{% endif %}
+{% if e.fairness %}<h2>The same quality for every age group and gender</h2>
+<p class="note">Top of the list: the first {{ pct(e.fairness.top_share) }} of the accounts
+ with an outcome. A group's share of the top's churners should be close to its share of all
+ churners.</p>
+{% for w in e.fairness.warnings %}<p class="note"><b>warning:</b> {{ w }}</p>{% endfor %}
+<table><thead><tr><th>group</th><th>accounts</th><th>share</th><th>predicted churn</th>
+<th>observed churn</th><th>ECE</th><th>ROC-AUC</th><th>share of churners</th>
+<th>share of the top's churners</th><th>share of the top's lost value</th></tr></thead>
+{% for r in e.fairness.table %}<tr><td>{{ r.dimension }}: {{ r.group }}</td><td>{{ r.n }}</td>
+<td>{{ pct(r.population_share) }}</td>{% if r.scored %}<td>{{ pct(r.mean_predicted) }}</td>
+<td>{{ pct(r.observed_rate) }}</td><td>{{ f(r.ece, 3) }}</td><td>{{ f(r.roc_auc, 3) }}</td>
+<td>{{ pct(r.churner_share) }}</td><td>{{ pct(r.top_churner_share) }}</td>
+<td>{{ pct(r.top_lost_value_share) }}</td>{% else %}<td colspan="7">too few accounts to
+ judge</td>{% endif %}</tr>{% endfor %}</table>{% endif %}
 {% if e.challenger %}<h2>Champion vs challenger ({{ e.challenger.alias }}) on the same
  outcomes</h2><table><thead><tr><th>model</th><th>ROC-AUC</th><th>PR-AUC</th><th>ECE</th>
 <th>value Spearman</th></tr></thead>{% for name in ("champion", "challenger") %}

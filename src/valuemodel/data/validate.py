@@ -18,22 +18,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
 
 from valuemodel import engine
 from valuemodel.data import normalise
-from valuemodel.data.reader import DataSet, as_date, as_id
-from valuemodel.data.schema import TABLES, Column, Table
+from valuemodel.data.reader import DataSet
+from valuemodel.data.rules import Rule, account_rules, any_bad, row_rules, with_accounts
+from valuemodel.data.schema import TABLES, Column
 from valuemodel.data.settings import DEFAULT_MAX_BAD_SHARE
 from valuemodel.errors import InputError, ProblemReport
 
 MAX_EXAMPLES = 5
 _LABELS = {"_open": "accounts.open_date", "_close": "accounts.close_date"}
-EARLIEST = "1970-01-01"
-LATEST = "2099-12-31"
 RULE_COLUMN = "rule"
 
 
@@ -83,22 +81,13 @@ class ValidationReport:
 
 
 @dataclass(frozen=True)
-class _Rule:
-    column: str | None
-    text: str
-    bad: Callable[[ibis.Table], ibis.Value]
-    show: tuple[str, ...]
-    warning: bool = False
-
-
-@dataclass(frozen=True)
 class _Quarantine:
     """The rows of one table to move: the stored table (joined to accounts if needed)."""
 
     name: str
     table: ibis.Table
     columns: tuple[str, ...]
-    rules: tuple[_Rule, ...]
+    rules: tuple[Rule, ...]
     count: int
 
 
@@ -159,12 +148,12 @@ def _check_table(
         report.errors.append(Problem(file.name, col, "required column is missing", None))
     if missing:
         return None
-    rules = list(_row_rules(spec, stored, data.settings.labels))
+    rules = list(row_rules(spec, stored, data.settings.labels))
     table = stored
-    with_accounts = _with_accounts(data, name, stored)
-    if with_accounts is not None:
-        table = with_accounts
-        rules += list(_account_rules(spec))
+    joined = with_accounts(data, name, stored)
+    if joined is not None:
+        table = joined
+        rules += list(account_rules(spec))
     problems, bad, rows = _run_rules(report, data, name, table, rules)
     move = None
     if problems and allow_bad is not None and bad <= allow_bad * rows:
@@ -189,23 +178,16 @@ def _texts(problems: list[Problem]) -> str:
     return "; ".join(f"{p.column}: {p.rule}" if p.column else p.rule for p in problems)
 
 
-def _keeper(data: DataSet, name: str, rules: tuple[_Rule, ...]) -> Callable:
+def _keeper(data: DataSet, name: str, rules: tuple[Rule, ...]) -> Callable:
     """The filter that leaves out the rows breaking ``rules`` (joined to accounts if needed)."""
 
     def keep(stored: ibis.Table) -> ibis.Table:
-        joined = _with_accounts(data, name, stored)
+        joined = with_accounts(data, name, stored)
         table = joined if joined is not None else stored
-        good = table.filter(~_any_bad(table, rules))
+        good = table.filter(~any_bad(table, rules))
         return good.select(*stored.columns) if joined is not None else good
 
     return keep
-
-
-def _any_bad(table: ibis.Table, rules: tuple[_Rule, ...]) -> ibis.Value:
-    bad = ibis.literal(False)
-    for rule in rules:
-        bad = bad | rule.bad(table).fill_null(False)
-    return bad
 
 
 def _write_quarantine(target: Path, move: _Quarantine) -> None:
@@ -214,7 +196,7 @@ def _write_quarantine(target: Path, move: _Quarantine) -> None:
     table = move.table
     cases = [(r.bad(table).fill_null(False), f"{r.column}: {r.text}") for r in move.rules]
     column = RULE_COLUMN if RULE_COLUMN not in move.columns else f"_{RULE_COLUMN}"
-    rows = table.filter(_any_bad(table, move.rules)).select(
+    rows = table.filter(any_bad(table, move.rules)).select(
         *move.columns, **{column: ibis.cases(*cases, else_=ibis.null(dt.string))}
     )
     arrow = engine.to_pyarrow(rows)
@@ -247,46 +229,6 @@ def _check_unknown_files(report: ValidationReport, data: DataSet) -> None:
             report.warnings.append(Problem(path.name, None, rule, None))
 
 
-def _account_key(data: DataSet, name: str, table: ibis.Table) -> ibis.Value:
-    return as_id(table.account_id, strip=data.files[name].suffix == ".csv")
-
-
-def _with_accounts(data: DataSet, name: str, raw: ibis.Table) -> ibis.Table | None:
-    """``raw`` with the account's ``_account``, ``_open`` and ``_close`` (null when unknown).
-
-    Accounts are reduced to one row per ID first, so a duplicated account (itself an error)
-    does not multiply the rows counted here.
-    """
-    if name == "accounts" or not data.has("accounts"):
-        return None
-    accounts = data.raw("accounts")
-    if not {"account_id", "open_date"} <= set(accounts.columns):
-        return None
-    close = as_date(accounts.close_date) if "close_date" in accounts.columns else None
-    keys = accounts.group_by(_account=_account_key(data, "accounts", accounts)).aggregate(
-        _open=as_date(accounts.open_date).min(),
-        _close=close.max() if close is not None else ibis.null(dt.date),
-    )
-    return raw.left_join(keys, _account_key(data, name, raw) == keys._account)
-
-
-def _account_rules(spec: Table) -> Iterator[_Rule]:
-    day = spec.date_column or "account_id"
-    yield _Rule(
-        "account_id",
-        "account not in accounts (every account must be listed when accounts is given)",
-        lambda t: t._account.isnull(),
-        ("account_id", day),
-    )
-    yield _Rule(
-        day,
-        "row dated before the account opened or after it closed",
-        lambda t: (as_date(t[day]) < t._open) | (as_date(t[day]) > t._close),
-        ("account_id", day, "_open", "_close"),
-        warning=True,
-    )
-
-
 def _check_missing_balances(report: ValidationReport, data: DataSet) -> None:
     if data.has("balances"):
         traded = data.table("trades").account_id
@@ -303,7 +245,7 @@ def _check_missing_balances(report: ValidationReport, data: DataSet) -> None:
 
 
 def _run_rules(
-    report: ValidationReport, data: DataSet, name: str, raw: ibis.Table, rules: list[_Rule]
+    report: ValidationReport, data: DataSet, name: str, raw: ibis.Table, rules: list[Rule]
 ) -> tuple[list[Problem], int, int]:
     """Count every rule and normalisation of one table in one query.
 
@@ -315,7 +257,7 @@ def _run_rules(
     changes = dict(_normalisations(data, name, raw))
     counts = raw.aggregate(
         n_rows=raw.count(),
-        n_bad=_any_bad(raw, errors).cast("int64").sum(),
+        n_bad=any_bad(raw, errors).cast("int64").sum(),
         **{
             f"r{i}": rule.bad(raw).fill_null(False).cast("int64").sum()
             for i, rule in enumerate(rules)
@@ -382,7 +324,7 @@ def _label_note(file: str, col: Column, changed: ibis.Value, mapped: ibis.Value)
     return describe
 
 
-def _examples(raw: ibis.Table, rule: _Rule) -> tuple[str, ...]:
+def _examples(raw: ibis.Table, rule: Rule) -> tuple[str, ...]:
     cols = [c for c in rule.show if c in raw.columns]
     rows = engine.execute(
         raw.filter(rule.bad(raw).fill_null(False)).select(cols).limit(MAX_EXAMPLES)
@@ -399,59 +341,6 @@ def _fmt(value: object) -> str:
     if isinstance(value, datetime) and value == datetime.combine(value.date(), time()):
         return repr(value.date().isoformat())  # a date the engine handed back as a timestamp
     return repr(str(value))
-
-
-def _row_rules(spec: Table, raw: ibis.Table, labels: Any) -> Iterator[_Rule]:
-    for col in spec.columns:
-        if col.name in raw.columns:
-            yield from _column_rules(col, raw[col.name].type(), spec, labels.get(col.name, {}))
-    if spec.name == "accounts" and "close_date" in raw.columns:
-        yield _Rule(
-            "close_date",
-            "close_date is before open_date",
-            lambda t: as_date(t.close_date) < as_date(t.open_date),
-            ("account_id", "open_date", "close_date"),
-        )
-
-
-def _column_rules(
-    col: Column, type_: dt.DataType, spec: Table, labels: dict[str, str]
-) -> Iterator[_Rule]:
-    name = col.name
-    show = tuple(dict.fromkeys(("account_id", spec.date_column or name, name)))
-    if col.required:
-        yield _Rule(name, "value is missing (required)", lambda t: _blank(t[name]), show)
-    if col.kind == "date":
-        if type_.is_string():
-            yield _Rule(
-                name,
-                "not a date (expected YYYY-MM-DD)",
-                lambda t: _unparsed(t[name], dt.date),
-                show,
-            )
-        yield _Rule(
-            name,
-            f"date outside {EARLIEST}..{LATEST}",
-            lambda t: (
-                (as_date(t[name]) < ibis.date(EARLIEST)) | (as_date(t[name]) > ibis.date(LATEST))
-            ),
-            show,
-        )
-    elif col.kind == "number":
-        if type_.is_string() or type_.is_floating():
-            yield _Rule(name, "not a number", lambda t: _unparsed(t[name], dt.float64), show)
-        if col.minimum is not None:
-            yield _Rule(name, f"breaks rule {col.rule}", lambda t: _below(t[name], col), show)
-    elif col.allowed is not None:
-        allowed = list(col.allowed)
-        yield _Rule(
-            name,
-            f"value not one of {', '.join(allowed)}",
-            lambda t: (
-                ~normalise.canonical(t[name], labels, col.allowed).isin(allowed) & ~_blank(t[name])
-            ),
-            show,
-        )
 
 
 def _check_keys(report: ValidationReport, data: DataSet, name: str) -> None:
@@ -513,23 +402,3 @@ def _check_empty(report: ValidationReport, data: DataSet) -> None:
     for name, file in data.files.items():
         if TABLES[name].required and report.rows.get(file.name) == 0:
             report.errors.append(Problem(file.name, None, "table is empty (no rows)", None))
-
-
-def _blank(col: ibis.Value) -> ibis.Value:
-    if col.type().is_string():
-        return col.isnull() | (col.strip() == "")
-    return col.isnull()
-
-
-def _unparsed(col: ibis.Value, target: dt.DataType) -> ibis.Value:
-    if col.type().is_floating():
-        return col.isnan() | col.isinf()
-    if target.is_date():
-        return ~_blank(col) & as_date(col).isnull()
-    parsed = col.try_cast(target)
-    return ~_blank(col) & (parsed.isnull() | parsed.isnan() | parsed.isinf())
-
-
-def _below(col: ibis.Value, column: Column) -> ibis.Value:
-    value = col.try_cast(dt.float64) if col.type().is_string() else col.cast(dt.float64)
-    return value <= column.minimum if column.strict else value < column.minimum

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from valuemodel.models import baselines, metrics
+from valuemodel.models import baselines, metrics, reference
 from valuemodel.models.calibration import ProbabilityCalibrator
 from valuemodel.models.churn import ChurnClassifier
 from valuemodel.models.schema import FeatureSchema
@@ -29,6 +29,7 @@ from valuemodel.models.value import ValueRegressor
 from valuemodel.training import figures
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.frames import Part
+from valuemodel.training.importance import family_importance
 from valuemodel.training.tuning import TuningResult, subsample, tune
 
 
@@ -49,6 +50,9 @@ class FittedModel:
     extra_metrics: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    final: dict[str, Any] = field(default_factory=dict)
+    family_importance: dict[str, dict[str, float]] = field(default_factory=dict)
+    """How the saved model differs from the tuned one (``refit.refit_churn``), else empty."""
 
 
 def _estimator_args(config: TrainingConfig) -> dict[str, Any]:
@@ -84,6 +88,17 @@ def _logistic_metrics(train: Part, valid: Part, schema: FeatureSchema, seed: int
     return metrics.churn_metrics(valid.y, proba[:, 1]), proba[:, 1]
 
 
+def _reference_proba(train: Part, valid: Part, config: TrainingConfig) -> np.ndarray | None:
+    """The reference model (``models.reference``) on the validation rows; None when the
+    data have none of its features."""
+    seed, threads = config.tuning.seed, config.lightgbm.num_threads
+    try:
+        booster = reference.fit_reference(train.features, train.y, seed, threads)
+    except ValueError:
+        return None
+    return reference.predict_reference(booster, valid.features)
+
+
 def fit_churn(
     train: Part, valid: Part, config: TrainingConfig, progress: Callable[[], None] | None = None
 ) -> FittedModel:
@@ -111,15 +126,21 @@ def fit_churn(
         "recency": metrics.churn_metrics(valid.y, None, recency),
         "logistic": logistic,
     }
+    gains = {"model": proba, "recency rule": recency, "logistic": logistic_proba}
+    plain = _reference_proba(train, valid, config)
+    if plain is not None:
+        found_baselines["reference"] = metrics.churn_metrics(valid.y, plain)
+        gains["reference"] = plain
     figs = {
         "calibration": figures.calibration_figure(
             valid.y, {"model (cross-fitted)": honest, "logistic baseline": logistic_proba}
         ),
-        "gains": figures.gains_figure(
-            valid.y, {"model": proba, "recency rule": recency, "logistic": logistic_proba}
-        ),
+        "gains": figures.gains_figure(valid.y, gains),
         "importance": figures.importance_figure(model.booster_),
     }
+    families = family_importance(
+        lambda X: model.predict_raw(X), X_valid, valid.y, seed=config.tuning.seed
+    )
     return FittedModel(
         kind="churn",
         schema=schema,
@@ -132,6 +153,7 @@ def fit_churn(
         calibration=model.calibrator_.to_dict(),
         extra_metrics={"n_iterations": float(model.n_iterations_)},
         figures=figs,
+        family_importance=families,
     )
 
 

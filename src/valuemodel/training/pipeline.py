@@ -25,6 +25,7 @@ from valuemodel.training import frames
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
 from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
+from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
 from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
 
@@ -154,6 +155,8 @@ def train(
     fingerprint = data.fingerprint(as_of)
     context = dict(as_of=as_of, fingerprint=fingerprint, force=force, churn_definition=definition)
     fitted = fit_churn(*churn_parts[:2], cfg, steps)
+    fitted, refit_notes = refit_churn(fitted, frame, plans[0], churn_parts[0], churn_parts[2], cfg)
+    notes += refit_notes + _reference_note(fitted)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()
@@ -166,11 +169,24 @@ def train(
     return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
 
 
+def _reference_note(fitted: FittedModel) -> list[str]:
+    """A note when the tuned churn model does not beat the plain reference model."""
+    model = fitted.metrics.get("roc_auc", math.nan)
+    plain = fitted.baselines.get("reference", {}).get("roc_auc", math.nan)
+    if not model < plain:
+        return []
+    return [
+        f"churn: the tuned model does not beat the plain reference model on the validation "
+        f"accounts (ROC-AUC {model:.4f} against {plain:.4f})"
+    ]
+
+
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, feature_config):
-    """Features and both labels at the union of the two plans' snapshot dates."""
+    """Features and both labels at the union of the two plans' snapshot dates (the churn
+    plan's gap dates included: the final churn model is refitted on them)."""
     return frames.labelled_frame(
         known,
-        sorted(set(plans[0].dates) | set(plans[1].dates)),
+        sorted(set(plans[0].labelled_dates) | set(plans[1].dates)),
         churn_horizon=cfg.churn_horizon,
         value_horizon=cfg.value_horizon,
         churn_definition=cfg.churn_definition,
@@ -265,10 +281,12 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 tracker, fitted.kind, judged, judge, on, context["force"]
             )
             holdout = judged if held is not None else {}
+            # A refitted model has seen the kept validation accounts: show it on unseen ones.
+            shown = held if fitted.final and held is not None else valid
             report = render_training_report(
                 model,
-                valid.features,
-                valid.y,
+                shown.features,
+                shown.y,
                 decision=decision.to_dict(),
                 figures=fitted.figures,
                 holdout=holdout,
@@ -337,6 +355,7 @@ def _metadata(fitted: FittedModel, plan: SnapshotPlan, counts, context) -> dict[
         "baseline_metrics": {k: _finite(v) for k, v in fitted.baselines.items()},
         "data_fingerprint": context["fingerprint"],
         "churn_definition": context["churn_definition"],
+        "final_model": fitted.final,
     }
 
 
@@ -381,7 +400,8 @@ def _run_metrics(
 
 
 def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata, holdout) -> dict[str, Any]:
-    return {
+    out = _importance_document(fitted)
+    return out | {
         "features.json": {"features": fitted.schema.feature_names, "dtypes": fitted.schema.dtypes},
         "snapshots.json": {
             **{
@@ -404,3 +424,14 @@ def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata, holdout) -> di
             "params": fitted.params,
         },
     }
+
+
+def _importance_document(fitted: FittedModel) -> dict[str, Any]:
+    """``family_importance.json`` for a churn run (see ``training.importance``)."""
+    if not fitted.family_importance:
+        return {}
+    what = (
+        "ROC-AUC drop of the tuned model on the out-of-time validation rows when all of a "
+        "family's features are shuffled together (mean of 3 seeded permutations)"
+    )
+    return {"family_importance.json": {"what": what, "families": fitted.family_importance}}

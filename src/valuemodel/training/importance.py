@@ -49,7 +49,7 @@ def family_importance(
             order = rng.permutation(len(X))
             shuffled = X.copy()
             for c in columns:
-                shuffled[c] = X[c].iloc[order].to_numpy()
+                shuffled[c] = X[c].iloc[order].set_axis(X.index)  # keeps categories
             drops.append(base - metrics.roc_auc(y, predict(shuffled)))
         out[family] = {
             "roc_auc_drop": float(np.mean(drops)),

@@ -81,8 +81,14 @@ def cdnow_data(out: Path) -> Path:
     return out
 
 
-def package_scores(data: Path, spec: dict, trials: int, work: Path) -> tuple[pd.DataFrame, float]:
-    """Train and score through the command line; (account_id, churn, clv) and seconds."""
+def package_scores(
+    data: Path, spec: dict, trials: int, work: Path, args_reuse: bool = False
+) -> tuple[pd.DataFrame, float]:
+    """Train and score through the command line; (account_id, churn_p, clv) and seconds.
+    With ``args_reuse``, a list and timing already in ``work`` are read instead."""
+    out, timing = work / "list.csv", work / "train_seconds.txt"
+    if args_reuse and out.exists() and timing.exists():
+        return _read_list(out), float(timing.read_text())
     store = work / "mlflow"
     shutil.rmtree(store, ignore_errors=True)
     store.mkdir(parents=True)
@@ -94,13 +100,16 @@ def package_scores(data: Path, spec: dict, trials: int, work: Path) -> tuple[pd.
     train += ["--churn-horizon", str(spec["churn"]), "--value-horizon", str(spec["value"])]
     subprocess.run([*cli, *train, "--tracking-uri", uri], check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
-    out = work / "list.csv"
     score = ["score", "--data", str(data), "--as-of", as_of, "--out", str(out)]
     subprocess.run([*cli, *score, "--tracking-uri", uri], check=True, stdout=subprocess.DEVNULL)
-    ranked = pd.read_csv(out, dtype={"account_id": str})
-    return ranked.rename(columns={"churn_probability": "churn_p"})[
-        ["account_id", "churn_p", "clv"]
-    ], seconds
+    timing.write_text(f"{seconds:.1f}")
+    return _read_list(out), seconds
+
+
+def _read_list(path: Path) -> pd.DataFrame:
+    ranked = pd.read_csv(path, dtype={"account_id": str})
+    ranked = ranked.rename(columns={"churn_probability": "churn_p"})
+    return ranked[["account_id", "churn_p", "clv"]]
 
 
 def reference_scores(data: Path, spec: dict) -> pd.DataFrame:
@@ -144,7 +153,13 @@ def bgnbd_scores(data: Path, spec: dict) -> pd.DataFrame:
         summary.frequency, summary.recency, summary["T"]
     )
     args = (summary.frequency, summary.recency, summary["T"])
-    none = fitter.conditional_probability_of_n_purchases_up_to_time(0, spec["churn"], *args)
+    # P(no purchase in (T, T + t]) = P(dead) + P(alive) * E[exp(-lambda t) | alive], and the
+    # posterior of lambda given alive is Gamma(r + x, alpha + T) (no dropout without a purchase)
+    alive = fitter.conditional_probability_alive(*args)
+    r, alpha = fitter.params_["r"], fitter.params_["alpha"]
+    age = summary["T"] + alpha
+    quiet = (age / (age + spec["churn"])) ** (r + summary.frequency)
+    none = 1.0 - alive + alive * quiet
     expected = fitter.conditional_expected_number_of_purchases_up_to_time(spec["value"], *args)
     mean_revenue = trades.groupby("account_id").commission.mean().reindex(summary.index)
     return pd.DataFrame(
@@ -187,7 +202,7 @@ def judge(truth: pd.DataFrame, scores: pd.DataFrame) -> dict[str, float]:
 
 def run(name: str, args) -> dict:
     spec = SETS[name]
-    work = args.workdir / f"quality-{name}"
+    work = args.workdir / f"quality-{name}{args.tag}"
     work.mkdir(parents=True, exist_ok=True)
     if name == "generated":
         data = generated_data(
@@ -196,7 +211,7 @@ def run(name: str, args) -> dict:
     else:
         data = cdnow_data(args.workdir / "cdnow")
     truth = outcomes(data, spec)
-    scores, seconds = package_scores(data, spec, args.trials, work)
+    scores, seconds = package_scores(data, spec, args.trials, work, args.reuse)
     rows = {"valuemodel": judge(truth, scores)}
     if not args.package_only:
         rows["reference (plain LightGBM)"] = judge(truth, reference_scores(data, spec))
@@ -255,8 +270,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--only", choices=sorted(SETS))
     parser.add_argument("--package-only", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="reuse a trained list in workdir")
     parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "_data")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--tag", default="", help="suffix of the work folder (e.g. -before)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     names = [args.only] if args.only else list(SETS)

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_quality.py [--accounts 5000] [--seed 4099] [--trials 10]
                                        [--only generated|cdnow] [--package-only]
-                                       [--workdir benchmarks/_data] [--write]
+                                       [--config FILE] [--workdir benchmarks/_data] [--write]
 
 Two data sets, each trained as of ``T`` through the command line (``valuemodel train``, then
 ``valuemodel score`` at ``T``) and judged on what happened after ``T``:
@@ -82,7 +82,7 @@ def cdnow_data(out: Path) -> Path:
 
 
 def package_scores(
-    data: Path, spec: dict, trials: int, work: Path, args_reuse: bool = False
+    data: Path, spec: dict, trials: int, work: Path, args_reuse: bool = False, config=None
 ) -> tuple[pd.DataFrame, float]:
     """Train and score through the command line; (account_id, churn_p, clv) and seconds.
     With ``args_reuse``, a list and timing already in ``work`` are read instead."""
@@ -98,6 +98,7 @@ def package_scores(
     start = time.perf_counter()
     train = ["train", "--data", str(data), "--as-of", as_of, "--trials", str(trials)]
     train += ["--churn-horizon", str(spec["churn"]), "--value-horizon", str(spec["value"])]
+    train += ["--config", str(config)] if config else []
     subprocess.run([*cli, *train, "--tracking-uri", uri], check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     score = ["score", "--data", str(data), "--as-of", as_of, "--out", str(out)]
@@ -211,7 +212,7 @@ def run(name: str, args) -> dict:
     else:
         data = cdnow_data(args.workdir / "cdnow")
     truth = outcomes(data, spec)
-    scores, seconds = package_scores(data, spec, args.trials, work, args.reuse)
+    scores, seconds = package_scores(data, spec, args.trials, work, args.reuse, args.config)
     rows = {"valuemodel": judge(truth, scores)}
     if not args.package_only:
         rows["reference (plain LightGBM)"] = judge(truth, reference_scores(data, spec))
@@ -274,6 +275,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "_data")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     parser.add_argument("--tag", default="", help="suffix of the work folder (e.g. -before)")
+    parser.add_argument("--config", type=Path, help="training configuration for the package")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     names = [args.only] if args.only else list(SETS)

@@ -37,8 +37,8 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Each script times the real work in fresh subprocesses (median of 3, peak RSS). The generator
-# and training benchmarks rewrite their own section of BENCHMARKS.md; the feature and scoring
+# Each script times the real work in fresh subprocesses (median of 3, peak RSS). The generator,
+# training and quality benchmarks rewrite their own section of BENCHMARKS.md; the feature and scoring
 # ones print their tables, which go into BENCHMARKS.md with the conditions of the run (load,
 # what changed). Slow: tens of minutes in all on 2 cores.
 bench: $(STAMP)
@@ -47,6 +47,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py --write
 	$(BIN)/python benchmarks/bench_score.py core
 	$(BIN)/python benchmarks/bench_score.py e2e
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/bench_quality.py --write
 
 clean:
 	rm -rf $(VENV) valuemodel-demo .pytest_cache .ruff_cache

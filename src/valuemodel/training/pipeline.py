@@ -431,7 +431,8 @@ def _importance_document(fitted: FittedModel) -> dict[str, Any]:
     if not fitted.family_importance:
         return {}
     what = (
-        "ROC-AUC drop of the tuned model on the out-of-time validation rows when all of a "
-        "family's features are shuffled together (mean of 3 seeded permutations)"
+        "ROC-AUC drop of the tuned model on the out-of-time validation rows (a seeded "
+        "subsample of at most tuning.max_tuning_rows) when all of a family's features are "
+        "shuffled together (mean of 3 seeded permutations)"
     )
     return {"family_importance.json": {"what": what, "families": fitted.family_importance}}

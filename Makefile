@@ -60,16 +60,18 @@ docs: $(VENV)/.runtime
 	$(BIN)/python -c "from pathlib import Path; from valuemodel.features import load_registry, \
 	render_feature_docs as r; Path('docs/features.md').write_text(r(load_registry()), 'utf-8')"
 
-# Each script times the real work in fresh subprocesses (median of 3, peak RSS). The generator
-# and training benchmarks rewrite their own section of BENCHMARKS.md; the feature and scoring
-# ones print their tables, which go into BENCHMARKS.md with the conditions of the run (load,
-# what changed). Slow: tens of minutes in all on 2 cores.
+# Each script times the real work in fresh subprocesses (median of 3, peak RSS). The generator,
+# training and quality benchmarks rewrite their own section of BENCHMARKS.md; the feature and
+# scoring ones print their tables, which go into BENCHMARKS.md with the conditions of the run
+# (load, what changed). Slow: tens of minutes in all on 2 cores.
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_features.py --repeats 3 --scaling
 	$(BIN)/python benchmarks/bench_train.py --write
 	$(BIN)/python benchmarks/bench_score.py core
 	$(BIN)/python benchmarks/bench_score.py e2e
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/bench_quality.py --write
 
 clean:
 	rm -rf $(VENV) valuemodel-demo .pytest_cache .ruff_cache

@@ -92,3 +92,45 @@ def test_without_cashflows_pnl_is_absent_and_without_balances_the_family_is(make
         "account_id",
         "as_of",
     ]
+
+
+@pytest.fixture
+def mix_data(make_data):
+    """Asset mix at 03-31 (T - 90 -> 04-01 -> 03-31), 05-31 (T - 30), 06-23 (T - 7) and T.
+
+    Columns: total_assets, cash, stock_value, fund_value, bond_value, margin_debt.
+    """
+    balances = [
+        ("a", "2025-03-31", 100_000.0, 10_000.0, 60_000.0, 20_000.0, 10_000.0, 5_000.0),
+        ("a", "2025-05-31", 120_000.0, 12_000.0, 72_000.0, 24_000.0, 12_000.0, 8_000.0),
+        ("a", "2025-06-23", 110_000.0, 22_000.0, 66_000.0, 11_000.0, 11_000.0, 6_000.0),
+        ("a", "2025-06-30", 100_000.0, 50_000.0, 30_000.0, 10_000.0, 10_000.0, 2_000.0),
+        ("b", "2025-06-30", 5_000.0, 5_000.0, 0.0, 0.0, 0.0, 0.0),
+    ]
+    columns = "account_id date total_assets cash stock_value fund_value bond_value margin_debt"
+    return make_data(
+        trades=frame([("a", "2025-06-01", 1.0, 0.0)], "account_id trade_date amount commission"),
+        balances=frame(balances, columns),
+    )
+
+
+def test_asset_change_compares_with_the_snapshot_w_days_before(mix_data):
+    a = row(build_features(mix_data, T, ASSETS), "a")
+    assert (a.asset_change_7d, a.asset_change_30d, a.asset_change_90d) == (-10_000, -20_000, 0)
+    assert a.asset_growth_7d == pytest.approx(100 / 110 - 1)
+
+
+def test_asset_mix_changes_are_share_point_differences(mix_data):
+    df = build_features(mix_data, T, ASSETS)
+    a = row(df, "a")
+    assert a.cash_share_change_7d == pytest.approx(0.5 - 0.2)
+    assert a.cash_share_change_30d == pytest.approx(0.5 - 0.1)
+    assert a.cash_share_change_90d == pytest.approx(0.5 - 0.1)
+    assert a.stock_weight_change_7d == pytest.approx(0.3 - 0.6)
+    assert a.fund_weight_change_7d == pytest.approx(0.0)
+    assert a.fund_weight_change_30d == pytest.approx(0.1 - 0.2)
+    assert a.bond_weight_change_90d == pytest.approx(0.0)
+    margin = (a.margin_debt_change_7d, a.margin_debt_change_30d, a.margin_debt_change_90d)
+    assert margin == (-4_000, -6_000, -3_000)
+    b = row(df, "b")  # no snapshot before T: no change
+    assert math.isnan(b.asset_change_7d) and math.isnan(b.cash_share_change_30d)

@@ -37,6 +37,8 @@ def test_a_custom_file_is_read(tmp_path):
         ({"windowz": [30]}, r"unknown key\(s\) \['windowz'\]"),
         ({"windows": [30, -5]}, "'windows' must be positive whole days"),
         ({"windows": "30"}, "'windows' must be a list of whole days"),
+        ({"short_windows": [0, 7]}, "'short_windows' must be positive whole days"),
+        ({"change_windows": [7, 7]}, "'change_windows' has duplicates"),
         ({"min_assets": "lots"}, "'min_assets' must be a number"),
         ({"families": ["recency", "astrology"]}, r"unknown name\(s\) \['astrology'\]"),
         ({"asset_tiers": {"retail_below": 9e6}}, "'asset_tiers' must satisfy"),

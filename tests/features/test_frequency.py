@@ -112,3 +112,42 @@ def test_tied_accounts_share_a_score(make_data):
     data = make_data(trades=frame(trades, "account_id trade_date amount commission"))
     df = build_features(data, T, FREQUENCY)
     assert set(df.rfm_frequency_score) == {1.0}
+
+
+@pytest.fixture
+def short_data(make_data):
+    """Trades and logins around the short windows: 7d is (06-23, 06-30], 14d (06-16, 06-30]."""
+    trades = [
+        ("a", "2025-06-30", 100.0, 0.0, "buy"),
+        ("a", "2025-06-30", 300.0, 0.0, "sell"),
+        ("a", "2025-06-24", 200.0, 0.0, "sell"),
+        ("a", "2025-06-23", 50.0, 0.0, "buy"),  # T - 7: in 14d, not in 7d
+        ("a", "2025-06-16", 1_000.0, 0.0, "buy"),  # T - 14: in 30d, not in 14d
+        ("a", "2025-06-01", 500.0, 0.0, None),  # no side: not in the balance
+        ("a", "2025-04-15", 400.0, 0.0, "buy"),
+        ("b", "2025-06-29", 10.0, 0.0, "sell"),
+        ("c", "2025-06-29", 10.0, 0.0, None),
+    ]
+    logins = [("a", d) for d in ("2025-06-30", "2025-06-25", "2025-06-20", "2025-06-10")]
+    return make_data(
+        trades=frame(trades, "account_id trade_date amount commission side"),
+        logins=frame(logins, "account_id date"),
+    )
+
+
+def test_short_windows_count_trades_days_and_logins(short_data):
+    a = row(build_features(short_data, T, FREQUENCY), "a")
+    assert (a.trades_7d, a.active_trading_days_7d) == (3, 2)
+    assert (a.trades_14d, a.active_trading_days_14d) == (4, 3)
+    assert (a.login_days_7d, a.login_days_14d) == (2, 3)
+
+
+def test_buy_sell_balance_is_bought_minus_sold_over_sided_value(short_data):
+    df = build_features(short_data, T, FREQUENCY)
+    a = row(df, "a")
+    assert a.buy_sell_balance_7d == pytest.approx((100 - 500) / 600)
+    assert a.buy_sell_balance_14d == pytest.approx((150 - 500) / 650)
+    assert a.buy_sell_balance_30d == pytest.approx((1_150 - 500) / 1_650)
+    assert a.buy_sell_balance_90d == pytest.approx((1_550 - 500) / 2_050)
+    assert row(df, "b").buy_sell_balance_7d == -1  # only sells
+    assert math.isnan(row(df, "c").buy_sell_balance_7d)  # no side known

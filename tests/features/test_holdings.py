@@ -51,3 +51,41 @@ def test_an_older_snapshot_still_counts_and_no_snapshot_means_no_holdings(data):
     c = row(df, "c")
     assert c.positions_count == 0
     assert math.isnan(c.holdings_hhi) and math.isnan(c.unrealized_pnl_ratio)
+
+
+@pytest.fixture
+def history(make_data):
+    """Snapshots at 03-31 (T - 90 -> 04-01 -> 03-31), 05-31 (T - 30), 06-23 (T - 7) and T."""
+    positions = [
+        ("a", "2025-03-31", "X", 500.0, 500.0),
+        ("a", "2025-03-31", "Y", 500.0, 500.0),  # count 2, HHI 0.5, P&L 0
+        ("a", "2025-05-31", "X", 600.0, 500.0),
+        ("a", "2025-05-31", "Y", 200.0, 400.0),
+        ("a", "2025-05-31", "Z", 200.0, 100.0),  # count 3, HHI 0.44, P&L 0
+        ("a", "2025-06-23", "X", 900.0, 1_000.0),  # count 1, HHI 1, P&L -0.1
+        ("a", "2025-06-30", "X", 800.0, 1_000.0),
+        ("a", "2025-06-30", "Y", 200.0, 100.0),  # count 2, HHI 0.68, P&L 1000 / 1100 - 1
+        ("b", "2025-06-30", "S", 100.0, 100.0),
+    ]
+    balances = [(x, "2025-06-01", 10_000.0) for x in "ab"]
+    return make_data(
+        trades=frame([("a", "2025-06-01", 1.0, 0.0)], "account_id trade_date amount commission"),
+        balances=frame(balances, "account_id date total_assets"),
+        positions=frame(positions, "account_id date symbol market_value cost_basis"),
+    )
+
+
+def test_holding_changes_compare_with_the_snapshot_w_days_before(history):
+    df = build_features(history, T, HOLDINGS)
+    a = row(df, "a")
+    counts = (a.positions_count_change_7d, a.positions_count_change_30d)
+    assert counts + (a.positions_count_change_90d,) == (1, -1, 0)
+    assert a.holdings_hhi_change_7d == pytest.approx(0.68 - 1.0)
+    assert a.holdings_hhi_change_30d == pytest.approx(0.68 - 0.44)
+    assert a.holdings_hhi_change_90d == pytest.approx(0.68 - 0.5)
+    pnl = 1_000 / 1_100 - 1
+    assert a.unrealized_pnl_ratio_change_7d == pytest.approx(pnl + 0.1)
+    assert a.unrealized_pnl_ratio_change_30d == pytest.approx(pnl)
+    assert a.unrealized_pnl_ratio_change_90d == pytest.approx(pnl)
+    b = row(df, "b")  # no earlier snapshot: counted as 0 positions, no concentration
+    assert b.positions_count_change_7d == 1 and math.isnan(b.holdings_hhi_change_7d)

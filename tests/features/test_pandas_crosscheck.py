@@ -13,6 +13,7 @@ from valuemodel.features import build_features
 
 DATES = [pd.Timestamp("2025-03-31"), pd.Timestamp("2025-06-30")]
 WINDOWS = (30, 90, 180, 365)
+SHORT = (7, 14)  # the short windows count trades and trading days only
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,10 @@ def by_pandas(trades: pd.DataFrame) -> pd.DataFrame:
             out[f"active_trading_days_{w}d"] = win.trade_date.nunique()
             out[f"traded_value_{w}d"] = win.amount.sum()
             out[f"commission_{w}d"] = win.commission.sum()
+        for w in SHORT:
+            win = seen[seen.trade_date > as_of - pd.Timedelta(days=w)].groupby("account_id")
+            out[f"trades_{w}d"] = win.size()
+            out[f"active_trading_days_{w}d"] = win.trade_date.nunique()
         out = out.drop(columns=["first", "last"]).fillna(0.0).astype(float)
         frames.append(out.reset_index().assign(as_of=as_of))
     return pd.concat(frames, ignore_index=True)

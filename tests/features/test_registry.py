@@ -93,3 +93,22 @@ def test_registry_is_packaged_for_installs_outside_the_repository(tmp_path, monk
     monkeypatch.setattr(config, "__file__", str(fake))
     assert config.default_config_dir() == fake.parents[1] / "resources" / "features"
     assert len(load_registry().entries) == len(load_registry(repository / "registry.yaml").entries)
+
+
+def test_templates_expand_over_their_window_sets():
+    registry = load_registry()
+    names = registry.names()
+    assert {"trades_7d", "trades_14d", "trades_365d", "inflow_14d"} <= set(names)
+    assert {"asset_change_7d", "asset_growth_7d", "asset_growth_365d"} <= set(names)
+    assert not {"traded_value_7d", "asset_change_180d", "outflow_share_7d"} & set(names)
+    assert registry.names([30], [5], [60]).count("buy_sell_balance_60d") == 1
+    assert registry["cash_share_change_30d"].window_sets == ("change_windows",)
+
+
+def test_an_unknown_window_set_is_rejected(tmp_path):
+    entry = {k: "x" for k in ("name", "family", "unit", "description", "description_zh")}
+    entry |= {"reason_en": "x", "reason_zh": "x", "risk_direction": "none", "family": "flows"}
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump({"features": [{**entry, "windows": ["weekly"]}]}))
+    with pytest.raises(InputError, match="'windows' must be a list of"):
+        load_registry(path)

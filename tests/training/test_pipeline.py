@@ -121,7 +121,7 @@ def test_summary_names_versions_aliases_and_metrics(first):
     assert "normalized_gini" in text and "recency" in text
     churn = first[0].churn
     header = next(line for line in text.splitlines() if line.strip().startswith("metric"))
-    assert header.split() == ["metric", "model", "held", "out", "recency", "logistic"]
+    assert header.split() == ["metric", "model", "held", "out", "recency", "logistic", "reference"]
     row = next(line for line in text.splitlines() if line.strip().startswith("roc_auc"))
     assert row.split()[1:3] == [f"{churn.metrics['roc_auc']:.4f}", f"{churn.holdout_metric:.4f}"]
 

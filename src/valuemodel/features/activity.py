@@ -36,7 +36,13 @@ RFM_WINDOW = 365
 FIXED_WINDOWS = (TREND_RECENT, BUY_SHARE_WINDOW, TREND_BASE, SHARE_WINDOW)
 """Windows some features need whatever the configured windows are."""
 
-BALANCE_VALUES = ("total_assets", "cash", "margin_debt")
+BALANCE_VALUES = ("total_assets", "cash", "margin_debt", "stock_value", "fund_value", "bond_value")
+LARGEST_WITHDRAWAL_WINDOW = 365
+EPOCH = date(1970, 1, 1)
+DAY_SLOTS = 100_000
+"""``withdrawal_key`` packs (cents, days since ``EPOCH``) into one int64: cents * DAY_SLOTS +
+days, exact on every engine, so the maximum key is the largest withdrawal, the latest of equal
+ones (a tie-break that the engines agree on)."""
 
 
 def span(spine: Spine) -> tuple[date, date]:
@@ -110,21 +116,28 @@ def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
     )
 
 
+def side_windows(spine: Spine) -> tuple[int, ...]:
+    """The windows of ``buy_sell_balance_{w}d``: the short and the change windows."""
+    return tuple(sorted({*spine.short, *spine.changes}))
+
+
 def trade_window_source(data: DataSet, spine: Spine) -> Source:
     """Windowed trade sums per (account_id, as_of) for every window of the spine.
 
     Columns ``{m}_{w}`` for m in trades, days (active trading days), traded_value, commission
-    and each window ``w``; ``{buy,sided}_value_90``, ``{product}_value_365``,
-    ``product_value_365``. All 0 for accounts without trades.
+    and each window ``w``; ``{buy,sided}_value_{w}`` for 90 and each ``side_windows`` window;
+    ``{product}_value_365``, ``product_value_365``. All 0 for accounts without trades.
     """
     per = _trade_intervals(data, spine)
     measures = ["trades", "days", "traded_value", "commission"]
-    fixed = {m: BUY_SHARE_WINDOW for m in ("buy_value", "sided_value")}
-    fixed |= {m: SHARE_WINDOW for m in ("product_value", *(f"{p}_value" for p in PRODUCT_SHARES))}
+    sided = sorted({BUY_SHARE_WINDOW, *side_windows(spine)})
+    fixed = [(m, w) for w in sided for m in ("buy_value", "sided_value")]
+    products = ("product_value", *(f"{p}_value" for p in PRODUCT_SHARES))
+    fixed += [(m, SHARE_WINDOW) for m in products]
 
     def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
         aggs = {f"{m}_{w}": r[m].sum(where=inside(w)) for w in spine.back for m in measures}
-        return aggs | {f"{m}_{w}": r[m].sum(where=inside(w)) for m, w in fixed.items()}
+        return aggs | {f"{m}_{w}": r[m].sum(where=inside(w)) for m, w in fixed}
 
     table = windowed(per, spine.cuts, spine.dates, spine.back, combine)
     return Source("trade_windows", table, dict.fromkeys(table.columns[2:], 0.0))
@@ -190,32 +203,53 @@ def last_trade_source(data: DataSet, spine: Spine) -> Source:
 
 def flow_intervals(data: DataSet, spine: Spine) -> ibis.Table:
     """Cash flows reduced per (account_id, _k) straight from the raw rows: ``net_flow``,
-    ``outflow`` (positive), ``withdrawals`` (count) and ``weighted``
-    (``sum(flow * (hi - day))``, ``hi`` the interval's upper bound)."""
+    ``outflow`` and ``inflow`` (both positive), ``withdrawals`` and ``deposits`` (counts),
+    ``weighted`` (``sum(flow * (hi - day))``, ``hi`` the interval's upper bound) and
+    ``top_out`` (the largest ``withdrawal_key``, null without a withdrawal)."""
     t = spine.cuts.assign(data.table("cashflows"), "date", "_hi")
-    out = t.amount < 0
+    out, into = t.amount < 0, t.amount > 0
     return t.group_by(["account_id", "_k"]).aggregate(
         net_flow=t.amount.sum(),
         outflow=(-t.amount).sum(where=out).fill_null(0.0),
+        inflow=t.amount.sum(where=into).fill_null(0.0),
         withdrawals=t.count(where=out).cast(dt.float64),
+        deposits=t.count(where=into).cast(dt.float64),
         weighted=(t.amount * day_count(t._hi, t.date)).sum(),
+        top_out=withdrawal_key(t.amount, t.date).max(where=out),
     )
 
 
-def flow_window_source(data: DataSet, spine: Spine) -> Source:
-    """Cash-flow sums per (account_id, as_of) for each configured window ``w``.
+def withdrawal_key(amount: ibis.Value, day: ibis.Value) -> ibis.Value:
+    """``round(-amount * 100) * DAY_SLOTS + days since EPOCH`` as int64 (see ``DAY_SLOTS``)."""
+    cents = (-amount * 100).round().cast(dt.int64)
+    days = day.delta(ibis.literal(EPOCH, dt.date), unit="day").cast(dt.int64)
+    return cents * DAY_SLOTS + days
 
-    ``net_flow_{w}``, ``outflow_{w}`` (positive), ``withdrawals_{w}`` (count), and
-    ``weighted_flow_{w}``: the net flows weighted by the share of the window left after each
-    (``(T - day) / w``: a flow on ``T`` weighs 0, one on the window's first day nearly 1), the
-    modified-Dietz denominator term. All 0 for accounts without flows.
+
+def days_since_key(as_of: ibis.Value, key: ibis.Value) -> ibis.Value:
+    """Days from the date packed in a ``withdrawal_key`` to ``as_of`` (float64; null key
+    gives null)."""
+    return day_count(as_of, ibis.literal(EPOCH, dt.date)) - (key % DAY_SLOTS).cast(dt.float64)
+
+
+def flow_window_source(data: DataSet, spine: Spine) -> Source:
+    """Cash-flow sums per (account_id, as_of) for each activity window ``w`` (configured and
+    short).
+
+    ``net_flow_{w}``, ``outflow_{w}`` and ``inflow_{w}`` (positive), ``withdrawals_{w}`` and
+    ``deposits_{w}`` (counts); for the configured windows ``weighted_flow_{w}``: the net flows
+    weighted by the share of the window left after each (``(T - day) / w``: a flow on ``T``
+    weighs 0, one on the window's first day nearly 1), the modified-Dietz denominator term.
+    All 0 for accounts without flows. ``top_out_365``: the largest ``withdrawal_key`` dated in
+    ``(T - 365, T]`` (null when none).
 
     Per interval the weighted sum is kept relative to the interval's upper bound ``hi``
     (``sum(flow * (hi - day))``); a window adds ``(T - hi) * sum(flow)`` for each interval.
     """
-    windows = spine.windows
+    windows = spine.activity_windows
     cuts = spine.cuts
     per = flow_intervals(data, spine)
+    largest = LARGEST_WITHDRAWAL_WINDOW
 
     def values(j: ibis.Table) -> dict[str, ibis.Value]:
         return {"weighted": j.net_flow * j._gap + j.weighted}
@@ -223,14 +257,17 @@ def flow_window_source(data: DataSet, spine: Spine) -> Source:
     def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
         aggs: dict[str, ibis.Value] = {}
         for w in windows:
-            aggs[f"net_flow_{w}"] = r.net_flow.sum(where=inside(w))
-            aggs[f"outflow_{w}"] = r.outflow.sum(where=inside(w))
-            aggs[f"withdrawals_{w}"] = r.withdrawals.sum(where=inside(w))
+            for m in ("net_flow", "outflow", "inflow", "withdrawals", "deposits"):
+                aggs[f"{m}_{w}"] = r[m].sum(where=inside(w))
+        for w in spine.windows:
             aggs[f"weighted_flow_{w}"] = r.weighted.sum(where=inside(w)) / w
+        aggs[f"top_out_{largest}"] = r.top_out.max(where=inside(largest))
         return aggs
 
-    table = windowed(per, cuts, spine.dates, windows, combine, values)
-    return Source("flow_windows", table, dict.fromkeys(table.columns[2:], 0.0))
+    rings = sorted({*windows, largest})
+    table = windowed(per, cuts, spine.dates, rings, combine, values)
+    fill = dict.fromkeys([c for c in table.columns[2:] if not c.startswith("top_out")], 0.0)
+    return Source("flow_windows", table, fill)
 
 
 def balance_window_source(data: DataSet, spine: Spine) -> Source:
@@ -274,12 +311,13 @@ def revenue_window_source(data: DataSet, spine: Spine) -> Source:
 
 
 def balance_points(data: DataSet, spine: Spine) -> ibis.Table:
-    """Balances at T, at T - w for each configured window and at T + h for label horizons.
+    """Balances at T, at T - w for each configured and change window and at T + h for label
+    horizons.
 
     Columns ``shifted_name(v, s)`` for v in ``BALANCE_VALUES``. Part of the population base
     (source ``balance_points``) when there are balances.
     """
-    shifts = [0, *(-w for w in spine.windows), *spine.forward]
+    shifts = [0, *(-w for w in {*spine.windows, *spine.changes}), *spine.forward]
     return values_at(data.table("balances"), "date", spine.dates, BALANCE_VALUES, shifts)
 
 

@@ -116,8 +116,9 @@ class Spine:
     deciding membership needed (open_date, close_date, and the balances at T or the last trade
     date); ``base_sources`` names the sources (see ``parts.Source``) already in it.
     ``calendar`` is ``calendar_table(dates, back, forward)``; ``windows`` are the configured
-    windows, ``back`` those plus the fixed windows some features need, ``forward`` the label
-    horizons.
+    windows, ``short`` the short windows of the activity and flow counts, ``changes`` the
+    change-of-state look-backs, ``back`` all of those plus the fixed windows some features
+    need, ``forward`` the label horizons.
     """
 
     dates: tuple[date, ...]
@@ -127,6 +128,13 @@ class Spine:
     windows: tuple[int, ...]
     back: tuple[int, ...]
     forward: tuple[int, ...] = ()
+    short: tuple[int, ...] = ()
+    changes: tuple[int, ...] = ()
+
+    @property
+    def activity_windows(self) -> tuple[int, ...]:
+        """The windows of the activity and flow counts: the configured and the short ones."""
+        return tuple(sorted({*self.windows, *self.short}))
 
     @property
     def cuts(self) -> Cuts:

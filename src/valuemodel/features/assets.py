@@ -14,6 +14,17 @@
   month of T counts when T is its last day) with month-end assets at both ends, the share
   whose P&L (month-end assets change minus the month's net flows) was > 0.
 - ``margin_usage`` = margin_debt / total_assets, ``cash_share`` = cash / total_assets at T.
+
+Change of state, for each change window ``w`` (default 7, 30, 90 days), each side the latest
+snapshot on or before T and on or before T - w (null when either is absent):
+
+- ``asset_change_{w}d`` = total_assets at T - total_assets at T - w (CNY); the ratio is
+  ``asset_growth_{w}d``, computed for the change windows too.
+- ``cash_share_change_{w}d``, ``{stock,fund,bond}_weight_change_{w}d``: the share of
+  total_assets held as cash, stocks, funds, bonds at T minus the same share at T - w (share
+  points; a sell-down into cash reads as cash up, stocks down). Value ratios per product are
+  not separate features: they follow from the weight change and ``asset_growth_{w}d``.
+- ``margin_debt_change_{w}d`` = margin_debt at T - margin_debt at T - w (CNY).
 """
 
 from __future__ import annotations
@@ -56,7 +67,7 @@ def asset_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part | Non
         out: dict[str, ibis.Value] = {"total_assets": ta}
         for w in spine.windows:
             out[f"avg_assets_{w}d"] = x[f"avg_assets_{w}"]
-        for w in spine.windows:
+        for w in sorted({*spine.windows, *spine.changes}):
             out[f"asset_growth_{w}d"] = ratio(ta, x[assets_at(-w)]) - 1.0
         if flows:
             for w in spine.windows:
@@ -73,9 +84,35 @@ def asset_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part | Non
             out["profitable_month_share_12m"] = x.profitable_month_share
         out["margin_usage"] = ratio(x[shifted_name("margin_debt", 0)], ta)
         out["cash_share"] = ratio(x[shifted_name("cash", 0)], ta)
-        return out
+        return out | _changes(x, spine.changes)
 
     return Part("assets", sources, features)
+
+
+def _changes(x: ibis.Table, windows: tuple[int, ...]) -> dict[str, ibis.Value]:
+    """The change-of-state features (see the module docstring), grouped by quantity."""
+
+    def share(value: str, shift: int) -> ibis.Value:
+        return ratio(x[shifted_name(value, shift)], x[assets_at(shift)])
+
+    def diff(value: str, w: int) -> ibis.Value:
+        return x[shifted_name(value, 0)] - x[shifted_name(value, -w)]
+
+    out: dict[str, ibis.Value] = {}
+    out |= {f"asset_change_{w}d": diff("total_assets", w) for w in windows}
+    for value, name in SHARES:
+        out |= {f"{name}_change_{w}d": share(value, 0) - share(value, -w) for w in windows}
+    out |= {f"margin_debt_change_{w}d": diff("margin_debt", w) for w in windows}
+    return out
+
+
+SHARES = (
+    ("cash", "cash_share"),
+    ("stock_value", "stock_weight"),
+    ("fund_value", "fund_weight"),
+    ("bond_value", "bond_weight"),
+)
+"""Balance columns whose share of total_assets changes are features, and the feature stems."""
 
 
 def asset_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table | None:

@@ -32,6 +32,12 @@ class FeatureConfig:
 
     - ``windows``: look-back windows in days; every windowed feature (``trades_{w}d``, ...) is
       computed for each.
+    - ``short_windows``: extra short look-back windows (days) for the activity and flow counts
+      only (trades, trading days, login days, deposits, withdrawals, money in and out, buy/sell
+      balance): what changed in the last week or two.
+    - ``change_windows``: the look-backs (days) of the change-of-state features
+      (``asset_change_{w}d``, ``cash_share_change_{w}d``, ...): state at T against state at
+      T - w.
     - ``min_assets``: the population threshold on ``total_assets`` at the as-of date (CNY).
     - ``families``: the families to compute (a subset of ``FAMILIES``; output keeps their order).
     - ``retail_below`` / ``large_from``: asset tiers (CNY) within which the commission rate is
@@ -41,6 +47,8 @@ class FeatureConfig:
     """
 
     windows: tuple[int, ...] = (30, 90, 180, 365)
+    short_windows: tuple[int, ...] = (7, 14)
+    change_windows: tuple[int, ...] = (7, 30, 90)
     min_assets: float = 1000.0
     families: tuple[str, ...] = FAMILIES
     retail_below: float = 500_000.0
@@ -87,13 +95,24 @@ def config_from_dict(raw: Any, source: str = "feature configuration") -> Feature
     """Build a FeatureConfig from the YAML structure (see ``features/default.yaml``)."""
     if not isinstance(raw, dict):
         raise InputError(f"{source}: expected a mapping of keys, got {type(raw).__name__}")
-    known = {"windows", "min_assets", "families", "asset_tiers", "labels"}
+    known = {
+        "windows",
+        "short_windows",
+        "change_windows",
+        "min_assets",
+        "families",
+        "asset_tiers",
+        "labels",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"{source}: unknown key(s) {unknown}; known keys are {sorted(known)}")
     kwargs: dict[str, Any] = {}
     if "windows" in raw:
         kwargs["windows"] = _int_tuple(raw["windows"], "windows", source)
+    for key in ("short_windows", "change_windows"):
+        if key in raw:
+            kwargs[key] = _int_tuple(raw[key], key, source)
     if "min_assets" in raw:
         kwargs["min_assets"] = _number(raw["min_assets"], "min_assets", source)
     if "families" in raw:
@@ -122,6 +141,8 @@ def config_to_dict(config: FeatureConfig) -> dict[str, Any]:
     """The YAML structure of a config (the inverse of ``config_from_dict``)."""
     return {
         "windows": list(config.windows),
+        "short_windows": list(config.short_windows),
+        "change_windows": list(config.change_windows),
         "min_assets": config.min_assets,
         "families": list(config.families),
         "asset_tiers": {"retail_below": config.retail_below, "large_from": config.large_from},
@@ -132,10 +153,12 @@ def config_to_dict(config: FeatureConfig) -> dict[str, Any]:
 def _check(c: FeatureConfig) -> None:
     if not c.windows:
         raise InputError("'windows' must list at least one window in days")
-    if any(not isinstance(w, int) or isinstance(w, bool) or w <= 0 for w in c.windows):
-        raise InputError(f"'windows' must be positive whole days, got {list(c.windows)}")
-    if len(set(c.windows)) != len(c.windows):
-        raise InputError(f"'windows' has duplicates: {list(c.windows)}")
+    for key in ("windows", "short_windows", "change_windows"):
+        values = getattr(c, key)
+        if any(not isinstance(w, int) or isinstance(w, bool) or w <= 0 for w in values):
+            raise InputError(f"'{key}' must be positive whole days, got {list(values)}")
+        if len(set(values)) != len(values):
+            raise InputError(f"'{key}' has duplicates: {list(values)}")
     if c.min_assets < 0:
         raise InputError(f"'min_assets' must be >= 0, got {c.min_assets}")
     bad = [f for f in c.families if f not in FAMILIES]

@@ -13,6 +13,10 @@ months, RFM scores and the loyalty stage.
   agree on ties). ``rfm_score`` is their sum (3..15).
 - ``loyalty_stage``: ``new`` when tenure < 180 days, else by ``active_months_12m``:
   ``potential`` 0-2, ``regular`` 3-6, ``mature`` 7-10, ``loyal`` 11-12.
+- Trades, active trading days and login days are also counted over the short windows
+  (default 7 and 14 days). ``buy_sell_balance_{w}d`` = (bought - sold) / (bought + sold) over
+  the trades with a known side in the window, for the short and the change windows (-1 = only
+  sells: selling down; null without sided trades).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from valuemodel.features.activity import (
     active_months_source,
     last_trade_source,
     login_window_source,
+    side_windows,
     trade_window_source,
 )
 from valuemodel.features.asof import Spine, day_count, ratio
@@ -53,11 +58,15 @@ def frequency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
 
     def features(x: ibis.Table) -> dict[str, ibis.Value]:
         out: dict[str, ibis.Value] = {}
-        for w in spine.windows:
+        windows = spine.activity_windows
+        for w in windows:
             out[f"trades_{w}d"] = x[f"trades_{w}"]
             out[f"active_trading_days_{w}d"] = x[f"days_{w}"]
         if logins:
-            out |= {f"login_days_{w}d": x[f"logins_{w}"] for w in spine.windows}
+            out |= {f"login_days_{w}d": x[f"logins_{w}"] for w in windows}
+        for w in side_windows(spine):
+            sided = x[f"sided_value_{w}"]
+            out[f"buy_sell_balance_{w}d"] = ratio(2.0 * x[f"buy_value_{w}"] - sided, sided)
         out["trading_days_trend"] = _trend(x, "days")
         if logins:
             out["login_days_trend"] = _trend(x, "logins")

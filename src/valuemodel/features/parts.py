@@ -20,7 +20,8 @@ from valuemodel.features.asof import KEYS, Spine
 
 @dataclass(frozen=True)
 class Source:
-    """A table keyed by (account_id, as_of), or by account_id alone, that features read.
+    """A table keyed by (account_id, as_of), or by account_id or as_of alone, that features
+    read.
 
     ``name`` identifies it across families (the same name must mean the same table);
     ``fill`` gives the value of columns for population rows without a row in the table
@@ -104,7 +105,7 @@ def joined_sources(spine: Spine, sources: Sequence[Source]) -> ibis.Table:
         clash = set(source.columns) & set(columns)
         if clash:
             raise ValueError(f"source {source.name!r} repeats columns {sorted(clash)}")
-        keys = KEYS if "as_of" in t.columns else ("account_id",)
+        keys = [k for k in KEYS if k in t.columns]
         x = x.left_join(t, [base[k] == t[k] for k in keys])
         for c in source.columns:
             columns[c] = t[c].fill_null(source.fill[c]) if c in source.fill else t[c]

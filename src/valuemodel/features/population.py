@@ -35,9 +35,12 @@ def make_spine(
     """
     dates = as_of_dates(as_of)
     windows = tuple(sorted(config.windows))
-    back = tuple(sorted({*windows, *FIXED_WINDOWS, ACTIVITY_WINDOW}))
+    short = tuple(sorted(config.short_windows))
+    changes = tuple(sorted(config.change_windows))
+    back = tuple(sorted({*windows, *short, *changes, *FIXED_WINDOWS, ACTIVITY_WINDOW}))
     forward = tuple(sorted(set(forward)))
-    spine = Spine(dates, calendar_table(dates, back, forward), None, (), windows, back, forward)
+    calendar = calendar_table(dates, back, forward)
+    spine = Spine(dates, calendar, None, (), windows, back, forward, short, changes)
     base, sources = _population(data, spine, config.min_assets)
     return replace(spine, base=base, base_sources=sources)
 

@@ -1,7 +1,10 @@
 """The feature registry: names, families, units and words for every output column.
 
 Loaded from ``features/registry.yaml``. A windowed entry (``trades_{w}d``) is a template,
-expanded once per window: ``{w}`` is replaced in the name and all texts. Reason templates are
+expanded once per window: ``{w}`` is replaced in the name and all texts. Its ``windows`` key
+names the window sets of the feature configuration it is expanded over (``windows``,
+``short_windows``, ``change_windows``; default ``[windows]``), e.g. ``trades_{w}d`` over
+``[windows, short_windows]`` gives ``trades_7d`` ... ``trades_365d``. Reason templates are
 ``str.format`` strings filled by the scorer: ``{value}`` is the feature's own value and any
 other placeholder names another output column of the same row (``{active_trading_days_30d}``),
 with the usual format specs (``{value:.0%}``, ``{value:,.0f}``). ``FeatureSpec.reason`` fills
@@ -24,6 +27,7 @@ from valuemodel.io import read_yaml
 RISK_DIRECTIONS = ("higher", "lower", "none")
 KINDS = ("numeric", "category")
 WINDOW = "{w}"
+WINDOW_SETS = ("windows", "short_windows", "change_windows")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class FeatureSpec:
 
     ``risk_direction``: ``higher`` when higher values go with more churn risk, ``lower`` when
     lower values do, ``none`` when neither. ``requires``: the tables it needs.
+    ``window_sets``: the configuration's window sets a template is expanded over.
     """
 
     name: str
@@ -46,6 +51,7 @@ class FeatureSpec:
     requires: tuple[str, ...] = ()
     template: str = ""
     window: int | None = None
+    window_sets: tuple[str, ...] = ("windows",)
 
     @property
     def windowed(self) -> bool:
@@ -114,16 +120,34 @@ class FeatureRegistry:
                 return spec.expand(int(match.group(1)))
         return None
 
-    def specs(self, windows: Iterable[int] | None = None) -> list[FeatureSpec]:
-        """Every concrete feature in registry order, windowed ones expanded per window."""
-        windows = list(windows if windows is not None else FeatureConfig().windows)
+    def specs(
+        self,
+        windows: Iterable[int] | None = None,
+        short_windows: Iterable[int] | None = None,
+        change_windows: Iterable[int] | None = None,
+    ) -> list[FeatureSpec]:
+        """Every concrete feature in registry order, windowed ones expanded per window of
+        their window sets (each set defaults to ``FeatureConfig()``'s)."""
+        default = FeatureConfig()
+        given = {"windows": windows, "short_windows": short_windows}
+        given["change_windows"] = change_windows
+        sets = {k: set(v if v is not None else getattr(default, k)) for k, v in given.items()}
         out: list[FeatureSpec] = []
         for spec in self.entries:
-            out += [spec.expand(w) for w in windows] if spec.windowed else [spec]
+            if not spec.windowed:
+                out.append(spec)
+                continue
+            ws = sorted(set().union(*(sets[k] for k in spec.window_sets)))
+            out += [spec.expand(w) for w in ws]
         return out
 
-    def names(self, windows: Iterable[int] | None = None) -> list[str]:
-        return [s.name for s in self.specs(windows)]
+    def names(
+        self,
+        windows: Iterable[int] | None = None,
+        short_windows: Iterable[int] | None = None,
+        change_windows: Iterable[int] | None = None,
+    ) -> list[str]:
+        return [s.name for s in self.specs(windows, short_windows, change_windows)]
 
     def for_columns(self, columns: Iterable[str]) -> list[FeatureSpec]:
         """The specs of the registered columns among ``columns`` (keys and others skipped)."""
@@ -151,9 +175,8 @@ def load_registry(path: str | Path | None = None) -> FeatureRegistry:
     return FeatureRegistry(specs)
 
 
-_REQUIRED = tuple(
-    f.name for f in fields(FeatureSpec) if f.name not in ("kind", "requires", "template", "window")
-)
+_OPTIONAL = ("kind", "requires", "template", "window", "window_sets")
+_REQUIRED = tuple(f.name for f in fields(FeatureSpec) if f.name not in _OPTIONAL)
 
 
 def _spec(item: Any, index: int, path: Path) -> FeatureSpec:
@@ -165,7 +188,7 @@ def _spec(item: Any, index: int, path: Path) -> FeatureSpec:
     missing = [k for k in _REQUIRED if not isinstance(item.get(k), str) or not item[k].strip()]
     if missing:
         raise InputError(f"{where}: missing or empty key(s) {missing}")
-    unknown = sorted(set(item) - {*_REQUIRED, "kind", "requires"})
+    unknown = sorted(set(item) - {*_REQUIRED, "kind", "requires", "windows"})
     if unknown:
         raise InputError(f"{where}: unknown key(s) {unknown}")
     if item["family"] not in FAMILIES:
@@ -175,10 +198,14 @@ def _spec(item: Any, index: int, path: Path) -> FeatureSpec:
     kind = item.get("kind", "numeric")
     if kind not in KINDS:
         raise InputError(f"{where}: 'kind' must be one of {list(KINDS)}")
+    sets = item.get("windows", ["windows"])
+    if not isinstance(sets, list) or not sets or any(w not in WINDOW_SETS for w in sets):
+        raise InputError(f"{where}: 'windows' must be a list of {list(WINDOW_SETS)}")
     spec = FeatureSpec(
         **{k: item[k].strip() for k in _REQUIRED},
         kind=kind,
         requires=tuple(item.get("requires") or ()),
+        window_sets=tuple(sets),
     )
     try:
         spec.placeholders()
@@ -189,7 +216,10 @@ def _spec(item: Any, index: int, path: Path) -> FeatureSpec:
 
 def render_feature_docs(registry: FeatureRegistry) -> str:
     """``docs/features.md``: the registry as Markdown, one table per family."""
-    windows = ", ".join(str(w) for w in FeatureConfig().windows)
+    default = FeatureConfig()
+    windows = ", ".join(str(w) for w in default.windows)
+    short = ", ".join(str(w) for w in default.short_windows)
+    changes = ", ".join(str(w) for w in default.change_windows)
     lines = [
         "# Features",
         "",
@@ -199,7 +229,10 @@ def render_feature_docs(registry: FeatureRegistry) -> str:
         "One row per account in the population at each as-of date `T`; every feature uses rows"
         " dated on or before `T` only. A window of `w` days is the period `(T - w, T]`;"
         f" windowed features (`{{w}}`) are computed for each configured window (default {windows}"
-        " days, `features/default.yaml`). A feature whose table is absent is absent from the"
+        " days, `features/default.yaml`); those marked *+short* also for each short window"
+        f" (`short_windows`, default {short} days), those marked *change* for each change"
+        f" window (`change_windows`, default {changes} days) instead, comparing the state at"
+        " `T` with the state at `T - w`. A feature whose table is absent is absent from the"
         " output. *Risk* says whether higher or lower values go with more churn risk.",
         "",
     ]
@@ -214,7 +247,7 @@ def render_feature_docs(registry: FeatureRegistry) -> str:
         ]
         for s in specs:
             cells = [
-                f"`{s.name}`",
+                f"`{s.name}`" + _window_note(s),
                 s.unit,
                 ", ".join(s.requires),
                 s.risk_direction,
@@ -225,6 +258,17 @@ def render_feature_docs(registry: FeatureRegistry) -> str:
         lines.append("")
     lines += _CONVENTIONS
     return "\n".join(lines)
+
+
+def _window_note(spec: FeatureSpec) -> str:
+    """`` (+short)``, `` (change)``, ... for templates beyond the configured windows."""
+    if not spec.windowed or spec.window_sets == ("windows",):
+        return ""
+    words = {"windows": "", "short_windows": "short", "change_windows": "change"}
+    sets = [words[w] for w in spec.window_sets]
+    if "windows" in spec.window_sets:
+        return " (" + ", ".join(f"+{w}" for w in sets if w) + ")"
+    return " (" + ", ".join(sets) + ")"
 
 
 _CONVENTIONS = [

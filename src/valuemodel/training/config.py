@@ -53,6 +53,7 @@ class LightGBMConfig(_Frozen):
 
 class ChurnConfig(_Frozen):
     calibration: Literal["platt", "isotonic"] = "platt"
+    refit: bool = True
 
 
 class ValueConfig(_Frozen):

@@ -25,6 +25,7 @@ from valuemodel.training import audit, frames
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
 from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
+from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
 from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
 
@@ -164,6 +165,9 @@ def train(
     context["input"] = data.summary()
     notes += _input_notes(context["input"])
     fitted = fit_churn(*audit.without(churn_parts[:2], excluded), cfg, steps)
+    # The refit prepares its rows with the tuned model's schema: excluded features stay out.
+    fitted, refit_notes = refit_churn(fitted, frame, plans[0], churn_parts[0], churn_parts[2], cfg)
+    notes += refit_notes + _reference_note(fitted)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()
@@ -189,11 +193,24 @@ def _input_notes(info: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _reference_note(fitted: FittedModel) -> list[str]:
+    """A note when the tuned churn model does not beat the plain reference model."""
+    model = fitted.metrics.get("roc_auc", math.nan)
+    plain = fitted.baselines.get("reference", {}).get("roc_auc", math.nan)
+    if not model < plain:
+        return []
+    return [
+        f"churn: the tuned model does not beat the plain reference model on the validation "
+        f"accounts (ROC-AUC {model:.4f} against {plain:.4f})"
+    ]
+
+
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, feature_config):
-    """Features and both labels at the union of the two plans' snapshot dates."""
+    """Features and both labels at the union of the two plans' snapshot dates (the churn
+    plan's gap dates included: the final churn model is refitted on them)."""
     return frames.labelled_frame(
         known,
-        sorted(set(plans[0].dates) | set(plans[1].dates)),
+        sorted(set(plans[0].labelled_dates) | set(plans[1].dates)),
         churn_horizon=cfg.churn_horizon,
         value_horizon=cfg.value_horizon,
         churn_definition=cfg.churn_definition,
@@ -289,10 +306,12 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
             )
             holdout = judged if held is not None else {}
             review = audit.review(fitted, model, parts, judge, on, cfg, context["excluded"])
+            # A refitted model has seen the kept validation accounts: show it on unseen ones.
+            shown = held if fitted.final and held is not None else valid
             report = render_training_report(
                 model,
-                valid.features,
-                valid.y,
+                shown.features,
+                shown.y,
                 decision=decision.to_dict(),
                 figures=fitted.figures,
                 holdout=holdout,
@@ -377,6 +396,7 @@ def _metadata(fitted: FittedModel, plan: SnapshotPlan, counts, context) -> dict[
         "data_fingerprint": context["fingerprint"],
         "churn_definition": context["churn_definition"],
         "excluded_features": list(context["excluded"]),
+        "final_model": fitted.final,
         **fitted.metadata,
     }
 
@@ -423,7 +443,8 @@ def _run_metrics(
 
 
 def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata, holdout) -> dict[str, Any]:
-    return {
+    out = _importance_document(fitted)
+    return out | {
         "features.json": {"features": fitted.schema.feature_names, "dtypes": fitted.schema.dtypes},
         "snapshots.json": {
             **{
@@ -446,3 +467,15 @@ def _documents(fitted: FittedModel, plan: SnapshotPlan, metadata, holdout) -> di
             "params": fitted.params,
         },
     }
+
+
+def _importance_document(fitted: FittedModel) -> dict[str, Any]:
+    """``family_importance.json`` for a churn run (see ``training.importance``)."""
+    if not fitted.family_importance:
+        return {}
+    what = (
+        "ROC-AUC drop of the tuned model on the out-of-time validation rows (a seeded "
+        "subsample of at most tuning.max_tuning_rows) when all of a family's features are "
+        "shuffled together (mean of 3 seeded permutations)"
+    )
+    return {"family_importance.json": {"what": what, "families": fitted.family_importance}}

@@ -15,6 +15,8 @@ looks at the period the validation features already see. When that leaves no tra
 snapshot (a long horizon on a short history: a 365-day value horizon on two years of data),
 the split falls back to ``relaxed`` (``T < T_v``, label windows may overlap the validation
 period, which shares market-wide shocks) and a note says so. ``gap: relaxed`` forces it.
+The snapshots the strict rule leaves out (``gap_dates``) are still labelled by ``end``: the
+final churn model is refitted on them too (see ``training/refit.py``).
 """
 
 from __future__ import annotations
@@ -48,10 +50,16 @@ class SnapshotPlan:
     gap_rule: str
     history_days: int
     notes: tuple[str, ...] = ()
+    gap_dates: tuple[date, ...] = ()
 
     @property
     def dates(self) -> tuple[date, ...]:
         return self.train_dates + self.valid_dates
+
+    @property
+    def labelled_dates(self) -> tuple[date, ...]:
+        """Every snapshot labelled by the as-of date: training, gap and validation."""
+        return tuple(sorted({*self.train_dates, *self.gap_dates, *self.valid_dates}))
 
 
 def grid(anchor: date, start: date, frequency: str) -> list[date]:
@@ -115,7 +123,8 @@ def plan_snapshots(
     dates = dates[-config.max_snapshots :]
     train, valid, rule, split_notes = split_dates(dates, horizon_days, config)
     notes += [f"{label}: {n}" for n in split_notes]
-    return SnapshotPlan(label, horizon_days, train, valid, rule, history, tuple(notes))
+    gap = tuple(d for d in dates if d not in train and d not in valid)
+    return SnapshotPlan(label, horizon_days, train, valid, rule, history, tuple(notes), gap)
 
 
 def split_dates(

@@ -325,7 +325,7 @@ def as_id(col: ibis.Value, strip: bool = True) -> ibis.Value:
     if t.is_string():
         # Text files may pad ids with blanks; typed files (parquet) store them as written,
         # and trimming every id of a large table costs as much as the query itself.
-        return col.strip() if strip else col
+        return normalise.trimmed(col) if strip else col
     if t.is_floating():
         whole = col == col.round()
         return ibis.ifelse(whole, col.cast(dt.int64).cast(dt.string), col.cast(dt.string))

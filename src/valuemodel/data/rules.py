@@ -123,16 +123,21 @@ def _column_rules(
         yield Rule(
             name,
             f"value not one of {', '.join(allowed)}",
-            lambda t: (
-                ~normalise.canonical(t[name], labels, col.allowed).isin(allowed) & ~blank(t[name])
+            # most values are written as the contract's: only the others are mapped
+            lambda t: ibis.cases(
+                (t[name].cast(dt.string).isin(allowed), False),
+                else_=~normalise.canonical(t[name], labels, col.allowed).isin(allowed)
+                & ~blank(t[name]),
             ),
             show,
         )
 
 
 def blank(col: ibis.Value) -> ibis.Value:
+    """Null, or text of blanks only (trimmed only where the first character is a blank)."""
     if col.type().is_string():
-        return col.isnull() | (col.strip() == "")
+        starts_blank = col.ascii_str() <= 32  # also true for the empty string (0)
+        return col.isnull() | ibis.cases((starts_blank, col.strip() == ""), else_=False)
     return col.isnull()
 
 

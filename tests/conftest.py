@@ -15,3 +15,15 @@ def tiny_brokerage(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny") / "data"
     write_brokerage(generate_brokerage(TINY_ACCOUNTS, "2024-01-01", "2025-12-31", seed=5), out)
     return out
+
+
+# Tests that train models or drive whole commands take minutes: `make test-fast` leaves them
+# out (`-m "not slow"`), `make test` and CI run them. A test is slow when it uses one of these
+# fixtures (each trains models through the CLI or the library) or is marked `slow` itself.
+SLOW_FIXTURES = {"trained", "first", "loop", "excluded", "real_models"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -20,6 +20,8 @@ from tests.data.test_export_shapes import (
 )
 from valuemodel.data.generate import generate_brokerage, write_brokerage
 
+pytestmark = pytest.mark.slow  # each test trains models or runs whole commands
+
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

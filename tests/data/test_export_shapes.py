@@ -19,6 +19,7 @@ from valuemodel.data.generate import generate_brokerage, write_brokerage
 from valuemodel.errors import InputError
 from valuemodel.features import build_features
 
+pytestmark = pytest.mark.slow  # each shape builds the features of a generated brokerage
 AS_OF = "2024-09-30"
 TABLE_NAMES = ("accounts", "trades", "balances", "cashflows", "positions", "logins", "revenue")
 

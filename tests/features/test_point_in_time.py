@@ -98,6 +98,7 @@ def base(tables):
     return build_features(data, T), build_labels(data, T, H, V, end=END)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(m=mutations)
 def test_rows_after_t_never_change_a_feature_at_t(tables, base, m):

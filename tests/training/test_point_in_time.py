@@ -9,6 +9,8 @@ from valuemodel.data.generate import generate_brokerage, write_brokerage
 from valuemodel.errors import InputError
 from valuemodel.training import train
 
+pytestmark = pytest.mark.slow  # each test trains models or runs whole commands
+
 AS_OF = "2025-09-30"
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from valuemodel.training.importance import family_importance, feature_families
+from valuemodel.training.importance import family_importance, feature_families, without_families
 
 
 def test_columns_are_grouped_by_their_registry_family():
@@ -40,3 +40,17 @@ def test_only_the_family_the_model_reads_loses_roc_auc_when_shuffled():
     assert list(out)[0] == "recency" and set(out) == {"recency", "frequency"}
     assert out["frequency"] == {"roc_auc_drop": 0.0, "std": 0.0, "features": 2.0}
     assert out["recency"]["roc_auc_drop"] == pytest.approx(0.5, abs=0.1)  # to about chance
+
+
+def test_excluded_families_leave_the_churn_inputs_and_the_ids_stay():
+    from datetime import date
+
+    from valuemodel.training.frames import Part
+
+    features = pd.DataFrame(
+        {"account_id": ["a"], "as_of": [pd.Timestamp("2025-06-30")], "age": [40.0]}
+    ).assign(gender=pd.Categorical(["M"]), trades_30d=[3.0])
+    part = Part(features, np.array([0.0]), (date(2025, 6, 30),))
+    kept = without_families(part, ("profile",))
+    assert list(kept.features.columns) == ["account_id", "as_of", "trades_30d"]
+    assert without_families(part, ()) is part

@@ -109,7 +109,7 @@ def _deposit_month_sources(data: DataSet, spine: Spine) -> list[Source]:
         lo=months.m.min(), hi=months.m.max()
     )
     at = _memtable(
-        as_of=([t for t in spine.dates], pa.date32()),
+        as_of=(list(spine.dates), pa.date32()),
         last=([lasts[t] for t in spine.dates], pa.int64()),
         month_end_days=([_free_days(t, lasts[t], 0) for t in spine.dates], pa.float64()),
     )

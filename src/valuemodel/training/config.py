@@ -54,6 +54,10 @@ class LightGBMConfig(_Frozen):
 class ChurnConfig(_Frozen):
     calibration: Literal["platt", "isotonic"] = "platt"
     refit: bool = True
+    exclude_families: tuple[
+        Literal["recency", "frequency", "contribution", "assets", "flows", "holdings", "profile"],
+        ...,
+    ] = ("profile",)
 
 
 class ValueConfig(_Frozen):

@@ -6,16 +6,26 @@ distribution but lose their link to the label, and the drop in ROC-AUC is record
 over ``repeats`` seeded permutations is the family's importance: near 0 means the model gets
 nothing from the family that the other families do not also give it. Columns that no
 registry entry names (none in a normal build) form the family ``other``.
+
+``without_families`` drops whole families from the churn model's inputs
+(``churn.exclude_families``, default ``[profile]``: gender, age, risk level, investor type,
+channel and branch carried nothing measurable in ``benchmarks/bench_quality.py`` and are
+personal attributes a churn score is better without; tiers, suitability and actions still
+read them from the feature table).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from valuemodel.models import metrics
+from valuemodel.training.frames import Part
+
+ID_COLUMNS = ("account_id", "as_of")
 
 
 def feature_families(columns: list[str]) -> dict[str, list[str]]:
@@ -28,6 +38,15 @@ def feature_families(columns: list[str]) -> dict[str, list[str]]:
         spec = registry.find(column)
         out.setdefault(spec.family if spec is not None else "other", []).append(column)
     return out
+
+
+def without_families(part: Part, families: tuple[str, ...]) -> Part:
+    """``part`` without the feature columns of ``families`` (ID columns kept)."""
+    if not families:
+        return part
+    grouped = feature_families([c for c in part.features.columns if c not in ID_COLUMNS])
+    drop = [c for f in families for c in grouped.get(f, [])]
+    return replace(part, features=part.features.drop(columns=drop))
 
 
 def family_importance(

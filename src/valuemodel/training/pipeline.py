@@ -24,6 +24,7 @@ from valuemodel.models.bundle import save_bundle
 from valuemodel.training import audit, frames
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
+from valuemodel.training.importance import without_families
 from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
 from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
@@ -144,6 +145,9 @@ def train(
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
     steps()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
+    churn_parts = tuple(
+        p if p is None else without_families(p, cfg.churn.exclude_families) for p in churn_parts
+    )
     notes += [
         _holdout_note(p.label)
         for p, parts in zip(plans, (churn_parts, value_parts), strict=True)

@@ -55,11 +55,15 @@ def excluded_features(config: TrainingConfig, columns) -> tuple[list[str], list[
 
 
 def without(parts, columns: list[str]) -> tuple:
-    """The parts (None kept) with the feature ``columns`` dropped."""
+    """The parts (None kept) with the feature ``columns`` dropped (those they still have: the
+    profile family may already be out of the churn model's inputs)."""
     if not columns:
         return tuple(parts)
     return tuple(
-        None if p is None else Part(p.features.drop(columns=columns), p.y, p.dates) for p in parts
+        None
+        if p is None
+        else Part(p.features.drop(columns=columns, errors="ignore"), p.y, p.dates)
+        for p in parts
     )
 
 
@@ -154,7 +158,9 @@ def _add_fairness(out: Review, proba, judge: Part, stake, on: str, config: Train
 def _compare(fitted, model, parts, judge, stake, on, config, excluded) -> dict[str, Any]:
     """Both models' ROC-AUC and value capture (churn) or Gini and revenue capture (value)."""
     train, valid = parts[0], parts[1]
-    schema = FeatureSchema.from_frame(train.features)
+    # the saved model's features with the protected ones added back: nothing else differs
+    columns = [*fitted.schema.feature_names, *(c for c in excluded if c in train.features)]
+    schema = FeatureSchema.from_frame(train.features[columns])
     X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
     X_judge = schema.prepare(judge.features)
     args = _estimator_args(config)

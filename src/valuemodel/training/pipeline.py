@@ -145,7 +145,9 @@ def train(
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
     steps()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
-    churn_parts = tuple(
+    # The churn model is fitted without the excluded families; the parts keep every column
+    # for what is judged on them (the fairness table needs age and gender).
+    fit_parts = tuple(
         p if p is None else without_families(p, cfg.churn.exclude_families) for p in churn_parts
     )
     notes += [
@@ -168,9 +170,9 @@ def train(
     )
     context["input"] = data.summary()
     notes += _input_notes(context["input"])
-    fitted = fit_churn(*audit.without(churn_parts[:2], excluded), cfg, steps)
+    fitted = fit_churn(*audit.without(fit_parts[:2], excluded), cfg, steps)
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
-    fitted, refit_notes = refit_churn(fitted, frame, plans[0], churn_parts[0], churn_parts[2], cfg)
+    fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
     notes += refit_notes + _reference_note(fitted)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)

@@ -1,47 +1,70 @@
 # The two commands of the quick start: `make demo` and `make test`.
-# Each creates (or reuses) a local virtual environment in .venv and installs the package into it.
+# Each creates (or reuses) a local virtual environment in .venv and installs the package into
+# it: `make demo` the runtime dependencies only, `make test` also the test tools and Spark.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet
 
-.PHONY: demo test lint format bench clean help
+.PHONY: demo test test-fast lint format docs bench clean help
 
 help:
-	@echo "make demo   - synthetic brokerage -> features -> train -> score -> ranked list"
-	@echo "make test   - lint and run the whole test suite (notebooks and Spark included)"
-	@echo "make bench  - run the benchmarks (slow: minutes) and print their tables"
+	@echo "make demo       - synthetic brokerage -> features -> train -> score -> ranked list"
+	@echo "make test       - lint, layer contracts and the whole test suite (notebooks, Spark)"
+	@echo "make test-fast  - the same without notebooks, Spark and slow tests (under 2 minutes)"
+	@echo "make docs       - regenerate docs/features.md from the feature registry"
+	@echo "make bench      - run the benchmarks (slow: minutes) and print their tables"
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
-	@touch $(STAMP)
 
-demo: $(STAMP)
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
+	$(PIP) -e ".[dev,spark]"
+	@touch $@
+
+demo: $(VENV)/.runtime
 	$(BIN)/valuemodel demo
 
 # pytest exits 5 when it collected no test: say so plainly and fail, a suite that ran nothing
-# proves nothing.
-test: $(STAMP)
-	$(BIN)/ruff check .
-	@$(BIN)/python -m pytest; rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+# proves nothing. Test order is random (pytest-randomly; the seed is printed at the top, and
+# `-p randomly -p "randomly_seed=N"` repeats an order).
+PYTEST = rc=0; $(BIN)/python -m pytest --durations=15 $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-lint: $(STAMP)
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	@$(call PYTEST,)
+
+test-fast: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	@$(call PYTEST,tests -m "not spark and not slow" -p no:nbmake -o addopts="-ra --strict-markers")
+
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
-format: $(STAMP)
+format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+docs: $(VENV)/.runtime
+	$(BIN)/python -c "from pathlib import Path; from valuemodel.features import load_registry, \
+	render_feature_docs as r; Path('docs/features.md').write_text(r(load_registry()), 'utf-8')"
 
 # Each script times the real work in fresh subprocesses (median of 3, peak RSS). The generator,
 # training and quality benchmarks rewrite their own section of BENCHMARKS.md; the feature and scoring
 # ones print their tables, which go into BENCHMARKS.md with the conditions of the run (load,
 # what changed). Slow: tens of minutes in all on 2 cores.
-bench: $(STAMP)
+bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_features.py --repeats 3 --scaling
 	$(BIN)/python benchmarks/bench_train.py --write

@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int)
     parser.add_argument("--tiers", type=Path)
     parser.add_argument("--lang", choices=("en", "zh"))
+    parser.add_argument("--control-share", type=float)
+    parser.add_argument("--control-seed", type=int)
+    parser.add_argument("--compare")
     args = parser.parse_args(argv)
     try:
         config = load_scoring_config(args.config)
@@ -45,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             model_alias=config.model_alias,
             tiers=config.tiers,
             lang=config.lang,
+            control_share=config.control_share,
+            control_seed=config.control_seed,
+            compare=config.compare,
         )
     except (InputError, ModelError) as exc:
         print(f"rejected: {exc}", file=sys.stderr)

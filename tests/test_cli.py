@@ -260,3 +260,35 @@ def test_no_account_id_reaches_mlflow_params_tags_or_artifacts(trained):
     texts = [logged] + [p.read_bytes().decode("utf-8", "ignore") for p in artifacts]
     leaked = {i for i in ids for text in texts if i in text}
     assert not leaked
+
+
+@pytest.mark.spark
+def test_features_and_score_on_spark_equal_the_embedded_engine(trained, tmp_path):
+    root, data, uri, _ = trained
+    lists = {}
+    for engine in ("duckdb", "spark"):
+        features = tmp_path / f"features-{engine}.parquet"
+        result = run(
+            "features", "--engine", engine, "--data", str(data), "--as-of", "2025-06-30",
+            "--out", str(features),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        lists[engine] = tmp_path / f"list-{engine}.csv"
+        result = run(
+            "score", "--engine", engine, "--data", str(data), "--as-of", "2025-12-31",
+            "--out", str(lists[engine]), "--tracking-uri", uri,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "features-spark.parquet"),
+        pd.read_parquet(tmp_path / "features-duckdb.parquet"),
+        check_exact=False,
+        rtol=1e-9,
+        atol=1e-12,
+    )
+    spark, duck = (pd.read_csv(lists[e], dtype={"account_id": str}) for e in ("spark", "duckdb"))
+    assert len(duck) > 100
+    assert spark[["rank", "account_id"]].equals(duck[["rank", "account_id"]])
+    numbers = ["churn_probability", "clv", "value_at_risk", "priority_score"]
+    pd.testing.assert_frame_equal(spark[numbers], duck[numbers], check_exact=False, atol=1e-6)
+    assert spark.drop(columns=numbers).equals(duck.drop(columns=numbers))

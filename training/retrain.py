@@ -23,7 +23,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent / "default.yaml"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="training config YAML")
-    parser.add_argument("--data", required=True, help="data directory (CONTRACT.md section 1)")
+    parser.add_argument("--data", required=True, help="data directory (docs/data-contract.md)")
     parser.add_argument("--as-of", required=True, help="training as-of date, YYYY-MM-DD")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI")
     parser.add_argument("--force", action="store_true", help="promote even if not better")

@@ -3,7 +3,7 @@
 The public API (imported lazily, so that ``import valuemodel`` and the CLI start fast)::
 
     from valuemodel import open_data, validate, generate_brokerage, write_brokerage
-    from valuemodel import build_features, build_labels, train, load_model, score
+    from valuemodel import build_features, build_labels, train, load_model, score, evaluate
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _API = {
     "train": "valuemodel.training",
     "load_model": "valuemodel.training",
     "score": "valuemodel.serving",
+    "evaluate": "valuemodel.serving",
     "InputError": "valuemodel.errors",
     "ModelError": "valuemodel.errors",
 }

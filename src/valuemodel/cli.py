@@ -1,6 +1,6 @@
 """The ``valuemodel`` console script: argument parsing, progress and messages only.
 
-Exit codes (CONTRACT.md section 3): 0 success, 2 rejected input (message on stderr, nothing
+Exit codes (README, "Commands"): 0 success, 2 rejected input (message on stderr, nothing
 written), 1 any other failure.
 """
 
@@ -21,6 +21,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from valuemodel.cli_options import (
+    AsOfOpt,
+    ChurnDefinition,
+    DataOpt,
+    EncodingOpt,
+    Engine,
+    EngineOpt,
+    Input,
+    LabelsOpt,
+    MaxBadOpt,
+    QuarantineOpt,
+    TimezoneOpt,
+    TrackingOpt,
+)
 from valuemodel.errors import InputError, ModelError
 
 # MLflow's INFO lines (database migrations, run links) are noise to an analyst at a terminal;
@@ -36,22 +50,6 @@ app = typer.Typer(
 )
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-DataOpt = Annotated[Path, typer.Option("--data", help="Data directory (one file per table).")]
-AsOfOpt = Annotated[str, typer.Option("--as-of", help="As-of date T, YYYY-MM-DD.")]
-TrackingOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--tracking-uri",
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlflow.db).",
-    ),
-]
-
-
-class ChurnDefinition(enum.StrEnum):
-    auto = "auto"
-    assets = "assets"
-    inactivity = "inactivity"
 
 
 def _command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,24 +107,54 @@ def parse_date(value: str, option: str = "--as-of") -> date:
         raise InputError(f"{option} {value!r}: not a date (expected YYYY-MM-DD)") from None
 
 
-def load_valid(path: Path) -> tuple[Any, Any]:
-    """Open and validate a data directory; reject it (exit 2) before any work if it is bad."""
-    from valuemodel.data import open_data, validate
+def load_valid(source: Path | Input) -> tuple[Any, Any]:
+    """Open and validate a data directory; reject it (exit 2) before any work if it is bad.
 
-    data = open_data(path)
+    Returns the data set (quarantined rows left out, normalisations applied) and the report.
+    """
+    from valuemodel.data import open_data, validate
+    from valuemodel.data.settings import ReadSettings
+
+    source = source if isinstance(source, Input) else Input(source)
+    settings = ReadSettings.load(source.timezone, source.encoding, source.labels)
+    con = _connect(source.engine)
+    data = open_data(source.path, con=con, settings=settings)
     with progress_bar("Checking the data"):
-        report = validate(data)
+        report = validate(data, source.quarantine, source.max_bad_share)
+    for note in report.normalised:
+        err.print(f"[yellow]normalised:[/] {escape(str(note))}", highlight=False)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
     report.raise_for_errors()
+    for file, count in report.quarantined.items():
+        err.print(
+            f"[yellow]quarantined:[/] {count:,} rows of {file} -> "
+            f"{source.quarantine / (Path(file).stem + '.parquet')}",
+            highlight=False,
+        )
     return data, report
+
+
+def _connect(engine_name: str) -> Any:
+    from valuemodel import engine
+
+    return engine.connect() if engine_name == "duckdb" else engine.connect_spark()
 
 
 @app.command()
 @_command
-def validate(data: DataOpt) -> None:
+def validate(
+    data: DataOpt,
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
+) -> None:
     """Check a data directory against the data contract (exit 2 when it breaks a rule)."""
-    _, report = load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    _, report = load_valid(source)
     for name, rows in report.rows.items():
         out.print(f"  {name}: {rows:,} rows")
     out.print(f"[green]ok[/]: {data} follows the data contract ({len(report.warnings)} warnings)")
@@ -138,6 +166,12 @@ def features(
     data: DataOpt,
     as_of: AsOfOpt,
     out_file: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
 ) -> None:
     """One row per account in the population at the as-of date: account_id, as_of, features."""
     from valuemodel.features import build_features
@@ -145,7 +179,8 @@ def features(
 
     path = check_table_path(out_file)
     day = parse_date(as_of)
-    dataset, _ = load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    dataset, _ = load_valid(source)
     with progress_bar("Building features"):
         frame = build_features(dataset.until(day), day)
     write_table(frame, path)
@@ -172,6 +207,12 @@ def train(
     tracking_uri: TrackingOpt = None,
     experiment: Annotated[str | None, typer.Option("--experiment")] = None,
     force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
 ) -> None:
     """Train, validate out of time, tune, log to MLflow and register both models."""
     from valuemodel.training import format_train_summary, load_config
@@ -179,7 +220,8 @@ def train(
 
     day = parse_date(as_of)
     cfg = load_config(config) if config else None
-    dataset, _ = load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    dataset, _ = load_valid(source)
     with progress_bar("Training churn and value models") as bar:
         result = run_training(
             dataset,
@@ -215,18 +257,42 @@ def score(
     model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
+    quarantine: QuarantineOpt = None,
+    max_bad_share: MaxBadOpt = 0.001,
+    timezone: TimezoneOpt = None,
+    encoding: EncodingOpt = None,
+    labels: LabelsOpt = None,
+    engine: EngineOpt = Engine.duckdb,
+    control_share: Annotated[
+        float,
+        typer.Option(
+            "--control-share",
+            help="Hold this share (0 <= S < 1) of every service segment out of contact.",
+        ),
+    ] = 0.0,
+    control_seed: Annotated[
+        int | None,
+        typer.Option("--control-seed", help="Seed of the control draw (default 20240101)."),
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="Also score with this alias (e.g. challenger)."),
+    ] = None,
 ) -> None:
     """Score the population at the as-of date and write the ranked retention list."""
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
+    from valuemodel.serving.control import DEFAULT_SEED, check_share
     from valuemodel.serving.writers import check_format
 
     check_format(out_file)
+    check_share(control_share)
     day = parse_date(as_of)
-    load_valid(data)
+    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
+    dataset, _ = load_valid(source)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
         result = run_scoring(
-            data,
+            dataset,
             day,
             out_file,
             top=top,
@@ -234,9 +300,43 @@ def score(
             model_alias=model_alias,
             tiers=tiers,
             lang=lang.value,
+            control_share=control_share,
+            control_seed=DEFAULT_SEED if control_seed is None else control_seed,
+            compare=compare,
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
         )
     out.print(format_score_summary(result), markup=False, highlight=False)
+
+
+@app.command()
+@_command
+def evaluate(
+    list_file: Annotated[
+        Path, typer.Option("--list", help="A ranked list written by score (with its summary).")
+    ],
+    data: DataOpt,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for evaluation.json and evaluation.html.")
+    ],
+    contacted: Annotated[
+        Path | None,
+        typer.Option("--contacted", help="Account ids actually contacted (.csv/.parquet/.txt)."),
+    ] = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Judge a past ranked list by what happened after its as-of date."""
+    from valuemodel.serving.evaluation import evaluate as run_evaluation
+    from valuemodel.serving.evaluation import format_evaluation, log_evaluation
+    from valuemodel.serving.outcomes import read_list
+
+    read_list(list_file)
+    dataset, _ = load_valid(data)
+    with progress_bar("Evaluating the list"):
+        result = run_evaluation(list_file, dataset, out_dir, contacted=contacted)
+        html = result.html_path.read_text(encoding="utf-8")
+        uri, run_id = log_evaluation(result.evaluation, html, tracking_uri)
+    out.print(format_evaluation(result), markup=False, highlight=False)
+    out.print(f"  monitoring run {run_id} in {uri}", markup=False, highlight=False)
 
 
 @app.command()
@@ -264,9 +364,6 @@ def _generate(accounts: int, out_dir: Path, start: str, end: str, seed: int) -> 
         return write_brokerage(tables, out_dir)
 
 
-DEMO_START, DEMO_END = "2024-01-01", "2025-12-31"
-
-
 @app.command()
 @_command
 def demo(
@@ -279,58 +376,59 @@ def demo(
     trials: Annotated[int, typer.Option("--trials", min=1, help="Optuna trials per model.")] = 5,
 ) -> None:
     """Synthetic data -> features -> train both models -> score -> ranked list, all local."""
-    from valuemodel.serving import SCORE_STEPS, format_score_summary
-    from valuemodel.serving import score as run_scoring
+    from valuemodel.serving import format_score_summary
     from valuemodel.training import format_train_summary
-    from valuemodel.training import train as run_training
+    from valuemodel.workspace import DEMO_AS_OF, DEMO_START, build_demo
 
-    workdir = workdir.resolve()
-    data_dir, tracking = workdir / "data", f"sqlite:///{workdir / 'mlflow.db'}"
-    as_of = parse_date(DEMO_END)
-    _generate(accounts, data_dir, DEMO_START, DEMO_END, 7)
-    out.print(f"1/4 generated {accounts:,} accounts ({DEMO_START}..{DEMO_END}) in {data_dir}")
-    dataset, _ = load_valid(data_dir)
-    out.print("2/4 validated the data against the contract")
-    with progress_bar("Training churn and value models") as bar:
-        result = run_training(
-            dataset, as_of, trials=trials, tracking_uri=tracking, progress=bar.count
-        )
-    out.print("3/4 trained and registered both models\n")
-    out.print(format_train_summary(result), markup=False, highlight=False)
-    lists = {"csv": workdir / "ranked_list.csv", "xlsx": workdir / "ranked_list_top200.xlsx"}
-    scored = {}
-    for fmt, path in lists.items():
-        with progress_bar(f"Scoring ({fmt})", total=len(SCORE_STEPS)) as bar:
-            scored[fmt] = run_scoring(
-                data_dir,
-                as_of,
-                path,
-                top=200 if fmt == "xlsx" else None,
-                tracking_uri=tracking,
-                progress=lambda step, done, bar=bar: bar.count(done, len(SCORE_STEPS)),
-            )
-    out.print("\n4/4 scored the population and wrote the ranked list\n")
-    out.print(format_score_summary(scored["csv"]), markup=False, highlight=False)
-    _print_demo_paths(workdir, data_dir, tracking, lists, scored["csv"])
+    done = {
+        "generate": f"1/4 generated {accounts:,} accounts ({DEMO_START}..{DEMO_AS_OF}) in "
+        f"{workdir.resolve() / 'data'}",
+        "validate": "2/4 validated the data against the contract",
+        "train": "3/4 trained and registered both models",
+        "score": "4/4 scored the population and wrote the ranked list",
+    }
+    titles = {
+        "generate": "Generating a brokerage",
+        "validate": "Checking the data",
+        "train": "Training churn and value models",
+        "score": "Scoring",
+    }
+
+    @contextlib.contextmanager
+    def stage(name: str) -> Iterator[Callable[[int, int], None]]:
+        with progress_bar(titles[name]) as bar:
+            yield bar.count
+        out.print(done[name])
+
+    run = build_demo(workdir, accounts=accounts, trials=trials, stage=stage)
+    out.print("")
+    out.print(format_train_summary(run.training), markup=False, highlight=False)
+    out.print("")
+    out.print(format_score_summary(run.scored["csv"]), markup=False, highlight=False)
+    _print_demo_paths(run, DEMO_AS_OF)
 
 
-def _print_demo_paths(workdir: Path, data_dir: Path, tracking: str, lists, scored) -> None:
+def _print_demo_paths(run: Any, as_of: str) -> None:
+    scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
     out.print("\n[bold]Where everything went[/]")
     rows = [
-        ("data directory", data_dir),
+        ("data directory", run.data_dir),
         ("ranked list (all accounts)", lists["csv"]),
         ("workbook for account managers (top 200)", lists["xlsx"]),
         ("scoring summary", scored.summary_path),
         ("drift report", scored.drift_path),
         ("MLflow tracking store", tracking),
-        ("MLflow artifacts", workdir / "mlartifacts"),
+        ("MLflow artifacts", run.root / "mlartifacts"),
     ]
     for label, where in rows:
         out.print(f"  {label:<42} {where}", markup=False, highlight=False)
     out.print(
         f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
-        f"Score again:     valuemodel score --data {data_dir} --as-of {DEMO_END} "
-        f"--out list.csv --tracking-uri {tracking}",
+        f"Score again:     valuemodel score --data {run.data_dir} --as-of {as_of} "
+        f"--out list.csv --tracking-uri {tracking}\n"
+        f"Evaluate later:  once the data runs 90 days past {as_of}, valuemodel evaluate "
+        f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
+        f"--tracking-uri {tracking}",
         highlight=False,
     )
 

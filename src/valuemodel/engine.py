@@ -41,6 +41,44 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
     return con
 
 
+def connect_spark() -> Any:
+    """A PySpark connection (through Ibis) the way Spark users expect to get one.
+
+    Inside ``spark-submit`` or ``pyspark`` the active session is used with its settings;
+    otherwise a session is built with master ``$SPARK_MASTER``, else ``local[*]``.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        hint = "pip install 'valuemodel[spark]'"
+        raise RuntimeError(f"--engine spark needs pyspark ({hint})") from exc
+    session = SparkSession.getActiveSession()
+    if session is None:
+        master = os.environ.get("SPARK_MASTER", "local[*]")
+        builder = SparkSession.builder.appName("valuemodel").master(master)
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        if master.startswith("local"):
+            # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
+            # it costs more in task overhead than the work (a cluster's setting is kept).
+            builder = builder.config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
+            builder = builder.config("spark.ui.enabled", "false")
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)
+
+
+def set_timezone(con: Any, timezone: str) -> None:
+    """Run the session of ``con`` in ``timezone``: a time-zone-aware timestamp cast to a date
+    then takes the date it has in that zone (DuckDB and Spark alike)."""
+    if con.name == "duckdb":
+        quoted = timezone.replace("'", "''")
+        con.raw_sql(f"SET TimeZone = '{quoted}'")
+    elif con.name == "pyspark":
+        con._session.conf.set("spark.sql.session.timeZone", timezone)
+    else:  # pragma: no cover - other Ibis backends keep their own setting
+        raise ValueError(f"cannot set the time zone of a {con.name} connection")
+
+
 def execute(expr: ibis.Expr) -> pd.DataFrame | pd.Series | Any:
     """Run an expression on its backend and return pandas (a frame, a column or a scalar)."""
     return expr.execute()

@@ -59,7 +59,8 @@ def _population(tables, balances, as_of: pd.Timestamp) -> pd.Series:
 
 
 def _churned(tables, balances, as_of: pd.Timestamp, horizon: int = 90) -> pd.Series:
-    """CONTRACT.md 'assets' churn: closes in (T, T+H] or assets at T+H < 20 % of assets at T."""
+    """The 'assets' churn rule (docs/data-contract.md): closes in (T, T+H] or assets at
+    T+H < 20 % of assets at T."""
     before = _population(tables, balances, as_of)
     end = as_of + pd.Timedelta(days=horizon)
     after = _assets_at(balances, end).reindex(before.index)

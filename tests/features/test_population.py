@@ -1,4 +1,4 @@
-"""Who is in the population at T (CONTRACT.md section 2)."""
+"""Who is in the population at T (docs/data-contract.md, "Time")."""
 
 from __future__ import annotations
 

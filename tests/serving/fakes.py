@@ -83,7 +83,7 @@ def _labels(features: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class FakeModel:
-    """The interface of ``valuemodel.training.tracking.load_model``'s ``LoadedModel``."""
+    """The interface of ``valuemodel.models.tracking.load_model``'s ``LoadedModel``."""
 
     kind: str
     version: str

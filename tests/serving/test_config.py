@@ -182,3 +182,19 @@ def test_a_bad_scoring_config_names_the_key(tmp_path):
     path = _write(tmp_path, {"data": "d", "out": "o.csv"}, name="scoring.yaml")
     with pytest.raises(InputError, match=r"as_of: Field required"):
         load_scoring_config(path)
+
+
+def test_the_scoring_config_carries_the_control_draw_and_the_comparison(tmp_path):
+    base = {"data": "d", "as_of": "2024-06-28", "out": "o.csv"}
+    path = _write(
+        tmp_path, base | {"control_share": 0.1, "compare": "challenger"}, name="scoring.yaml"
+    )
+    config = load_scoring_config(path)
+    assert (config.control_share, config.control_seed, config.compare) == (
+        0.1,
+        20240101,
+        "challenger",
+    )
+    bad = _write(tmp_path, base | {"control_share": 1.0}, name="bad.yaml")
+    with pytest.raises(InputError, match="control_share"):
+        load_scoring_config(bad)

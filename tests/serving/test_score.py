@@ -76,9 +76,8 @@ def test_the_list_has_the_contract_columns_first_and_one_row_per_account(
     assert len(written) == N and written["account_id"].is_unique
     assert written["rank"].tolist() == list(range(1, N + 1))
     assert (written["as_of"] == AS_OF).all()
-    np.testing.assert_allclose(
-        written["value_at_risk"], written["churn_probability"] * written["clv"], atol=0.01
-    )
+    # exactly, as a reader of the file computes it (no separate rounding)
+    assert (written["value_at_risk"] == written["churn_probability"] * written["clv"]).all()
     scores = written["priority_score"].to_numpy()
     assert (np.diff(scores) <= 0).all()
     assert ("churn", "staging", "file:/x") in wired and ("clv", "staging", "file:/x") in wired
@@ -226,3 +225,126 @@ def test_stable_features_removes_floating_point_noise_only():
     assert stable["commission_365d"].tolist()[:2] == [903.5, 903.5]
     assert stable["effective_commission_rate"].tolist() == [0.000111234567891, 1e-300, -5.0]
     assert list(stable.dtypes) == list(noisy.dtypes) and stable.index.tolist() == [0, 1, 2]
+
+
+def test_a_control_share_marks_that_share_of_every_segment_after_the_contract_columns(
+    data_dir, wired, tmp_path
+):
+    out = tmp_path / "list.csv"
+    result = score(data_dir, AS_OF, out, control_share=0.25, control_seed=3)
+    written = pd.read_csv(out)
+    assert list(written.columns[: len(CONTRACT_COLUMNS) + 1]) == [*CONTRACT_COLUMNS, "control"]
+    assert written["control"].dtype == bool
+    assert "true" in out.read_text() and "True" not in out.read_text()
+    counts = written.groupby("service_segment")["control"].agg(["size", "sum"])
+    assert (counts["sum"] == np.floor(0.25 * counts["size"] + 0.5)).all()
+    control = result.summary["control"]
+    assert control["share"] == 0.25 and control["seed"] == 3
+    assert control["population_by_service_segment"] == {
+        s: {"accounts": int(r["size"]), "control": int(r["sum"])} for s, r in counts.iterrows()
+    }
+    from valuemodel.serving import format_score_summary
+
+    assert "NOT to be contacted" in format_score_summary(result)
+
+
+def test_without_a_control_share_there_is_no_control_column(data_dir, wired, tmp_path):
+    out = tmp_path / "list.csv"
+    result = score(data_dir, AS_OF, out)
+    assert "control" not in pd.read_csv(out).columns
+    assert result.summary["control"] == {"share": 0.0}
+
+
+def test_the_control_group_does_not_depend_on_top_k(data_dir, wired, tmp_path):
+    full, top = tmp_path / "full.csv", tmp_path / "top.csv"
+    score(data_dir, AS_OF, full, control_share=0.2)
+    score(data_dir, AS_OF, top, top=80, control_share=0.2)
+    full, top = pd.read_csv(full), pd.read_csv(top)
+    held = dict(zip(full.account_id, full.control, strict=True))
+    assert (top.control == top.account_id.map(held)).all()
+
+
+def test_the_workbook_puts_control_accounts_on_their_own_sheet(data_dir, wired, tmp_path):
+    out = tmp_path / "list.xlsx"
+    score(data_dir, AS_OF, out, top=60, control_share=0.2)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[-1] == writers.CONTROL_SHEET
+    header = [c.value for c in wb["M0"][1]]
+    column = header.index("control")
+    for name in wb.sheetnames[1:]:
+        flags = {row[column] for row in wb[name].iter_rows(min_row=2, values_only=True)}
+        assert flags == ({True} if name == writers.CONTROL_SHEET else {False})
+
+
+def test_the_summary_estimates_the_lists_performance_before_outcomes(data_dir, wired, tmp_path):
+    from valuemodel.serving.estimation import expected_roc_auc
+
+    out = tmp_path / "list.csv"
+    result = score(data_dir, AS_OF, out, top=100)
+    written = pd.read_csv(out)
+    expected = result.summary["expected_performance"]
+    assert expected["roc_auc"] == pytest.approx(expected_roc_auc(written.churn_probability))
+    assert expected["churners"] == pytest.approx(written.churn_probability.sum(), abs=1e-3)
+    assert expected["top"]["10"] == pytest.approx(written.churn_probability[:10].sum(), abs=1e-3)
+
+
+def test_compare_scores_the_challenger_in_the_shadow(data_dir, wired, tmp_path, monkeypatch):
+    from .fakes import train_models
+
+    champion, challenger = score_module._load_model, train_models(seed=1)
+
+    def load(kind, alias, tracking_uri):
+        return getattr(challenger, kind) if alias == "challenger" else champion(kind, alias, None)
+
+    monkeypatch.setattr(score_module, "_load_model", load)
+    out = tmp_path / "list.csv"
+    result = score(data_dir, AS_OF, out, top=40, compare="challenger")
+    table = pd.read_csv(tmp_path / "list.compare.csv")
+    info = json.loads((tmp_path / "list.compare.json").read_text())
+    assert info == result.summary["compare"] and info["alias"] == "challenger" and info["k"] == 40
+    assert len(table) == N and table["rank"].tolist() == list(range(1, N + 1))
+    assert table["in_top"].sum() == table["challenger_in_top"].sum() == 40
+    written = pd.read_csv(out)
+    assert set(table.loc[table.in_top, "account_id"]) == set(written.account_id)
+    assert (table.movement == "enters").sum() == info["entering"] > 0
+    assert info["top_overlap"]["40"] == pytest.approx(1 - info["entering"] / 40)
+    movers = table[table.movement.notna()]
+    assert movers["reason_1"].notna().all() and movers["challenger_reason_1"].notna().all()
+    assert table.loc[table.movement.isna(), "reason_1"].isna().all()
+    assert -1 < info["rank_spearman"] < 1
+
+
+def test_compare_with_the_scored_alias_is_rejected(data_dir, wired, tmp_path):
+    with pytest.raises(InputError, match="--compare 'champion' is the alias being scored"):
+        score(data_dir, AS_OF, tmp_path / "list.csv", compare="champion")
+
+
+def test_the_list_carries_the_p_over_r_rule_stored_with_the_value_model(models):
+    import copy
+
+    from valuemodel.serving.score import output_columns, score_features
+
+    rule = {
+        "period_days": 90,
+        "horizon_days": 360,
+        "contribution_days": 365,
+        "medium": 500_000,
+        "large": 5_000_000,
+        "min_segment_rows": 30,
+        "rates": {"large": 0.5, "medium": 0.25, "retail": 0.0},
+        "overall_rate": 0.1,
+    }
+    clv = copy.copy(models.clv)
+    clv.metadata = {"clv_rule": rule}
+    features = make_features(3, seed=1).assign(
+        total_assets=[6e6, 6e5, 1e4], revenue_365d=[365.0, 730.0, 36.5]
+    )
+    scored = score_features(features, {"churn": models.churn, "clv": clv})
+    # P = revenue * 90 / 365 per quarter over n = 4 quarters: P * (1 - (1 - R)^4) / R, R = 0: 4 P
+    assert scored["clv_rule"].tolist() == [168.75, 492.19, 36.0]
+    assert "clv_rule" in output_columns(scored.assign(rank=1)).columns
+    without_rule = score_features(features, {"churn": models.churn, "clv": models.clv})
+    assert "clv_rule" not in without_rule.columns
+    clv.metadata = {"clv_rule": {"period_days": 90}}
+    with pytest.raises(ModelError, match="P / R rule cannot score"):
+        score_features(features, {"churn": models.churn, "clv": clv})

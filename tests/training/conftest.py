@@ -1,4 +1,4 @@
-"""Small generated data sets and one tracking store shared by the training tests."""
+"""Small generated data sets and a tracking store per test module for the training tests."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def brokerage_dir(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tracking_uri(tmp_path_factory) -> str:
+    """A tracking store of the test module's own: versions never depend on other modules."""
     return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,14 @@ def test_runs_log_metrics_baselines_params_and_artifacts(first, client):
     assert run.data.params["data_fingerprint"] == result.data_fingerprint
     assert run.data.params["valid_end"] == str(result.churn.valid_dates[-1])
     artifacts = {a.path for a in client.list_artifacts(result.churn.run_id)}
-    assert {"model", "figures", "promotion.json", "features.json", "snapshots.json"} <= artifacts
+    assert {
+        "model",
+        "figures",
+        "promotion.json",
+        "features.json",
+        "snapshots.json",
+        "fairness.json",
+    } <= artifacts
     model_files = {a.path for a in client.list_artifacts(result.churn.run_id, "model")}
     assert {
         "model/booster.txt",
@@ -77,6 +85,8 @@ def test_runs_log_metrics_baselines_params_and_artifacts(first, client):
     assert figures == {"figures/calibration.png", "figures/gains.png", "figures/importance.png"}
     value_run = client.get_run(result.clv.run_id)
     assert "baseline.last_revenue.normalized_gini" in value_run.data.metrics
+    assert "baseline.clv_rule.normalized_gini" in value_run.data.metrics
+    assert "protected.without.roc_auc" not in run.data.metrics  # exclude_protected is off
     assert "tweedie.normalized_gini" in value_run.data.metrics
 
 
@@ -144,9 +154,15 @@ def test_a_tampered_registered_model_fails_to_load(first, client, tracking_uri):
 
 
 def test_a_worse_model_does_not_replace_the_champion_unless_forced(
-    first, brokerage_dir, tracking_uri, client
+    first, brokerage_dir, tracking_uri, tmp_path
 ):
-    degenerate = first[0]  # keep the fixture order: first training is v1
+    # A copy of the store as the first training left it (v1 champion), so that the versions
+    # this test registers do not change what the module's other tests see, in any order.
+    degenerate = first[0]
+    copy = tmp_path / "mlflow.db"
+    shutil.copyfile(tracking_uri.removeprefix("sqlite:///"), copy)
+    tracking_uri = f"sqlite:///{copy}"
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     worse_cfg = {
         "tuning": {"trials": 0},
         "lightgbm": {"max_rounds": 1, "fixed_params": {"max_depth": 1, "num_leaves": 2}},

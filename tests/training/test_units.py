@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from valuemodel.errors import InputError, ModelError
+from valuemodel.models import figures, tracking
 from valuemodel.models.schema import FeatureSchema
-from valuemodel.training import figures, frames, tracking
+from valuemodel.training import frames
 from valuemodel.training.config import parse_config
 from valuemodel.training.tuning import tune
 

@@ -1,4 +1,4 @@
-"""Reading, validating and generating brokerage data directories (CONTRACT.md section 1)."""
+"""Reading, validating and generating brokerage data directories (docs/data-contract.md)."""
 
 from valuemodel.data.reader import DataSet, open_data
 from valuemodel.data.schema import TABLES

@@ -96,7 +96,7 @@ def generate_brokerage(
     """A synthetic brokerage of ``n_accounts`` accounts, with activity in ``[start, end]``.
 
     Returns the tables ``accounts, trades, balances, cashflows, positions, logins, revenue``
-    with every column of the data contract (CONTRACT.md section 1). Ids and the accounts'
+    with every column of the data contract (docs/data-contract.md). Ids and the accounts'
     attributes are pandas ``str`` columns; the activity tables' few-valued text (``side``,
     ``product``, ``symbol``, ``channel``, ``kind``) is ``category`` to save memory (written as
     plain strings). Dates are ``datetime64[ns]`` at midnight, money ``float64`` in CNY rounded

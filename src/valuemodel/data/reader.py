@@ -1,15 +1,19 @@
-"""Reading a data directory (CONTRACT.md section 1) into typed Ibis tables.
+"""Reading a data directory (docs/data-contract.md) into typed Ibis tables.
 
 The engine reads the files itself: nothing is loaded into pandas here. ``DataSet.raw`` gives a
-table as stored (CSV columns as text, so that validation can count unparsable values);
-``DataSet.table`` gives the contract's typed view, with optional columns that are absent filled
-with typed nulls, ``accounts`` derived from activity when absent and ``revenue`` derived from
-trade commissions when absent.
+table as stored (CSV columns as text, so that validation can count unparsable values), with
+its column names matched to the contract's and any quarantined rows left out;
+``DataSet.table`` gives the contract's typed view: labels mapped to the contract's values,
+positions lots summed, repeated balance rows kept once, optional columns that are absent
+filled with typed nulls, ``accounts`` derived from activity when absent and ``revenue``
+derived from trade commissions when absent. Every normalisation is defined in
+:mod:`valuemodel.data.normalise`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,7 +24,9 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from valuemodel import engine
+from valuemodel.data import normalise
 from valuemodel.data.schema import TABLES, Column
+from valuemodel.data.settings import ReadSettings
 from valuemodel.errors import InputError
 
 _TYPES: dict[str, dt.DataType] = {
@@ -29,6 +35,8 @@ _TYPES: dict[str, dt.DataType] = {
     "number": dt.float64,
     "text": dt.string,
 }
+WAREHOUSE = "spark:"
+"""``--data spark:DB`` names a warehouse database instead of a directory."""
 
 
 def find_files(path: Path) -> dict[str, Path]:
@@ -53,17 +61,43 @@ def find_files(path: Path) -> dict[str, Path]:
 
 
 @dataclass
+class InputState:
+    """What reading and validating a data directory decided, shared by its ``until`` views.
+
+    ``stored``: the tables as read, columns renamed to the contract's; ``renamed``: per table,
+    ``{stored name: contract name}``; ``encodings``: per CSV table, the encoding it was read
+    in; ``keep``: per table, the filter that leaves out its quarantined rows; ``collapse``:
+    per table, whether its duplicate rows must be merged (None: not checked yet);
+    ``normalised`` and ``quarantined``: what validation reported (for run summaries).
+    """
+
+    stored: dict[str, ibis.Table] = field(default_factory=dict)
+    renamed: dict[str, dict[str, str]] = field(default_factory=dict)
+    encodings: dict[str, str] = field(default_factory=dict)
+    keep: dict[str, Callable[[ibis.Table], ibis.Table]] = field(default_factory=dict)
+    collapse: dict[str, bool] = field(default_factory=dict)
+    normalised: list[Any] = field(default_factory=list)
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class DataSet:
     """A data directory opened on an engine connection.
 
-    Attributes: ``path``, ``files`` (table name -> file), ``con`` (an Ibis backend).
+    Attributes: ``path``, ``files`` (table name -> file), ``con`` (an Ibis backend),
+    ``settings`` (time zone, encoding, labels), ``cutoff`` (see :meth:`until`),
+    ``database`` (for warehouse tables, ``spark:DB``: the database; ``files`` then holds
+    ``DB.<table>`` names), ``state`` (what reading and validation decided; shared with the
+    ``until`` views).
     """
 
     path: Path
     files: dict[str, Path]
     con: Any
-    _raw: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
+    settings: ReadSettings = field(default_factory=ReadSettings)
     cutoff: date | None = None
+    database: str | None = None
+    state: InputState = field(default_factory=InputState, repr=False)
     _typed: dict[str, ibis.Table] = field(default_factory=dict, repr=False)
 
     def has(self, name: str) -> bool:
@@ -71,14 +105,34 @@ class DataSet:
         return name in self.files
 
     def has_column(self, name: str, column: str) -> bool:
-        """Whether a given table carries ``column`` in its file."""
-        return self.has(name) and column in self.raw(name).columns
+        """Whether a given table carries ``column`` in its file (in any spelling)."""
+        return self.has(name) and column in self.stored(name).columns
+
+    def stored(self, name: str) -> ibis.Table:
+        """The table as stored in its file, column names matched to the contract's."""
+        if name not in self.state.stored:
+            file = self.files[name]
+            source = file
+            if self.database is not None:
+                table = self.con.table(name, database=self.database)
+            else:
+                if file.suffix == ".csv":
+                    source, self.state.encodings[name] = normalise.utf8_source(
+                        file, self.settings.encoding
+                    )
+                table = _read(self.con, source, file)
+            renames = normalise.contract_names(list(table.columns), TABLES[name], file.name)
+            if renames:
+                table = table.rename({new: old for old, new in renames.items()})
+                self.state.renamed[name] = renames
+            self.state.stored[name] = table
+        return self.state.stored[name]
 
     def raw(self, name: str) -> ibis.Table:
-        """The table as stored in its file (CSV: every column as text)."""
-        if name not in self._raw:
-            self._raw[name] = _read(self.con, self.files[name])
-        return self._raw[name]
+        """The stored table without its quarantined rows (CSV: every column as text)."""
+        table = self.stored(name)
+        keep = self.state.keep.get(name)
+        return keep(table) if keep is not None else table
 
     def until(self, cutoff: date | str) -> DataSet:
         """The same data as it was known on ``cutoff``: rows dated after it are left out.
@@ -89,14 +143,21 @@ class DataSet:
         cutoff = _as_date(cutoff)
         if self.cutoff is not None:
             cutoff = min(cutoff, self.cutoff)
-        return DataSet(self.path, self.files, self.con, self._raw, cutoff=cutoff)
+        return DataSet(
+            self.path,
+            self.files,
+            self.con,
+            self.settings,
+            cutoff=cutoff,
+            database=self.database,
+            state=self.state,
+        )
 
     def table(self, name: str) -> ibis.Table:
         """The typed contract view of a table (derived when ``accounts``/``revenue`` absent)."""
         if name not in self._typed:
             if name in self.files:
-                text = self.files[name].suffix == ".csv"
-                typed = _typed(self.raw(name), name, strip_ids=text)
+                typed = self._normalised(name)
                 self._typed[name] = _known_by(typed, name, self.cutoff)
             elif name == "accounts":
                 self._typed[name] = self._derived_accounts()
@@ -105,6 +166,26 @@ class DataSet:
             else:
                 raise KeyError(f"table {name!r} is not in {self.path}")
         return self._typed[name]
+
+    def _normalised(self, name: str) -> ibis.Table:
+        text = self.files[name].suffix == ".csv"
+        typed = _typed(self.raw(name), name, self.settings.labels, strip_ids=text)
+        # Unchecked (no validation yet) means: merge, which is right either way.
+        if self.state.collapse.get(name, True):
+            if name == "positions":
+                typed = normalise.sum_lots(typed)
+            elif name == "balances":
+                typed = typed.distinct()
+        return typed
+
+    def summary(self) -> dict[str, Any]:
+        """What was normalised and quarantined, for the summaries of runs (JSON-ready)."""
+        return {
+            "normalised": [str(p) for p in self.state.normalised],
+            "quarantined_rows": dict(self.state.quarantined),
+            "timezone": self.settings.timezone,
+            "encodings": dict(self.state.encodings),
+        }
 
     def _derived_accounts(self) -> ibis.Table:
         spec = TABLES["accounts"]
@@ -138,8 +219,20 @@ class DataSet:
         return max(ends) if ends else None
 
     def fingerprint(self, as_of: date | str | None = None) -> str:
-        """SHA-256 over the input files' names and bytes, and the as-of date if given."""
+        """SHA-256 over the input files' names and bytes, and the as-of date if given.
+
+        Warehouse tables are fingerprinted by name, schema and row count (their bytes are
+        the warehouse's business).
+        """
         h = hashlib.sha256()
+        if self.database is not None:
+            for name in sorted(self.files):
+                table = self.stored(name)
+                rows = engine.execute(table.count())
+                h.update(f"{self.files[name]}|{table.schema()}|{rows}".encode())
+            if as_of is not None:
+                h.update(str(as_of).encode())
+            return h.hexdigest()
         for name in sorted(self.files):
             f = self.files[name]
             h.update(f.name.encode())
@@ -151,10 +244,34 @@ class DataSet:
         return h.hexdigest()
 
 
-def open_data(path: str | Path, con: Any = None) -> DataSet:
-    """Open a data directory on ``con`` (default: a new embedded DuckDB connection)."""
+def open_data(path: str | Path, con: Any = None, settings: ReadSettings | None = None) -> DataSet:
+    """Open a data directory on ``con`` (default: a new embedded DuckDB connection).
+
+    The connection's session time zone is set to ``settings.timezone`` (default
+    Asia/Shanghai), so that time-zone-aware timestamps fall on the brokerage's dates.
+    """
+    settings = settings or ReadSettings.load()
+    con = con if con is not None else engine.connect()
+    engine.set_timezone(con, settings.timezone)
+    if str(path).startswith(WAREHOUSE):
+        return _open_database(str(path)[len(WAREHOUSE) :], con, settings)
     path = Path(path)
-    return DataSet(path=path, files=find_files(path), con=con or engine.connect())
+    return DataSet(path=path, files=find_files(path), con=con, settings=settings)
+
+
+def _open_database(database: str, con: Any, settings: ReadSettings) -> DataSet:
+    """The contract's tables of a warehouse database (``--data spark:DB``)."""
+    if con.name != "pyspark":
+        raise InputError(f"--data {WAREHOUSE}{database}: warehouse tables need --engine spark")
+    try:
+        present = set(con.list_tables(database=database))
+    except Exception as err:  # noqa: BLE001 - the engine's own error types differ by version
+        raise InputError(f"--data {WAREHOUSE}{database}: cannot list its tables ({err})") from err
+    files = {name: Path(f"{database}.{name}") for name in TABLES if name in present}
+    if "trades" not in files:
+        raise InputError(f"{WAREHOUSE}{database}: required table 'trades' is missing")
+    path = Path(f"{WAREHOUSE}{database}")
+    return DataSet(path, files, con, settings, database=database)
 
 
 def _known_by(table: ibis.Table, name: str, cutoff: date | None) -> ibis.Table:
@@ -167,24 +284,26 @@ def _known_by(table: ibis.Table, name: str, cutoff: date | None) -> ibis.Table:
     return table
 
 
-def _read(con: Any, file: Path) -> ibis.Table:
+def _read(con: Any, source: Path, file: Path) -> ibis.Table:
+    """``source`` (``file`` itself, or its UTF-8 copy) as an engine table."""
     try:
         if file.suffix == ".parquet":
-            return con.read_parquet(str(file))
+            return con.read_parquet(str(source))
         if con.name == "duckdb":
-            return con.read_csv(str(file), all_varchar=True, header=True)
-        return con.read_csv(str(file), header=True, inferSchema=False)
+            return con.read_csv(str(source), all_varchar=True, header=True)
+        return con.read_csv(str(source), header=True, inferSchema=False)
     except Exception as err:  # the engine's own error types differ by engine
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(f"{file}: cannot be read as {file.suffix[1:]}: {first}") from err
 
 
-def _typed(raw: ibis.Table, name: str, strip_ids: bool = True) -> ibis.Table:
+def _typed(raw: ibis.Table, name: str, labels: Any = None, strip_ids: bool = True) -> ibis.Table:
     spec = TABLES[name]
-    return raw.select(**{c.name: _cast(raw, c, strip_ids) for c in spec.columns})
+    labels = labels or {}
+    return raw.select(**{c.name: _cast(raw, c, labels, strip_ids) for c in spec.columns})
 
 
-def _cast(raw: ibis.Table, column: Column, strip_ids: bool = True) -> ibis.Value:
+def _cast(raw: ibis.Table, column: Column, labels: Any, strip_ids: bool = True) -> ibis.Value:
     target = _TYPES[column.kind]
     if column.name not in raw.columns:
         return ibis.null(target)
@@ -193,21 +312,38 @@ def _cast(raw: ibis.Table, column: Column, strip_ids: bool = True) -> ibis.Value
         return as_date(col)
     if column.kind == "number":
         return col if col.type().is_floating() else col.try_cast(dt.float64)
-    if column.kind == "id" and col.type().is_string():
-        # Text files may pad ids with blanks; typed files (parquet) store them as written,
-        # and trimming every id of a large table costs as much as the query itself.
-        return col.strip() if strip_ids else col
+    if column.kind == "id":
+        return as_id(col, strip=strip_ids)
+    if column.allowed is not None:
+        return normalise.canonical(col, labels.get(column.name, {}), column.allowed)
     return col.cast(target)
 
 
+def as_id(col: ibis.Value, strip: bool = True) -> ibis.Value:
+    """An ID as text: an integer ID as its decimal text (``1001.0`` stored as float too)."""
+    t = col.type()
+    if t.is_string():
+        # Text files may pad ids with blanks; typed files (parquet) store them as written,
+        # and trimming every id of a large table costs as much as the query itself.
+        return normalise.trimmed(col) if strip else col
+    if t.is_floating():
+        whole = col == col.round()
+        return ibis.ifelse(whole, col.cast(dt.int64).cast(dt.string), col.cast(dt.string))
+    return col.cast(dt.string)
+
+
 def as_date(col: ibis.Value) -> ibis.Value:
-    """A date from a date, timestamp or ISO text column (timestamps truncated to the date)."""
+    """A date from a date, timestamp or ISO text column (timestamps truncated to the date).
+
+    Time-zone-aware timestamps, and text with a UTC offset (``2024-03-01T07:30:00+08:00``),
+    take their date in the session's time zone, the brokerage's (``engine.set_timezone``).
+    """
     t = col.type()
     if t.is_date():
         return col
     if t.is_timestamp():
         return col.cast(dt.date)
-    return col.try_cast(dt.timestamp).cast(dt.date)
+    return col.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.date)
 
 
 def _as_date(value: Any) -> date:

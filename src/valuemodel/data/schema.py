@@ -37,13 +37,18 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """A contract table: its name, whether it must exist, its date column and its columns."""
+    """A contract table: its name, whether it must exist, its date column and its columns.
+
+    ``unique_key``: at most one row per key (an exact repeat of a row is kept once, two
+    different rows for one key are an error); ``lot_key``: rows of one key are lots, summed.
+    """
 
     name: str
     required: bool
     date_column: str | None
     columns: tuple[Column, ...]
     unique_key: tuple[str, ...] | None = None
+    lot_key: tuple[str, ...] | None = None
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -134,8 +139,8 @@ TABLES: dict[str, Table] = {
             "positions",
             required=False,
             date_column="date",
-            unique_key=("account_id", "date", "symbol"),
-            description="holdings snapshots",
+            lot_key=("account_id", "date", "symbol"),
+            description="holdings snapshots (several lots of one symbol are summed)",
             columns=(
                 _ID,
                 Column("date", "date", required=True),
@@ -159,7 +164,7 @@ TABLES: dict[str, Table] = {
             columns=(
                 _ID,
                 Column("date", "date", required=True),
-                Column("amount", "number", required=True, minimum=0),
+                Column("amount", "number", required=True),
                 Column("kind", "text"),
             ),
         ),

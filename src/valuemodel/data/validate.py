@@ -1,28 +1,38 @@
 """Checking a data directory against the contract before any work starts.
 
 Every rule is a boolean Ibis expression over the table as stored ("this row breaks the rule").
-All rules of a table are counted in one aggregate query, so a large table is scanned once; the
-examples of a broken rule are fetched only when it is broken. A problem names the file, the
-column, the rule, the number of offending rows and up to five examples.
+All rules of a table, and the counts of what normalisation changes, are computed in one
+aggregate query, so a large table is scanned once; the examples of a broken rule are fetched
+only when it is broken. A problem names the file, the column, the rule, the number of
+offending rows and up to five examples.
+
+With a quarantine folder, rows that break a row rule are moved there (``<table>.parquet``,
+with the rule each broke) and the run goes on without them, as long as no table has more
+than ``max_bad_share`` of its rows bad; table-level problems (a missing column, an ambiguous
+or unreadable file, duplicate keys) always reject.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
 
 import ibis
 import ibis.expr.datatypes as dt
 
 from valuemodel import engine
-from valuemodel.data.reader import DataSet, as_date
+from valuemodel.data import normalise
+from valuemodel.data.reader import DataSet
+from valuemodel.data.rules import Rule, account_rules, any_bad, row_rules, with_accounts
 from valuemodel.data.schema import TABLES, Column, Table
-from valuemodel.errors import ProblemReport
+from valuemodel.data.settings import DEFAULT_MAX_BAD_SHARE
+from valuemodel.errors import InputError, ProblemReport
 
 MAX_EXAMPLES = 5
 _LABELS = {"_open": "accounts.open_date", "_close": "accounts.close_date"}
-EARLIEST = "1970-01-01"
-LATEST = "2099-12-31"
+RULE_COLUMN = "rule"
 
 
 @dataclass(frozen=True)
@@ -47,11 +57,18 @@ class Problem:
 
 @dataclass
 class ValidationReport:
-    """The outcome of ``validate``: errors reject the input, warnings are only reported."""
+    """The outcome of ``validate``.
+
+    ``errors`` reject the input; ``warnings`` are only reported; ``normalised`` says what was
+    read differently from how it was stored (each with a count); ``quarantined`` counts the
+    rows moved to the quarantine folder, per file.
+    """
 
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    normalised: list[Problem] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -64,76 +81,152 @@ class ValidationReport:
 
 
 @dataclass(frozen=True)
-class _Rule:
-    column: str | None
-    text: str
-    bad: Callable[[ibis.Table], ibis.Value]
-    show: tuple[str, ...]
-    warning: bool = False
+class _Quarantine:
+    """The rows of one table to move: the stored table (joined to accounts if needed)."""
+
+    name: str
+    table: ibis.Table
+    columns: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    count: int
 
 
-def validate(data: DataSet) -> ValidationReport:
-    """Check every table of ``data`` against the contract (CONTRACT.md section 1)."""
+def validate(
+    data: DataSet,
+    quarantine: str | Path | None = None,
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
+) -> ValidationReport:
+    """Check every table of ``data`` against the contract (``docs/data-contract.md``).
+
+    ``quarantine``: a folder; rows that break a row rule are written there and left out of
+    ``data`` (see the module docstring). Nothing is written when the input is rejected.
+    """
+    if not 0 <= max_bad_share < 1:
+        raise InputError(f"--max-bad-share must be in [0, 1), got {max_bad_share}")
+    target = _quarantine_dir(data, quarantine)
     report = ValidationReport()
-    for name, file in data.files.items():
-        raw = data.raw(name)
-        missing = [c for c in TABLES[name].required_columns if c not in raw.columns]
-        for col in missing:
-            report.errors.append(Problem(file.name, col, "required column is missing", None))
-        if missing:
-            continue
-        rules = list(_row_rules(TABLES[name], raw))
-        with_accounts = _with_accounts(data, name, raw)
-        if with_accounts is not None:
-            raw = with_accounts
-            rules += list(_account_rules(TABLES[name]))
-        _run_rules(report, file.name, raw, rules)
-        _check_duplicates(report, file.name, data.raw(name), TABLES[name])
+    moves: list[_Quarantine] = []
+    for name in sorted(data.files, key=lambda n: n != "accounts"):
+        move = _check_table(report, data, name, allow_bad=max_bad_share if target else None)
+        if move is not None:
+            moves.append(move)
+        _drop_if_empty(report, data, name)
     _check_empty(report, data)
+    _check_unknown_files(report, data)
     if report.ok:
         _check_missing_balances(report, data)
+    data.state.normalised = list(report.normalised)
+    if report.ok and target is not None:
+        for move in moves:
+            _write_quarantine(target, move)
+            data.state.quarantined[move.name] = move.count
+            report.quarantined[data.files[move.name].name] = move.count
     return report
 
 
-def _account_key(data: DataSet, name: str) -> ibis.Value:
-    col = data.raw(name).account_id.cast(dt.string)
-    return col.strip() if data.files[name].suffix == ".csv" else col
-
-
-def _with_accounts(data: DataSet, name: str, raw: ibis.Table) -> ibis.Table | None:
-    """``raw`` with the account's ``_account``, ``_open`` and ``_close`` (null when unknown).
-
-    Accounts are reduced to one row per ID first, so a duplicated account (itself an error)
-    does not multiply the rows counted here.
-    """
-    if name == "accounts" or not data.has("accounts"):
+def _quarantine_dir(data: DataSet, quarantine: str | Path | None) -> Path | None:
+    if quarantine is None:
         return None
-    accounts = data.raw("accounts")
-    if not {"account_id", "open_date"} <= set(accounts.columns):
+    target = Path(quarantine)
+    if data.database is None and target.resolve() == data.path.resolve():
+        raise InputError(
+            f"--quarantine {target}: is the data directory itself; choose another folder"
+        )
+    if target.exists() and not target.is_dir():
+        raise InputError(f"--quarantine {target}: exists and is not a folder")
+    return target
+
+
+def _check_table(
+    report: ValidationReport, data: DataSet, name: str, allow_bad: float | None
+) -> _Quarantine | None:
+    file, spec = data.files[name], TABLES[name]
+    stored = data.stored(name)
+    _note_renames(report, data, name)
+    missing = [c for c in spec.required_columns if c not in stored.columns]
+    for col in missing:
+        report.errors.append(Problem(file.name, col, "required column is missing", None))
+    if missing:
         return None
-    close = as_date(accounts.close_date) if "close_date" in accounts.columns else None
-    keys = accounts.group_by(_account=_account_key(data, "accounts")).aggregate(
-        _open=as_date(accounts.open_date).min(),
-        _close=close.max() if close is not None else ibis.null(dt.date),
-    )
-    return raw.left_join(keys, _account_key(data, name) == keys._account)
+    rules = list(row_rules(spec, stored, data.settings.labels))
+    table = stored
+    joined = with_accounts(data, name, stored)
+    if joined is not None:
+        table = joined
+        rules += list(account_rules(spec))
+    problems, bad, rows = _run_rules(report, data, name, table, rules)
+    move = None
+    if problems and allow_bad is not None and bad <= allow_bad * rows:
+        errors = tuple(r for r in rules if not r.warning)
+        move = _Quarantine(name, table, tuple(stored.columns), errors, bad)
+        data.state.keep[name] = _keeper(data, name, errors)
+        rule = f"rows moved to the quarantine folder ({_texts(problems)})"
+        report.warnings.append(Problem(file.name, None, rule, bad))
+    elif problems:
+        report.errors.extend(problems)
+        if allow_bad is not None:
+            rule = (
+                f"{bad:,} of {rows:,} rows break a row rule, more than --max-bad-share "
+                f"{allow_bad:g}: the table is rejected, not quarantined"
+            )
+            report.errors.append(Problem(file.name, None, rule, None))
+    _check_keys(report, data, name)
+    return move
 
 
-def _account_rules(spec: Table) -> Iterator[_Rule]:
-    day = spec.date_column or "account_id"
-    yield _Rule(
-        "account_id",
-        "account not in accounts (every account must be listed when accounts is given)",
-        lambda t: t._account.isnull(),
-        ("account_id", day),
+def _texts(problems: list[Problem]) -> str:
+    return "; ".join(f"{p.column}: {p.rule}" if p.column else p.rule for p in problems)
+
+
+def _keeper(data: DataSet, name: str, rules: tuple[Rule, ...]) -> Callable:
+    """The filter that leaves out the rows breaking ``rules`` (joined to accounts if needed)."""
+
+    def keep(stored: ibis.Table) -> ibis.Table:
+        joined = with_accounts(data, name, stored)
+        table = joined if joined is not None else stored
+        good = table.filter(~any_bad(table, rules))
+        return good.select(*stored.columns) if joined is not None else good
+
+    return keep
+
+
+def _write_quarantine(target: Path, move: _Quarantine) -> None:
+    from valuemodel.io import atomic_write
+
+    table = move.table
+    cases = [(r.bad(table).fill_null(False), f"{r.column}: {r.text}") for r in move.rules]
+    column = RULE_COLUMN if RULE_COLUMN not in move.columns else f"_{RULE_COLUMN}"
+    rows = table.filter(any_bad(table, move.rules)).select(
+        *move.columns, **{column: ibis.cases(*cases, else_=ibis.null(dt.string))}
     )
-    yield _Rule(
-        day,
-        "row dated before the account opened or after it closed",
-        lambda t: (as_date(t[day]) < t._open) | (as_date(t[day]) > t._close),
-        ("account_id", day, "_open", "_close"),
-        warning=True,
-    )
+    arrow = engine.to_pyarrow(rows)
+    target.mkdir(parents=True, exist_ok=True)
+    import pyarrow.parquet as pq
+
+    atomic_write(target / f"{move.name}.parquet", lambda p: pq.write_table(arrow, p))
+
+
+def _note_renames(report: ValidationReport, data: DataSet, name: str) -> None:
+    file = data.files[name].name
+    renames = data.state.renamed.get(name)
+    if renames:
+        pairs = ", ".join(f"{old!r} as {new}" for old, new in renames.items())
+        rule = f"columns read by the contract's names: {pairs}"
+        report.normalised.append(Problem(file, None, rule, None))
+    encoding = data.state.encodings.get(name)
+    if encoding and encoding != "utf-8":
+        rule = f"read as {encoding.upper()} text (includes GBK) and converted to UTF-8"
+        report.normalised.append(Problem(file, None, rule, None))
+
+
+def _check_unknown_files(report: ValidationReport, data: DataSet) -> None:
+    if data.database is not None:
+        return
+    known = {f"{name}{suffix}" for name in TABLES for suffix in (".csv", ".parquet")}
+    for path in sorted(data.path.glob("*")):
+        if path.suffix in (".csv", ".parquet") and path.name not in known:
+            rule = "not a table of the data contract: ignored"
+            report.warnings.append(Problem(path.name, None, rule, None))
 
 
 def _check_missing_balances(report: ValidationReport, data: DataSet) -> None:
@@ -151,27 +244,87 @@ def _check_missing_balances(report: ValidationReport, data: DataSet) -> None:
             )
 
 
-def _run_rules(report: ValidationReport, file: str, raw: ibis.Table, rules: list[_Rule]) -> None:
-    if not rules:
-        report.rows.setdefault(file, int(engine.execute(raw.count())))
-        return
+def _run_rules(
+    report: ValidationReport, data: DataSet, name: str, raw: ibis.Table, rules: list[Rule]
+) -> tuple[list[Problem], int, int]:
+    """Count every rule and normalisation of one table in one query.
+
+    Returns the errors found (not yet reported), the number of rows breaking any of them and
+    the number of rows. Warnings and normalisations are added to ``report``.
+    """
+    file = data.files[name].name
+    errors = tuple(r for r in rules if not r.warning)
+    changes = dict(_normalisations(data, name, raw))
     counts = raw.aggregate(
         n_rows=raw.count(),
         **{
             f"r{i}": rule.bad(raw).fill_null(False).cast("int64").sum()
             for i, rule in enumerate(rules)
         },
+        **{f"c{i}": changed for i, (changed, _) in enumerate(changes.values())},
     )
     row = engine.execute(counts).iloc[0]
-    report.rows[file] = int(row["n_rows"])
+    rows = int(row["n_rows"])
+    report.rows[file] = rows
+    problems: list[Problem] = []
     for i, rule in enumerate(rules):
         count = int(row[f"r{i}"] or 0)
         if count:
             problem = Problem(file, rule.column, rule.text, count, _examples(raw, rule))
-            (report.warnings if rule.warning else report.errors).append(problem)
+            (report.warnings if rule.warning else problems).append(problem)
+    for i, (_, describe) in enumerate(changes.values()):
+        count = int(row[f"c{i}"] or 0)
+        if count:
+            report.normalised.append(describe(raw, count))
+    # Rows breaking several rules are counted once: a second query, only when one is broken.
+    bad = engine.execute(any_bad(raw, errors).cast("int64").sum()) if problems else 0
+    return problems, int(bad or 0), rows
 
 
-def _examples(raw: ibis.Table, rule: _Rule) -> tuple[str, ...]:
+def _normalisations(data: DataSet, name: str, raw: ibis.Table) -> Iterator[tuple[str, tuple]]:
+    """Per changed column: (the count of rows it changes, how to describe the change)."""
+    spec, file = TABLES[name], data.files[name].name
+    for col in spec.columns:
+        if col.name not in raw.columns:
+            continue
+        stored = raw[col.name]
+        if col.allowed is not None:
+            labels = data.settings.labels.get(col.name, {})
+            mapped = normalise.canonical(stored, labels, col.allowed)
+            changed = ibis.cases(
+                (stored.cast(dt.string).isin(list(col.allowed)), False),
+                else_=stored.notnull() & mapped.isin(list(col.allowed)),
+            )
+            yield col.name, (changed.cast("int64").sum(), _label_note(file, col, changed, mapped))
+        elif col.kind == "date" and stored.type().is_timestamp() and stored.type().timezone:
+            zone = data.settings.timezone
+            rule = f"time-zone-aware timestamps: dated in {zone} (the brokerage's time zone)"
+            yield (
+                col.name,
+                (
+                    stored.notnull().cast("int64").sum(),
+                    lambda raw, n, col=col, rule=rule: Problem(file, col.name, rule, n),
+                ),
+            )
+
+
+def _label_note(file: str, col: Column, changed: ibis.Value, mapped: ibis.Value) -> Callable:
+    def describe(raw: ibis.Table, count: int) -> Problem:
+        pairs = (
+            raw.filter(changed)
+            .select(label=raw[col.name].cast(dt.string), value=mapped)
+            .distinct()
+            .order_by("label")
+            .limit(MAX_EXAMPLES)
+        )
+        examples = tuple(f"{r.label!r} -> {r.value}" for r in engine.execute(pairs).itertuples())
+        rule = f"labels read as the contract's values ({', '.join(col.allowed or ())})"
+        return Problem(file, col.name, rule, count, examples)
+
+    return describe
+
+
+def _examples(raw: ibis.Table, rule: Rule) -> tuple[str, ...]:
     cols = [c for c in rule.show if c in raw.columns]
     rows = engine.execute(
         raw.filter(rule.bad(raw).fill_null(False)).select(cols).limit(MAX_EXAMPLES)
@@ -183,97 +336,91 @@ def _examples(raw: ibis.Table, rule: _Rule) -> tuple[str, ...]:
 
 
 def _fmt(value: object) -> str:
-    return "<empty>" if value is None or value != value else repr(str(value))
+    if value is None or value != value:
+        return "<empty>"
+    if isinstance(value, datetime) and value == datetime.combine(value.date(), time()):
+        return repr(value.date().isoformat())  # a date the engine handed back as a timestamp
+    return repr(str(value))
 
 
-def _row_rules(spec: Table, raw: ibis.Table) -> Iterator[_Rule]:
-    for col in spec.columns:
-        if col.name in raw.columns:
-            yield from _column_rules(col, raw[col.name].type(), spec)
-    if spec.name == "accounts" and "close_date" in raw.columns:
-        yield _Rule(
-            "close_date",
-            "close_date is before open_date",
-            lambda t: as_date(t.close_date) < as_date(t.open_date),
-            ("account_id", "open_date", "close_date"),
-        )
+def _key(spec: Table, raw: ibis.Table) -> list[str]:
+    """The table's unique or lot key, when all its columns are present."""
+    key = list(spec.unique_key or spec.lot_key or ())
+    return key if key and all(k in raw.columns for k in key) else []
 
 
-def _column_rules(col: Column, type_: dt.DataType, spec: Table) -> Iterator[_Rule]:
-    name = col.name
-    show = tuple(dict.fromkeys(("account_id", spec.date_column or name, name)))
-    if col.required:
-        yield _Rule(name, "value is missing (required)", lambda t: _blank(t[name]), show)
-    if col.kind == "date":
-        if type_.is_string():
-            yield _Rule(
-                name,
-                "not a date (expected YYYY-MM-DD)",
-                lambda t: _unparsed(t[name], dt.date),
-                show,
-            )
-        yield _Rule(
-            name,
-            f"date outside {EARLIEST}..{LATEST}",
-            lambda t: (
-                (as_date(t[name]) < ibis.date(EARLIEST)) | (as_date(t[name]) > ibis.date(LATEST))
-            ),
-            show,
-        )
-    elif col.kind == "number":
-        if type_.is_string() or type_.is_floating():
-            yield _Rule(name, "not a number", lambda t: _unparsed(t[name], dt.float64), show)
-        if col.minimum is not None:
-            yield _Rule(name, f"breaks rule {col.rule}", lambda t: _below(t[name], col), show)
-    elif col.allowed is not None:
-        allowed = list(col.allowed)
-        yield _Rule(
-            name,
-            f"value not one of {', '.join(allowed)}",
-            lambda t: ~t[name].cast(dt.string).strip().isin(allowed) & ~_blank(t[name]),
-            show,
-        )
+def _key_hash(raw: ibis.Table, key: list[str]) -> ibis.Value:
+    value = raw[key[0]].hash()
+    for column in key[1:]:
+        value = value ^ raw[column].hash()
+    return value
 
 
-def _check_duplicates(report: ValidationReport, file: str, raw: ibis.Table, spec: Table) -> None:
-    key = list(spec.unique_key or ())
-    if not key or not all(k in raw.columns for k in key):
+def _check_keys(report: ValidationReport, data: DataSet, name: str) -> None:
+    """Duplicate keys: lots (summed), exact repeats of balances (kept once), else errors.
+
+    Equal keys have equal hashes, so as many distinct key hashes as rows proves that there is
+    no duplicate; the exact grouping (twice the cost) runs only when there are fewer.
+    """
+    spec, file = TABLES[name], data.files[name].name
+    raw = data.raw(name)
+    key = _key(spec, raw)
+    if not key:
         return
+    hashes = raw.aggregate(rows=raw.count(), keys=_key_hash(raw, key).nunique())
+    counted = engine.execute(hashes).iloc[0]
+    if int(counted["keys"]) == int(counted["rows"]):
+        data.state.collapse[name] = False
+        return
+    stats, examples = _duplicates(raw, key)
+    if stats is None:
+        data.state.collapse[name] = False
+        return
+    rows, keys = stats
+    data.state.collapse[name] = True
+    if spec.lot_key:
+        what = " + ".join(key)
+        rule = f"several rows for one {what} (lots or custody seats): summed into {keys:,}"
+        report.normalised.append(Problem(file, key[-1], rule, rows, examples))
+        return
+    if name == "balances":
+        conflicts, examples = _duplicates(raw.distinct(), key)
+        repeats = rows - (conflicts[0] if conflicts else 0)
+        if repeats:
+            rule = "rows repeated exactly (an export that ran twice?): each kept once"
+            report.normalised.append(Problem(file, None, rule, repeats))
+        if conflicts is None:
+            return
+        rows = conflicts[0]
+    rule = f"duplicate {' + '.join(key)} (must be unique)"
+    report.errors.append(Problem(file, key[-1], rule, rows, examples))
+
+
+def _duplicates(raw: ibis.Table, key: list[str]) -> tuple[tuple[int, int] | None, tuple]:
+    """((rows, keys) of the keys that occur more than once, or None; a few examples)."""
     groups = raw.group_by(key).aggregate(n=raw.count()).filter(lambda g: g.n > 1)
     stats = engine.execute(groups.aggregate(rows=groups.n.sum(), keys=groups.count())).iloc[0]
     if not stats["keys"]:
-        return
-    rows = engine.execute(groups.order_by(key).limit(MAX_EXAMPLES))
+        return None, ()
+    found = engine.execute(groups.order_by(key).limit(MAX_EXAMPLES))
     examples = tuple(
         ", ".join(f"{k}={_fmt(getattr(r, k))}" for k in key) + f" ({r.n} times)"
-        for r in rows.itertuples(index=False)
+        for r in found.itertuples(index=False)
     )
-    rule = f"duplicate {' + '.join(key)} (must be unique)"
-    report.errors.append(Problem(file, key[-1], rule, int(stats["rows"]), examples))
+    return (int(stats["rows"]), int(stats["keys"])), examples
+
+
+def _drop_if_empty(report: ValidationReport, data: DataSet, name: str) -> None:
+    """An optional table with no rows is treated as absent (its features absent, not zero)."""
+    file = data.files[name]
+    if TABLES[name].required or report.rows.get(file.name) != 0:
+        return
+    del data.files[name]
+    rule = "table is empty (no rows): treated as absent"
+    report.warnings.append(Problem(file.name, None, rule, None))
 
 
 def _check_empty(report: ValidationReport, data: DataSet) -> None:
     for name, file in data.files.items():
-        if report.rows.get(file.name) == 0:
-            problem = Problem(file.name, None, "table is empty (no rows)", None)
-            (report.errors if TABLES[name].required else report.warnings).append(problem)
-
-
-def _blank(col: ibis.Value) -> ibis.Value:
-    if col.type().is_string():
-        return col.isnull() | (col.strip() == "")
-    return col.isnull()
-
-
-def _unparsed(col: ibis.Value, target: dt.DataType) -> ibis.Value:
-    if col.type().is_floating():
-        return col.isnan() | col.isinf()
-    if target.is_date():
-        return ~_blank(col) & as_date(col).isnull()
-    parsed = col.try_cast(target)
-    return ~_blank(col) & (parsed.isnull() | parsed.isnan() | parsed.isinf())
-
-
-def _below(col: ibis.Value, column: Column) -> ibis.Value:
-    value = col.try_cast(dt.float64) if col.type().is_string() else col.cast(dt.float64)
-    return value <= column.minimum if column.strict else value < column.minimum
+        if TABLES[name].required and report.rows.get(file.name) == 0:
+            report.errors.append(Problem(file.name, None, "table is empty (no rows)", None))

@@ -1,4 +1,4 @@
-"""Churn and value labels over ``(T, T + H]`` and ``(T, T + V]`` (CONTRACT.md section 2).
+"""Churn and value labels over ``(T, T + H]`` and ``(T, T + V]`` (docs/data-contract.md, "Time").
 
 Labels are computed for exactly the rows of the feature table (the population at each T).
 

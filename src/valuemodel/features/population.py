@@ -1,4 +1,4 @@
-"""The population at each as-of date (CONTRACT.md section 2) and the spine of a build."""
+"""The population at each as-of date (docs/data-contract.md, "Time") and the spine of a build."""
 
 from __future__ import annotations
 

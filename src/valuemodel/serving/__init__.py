@@ -1,8 +1,12 @@
-"""Rule-based tiers, ranking, reasons, actions, drift and batch scoring (the ranked list)."""
+"""Rule-based tiers, ranking, reasons, actions, drift and batch scoring (the ranked list), and
+judging a past list by its outcomes (evaluation, control groups, the challenger in the shadow)."""
 
 from valuemodel.serving.actions import recommend, suitable
 from valuemodel.serving.config import ScoringConfig, TierConfig, load_scoring_config, load_tiers
+from valuemodel.serving.control import compare_groups, draw_control
 from valuemodel.serving.drift import drift_report, feature_psi, psi
+from valuemodel.serving.estimation import expected_performance, expected_roc_auc
+from valuemodel.serving.evaluation import EvaluationResult, evaluate
 from valuemodel.serving.ranking import (
     allocate,
     exclusion,
@@ -33,6 +37,7 @@ from valuemodel.serving.tiers import (
 
 __all__ = [
     "CONTRACT_COLUMNS",
+    "EvaluationResult",
     "SCORE_STEPS",
     "ScoreResult",
     "ScoringConfig",
@@ -40,10 +45,15 @@ __all__ = [
     "allocate",
     "asset_tier",
     "assign_tiers",
+    "compare_groups",
     "contribution",
     "contributions",
+    "draw_control",
     "drift_report",
+    "evaluate",
     "exclusion",
+    "expected_performance",
+    "expected_roc_auc",
     "explain",
     "feature_psi",
     "finish_list",

@@ -1,4 +1,6 @@
-"""What the account manager should do, from the tiers and the top churn driver (DOMAIN.md 5, 8).
+"""What the account manager should do, from the tiers and the top churn driver.
+
+The rules are described in docs/ranked-list.md, "Actions and suitability".
 
 Rules from the tiers file's ``actions`` section are tried in order and the first that holds
 gives the action: its ``when`` conditions (on features and tiers) hold, and, if it names

@@ -1,9 +1,10 @@
 """The tiers file (``serving/tiers.yaml``) and the scoring config as validated, frozen data.
 
-Every scheme a branch office uses by hand (DOMAIN.md) is configured here: thresholds, cut-offs,
-segment and lifecycle rules, priority weights, exclusions, capacity and effort shares, and the
-action catalogue with its rules. The defaults below are the ones written in ``serving/tiers.yaml``
-(a test keeps the two equal), so ``TierConfig()`` is the office default.
+Every scheme a branch office uses by hand (docs/ranked-list.md, "Tiers") is configured here:
+thresholds, cut-offs, segment and lifecycle rules, priority weights, exclusions, capacity and
+effort shares, and the action catalogue with its rules. The defaults below are the ones written
+in ``serving/tiers.yaml`` (a test keeps the two equal), so ``TierConfig()`` is the office
+default.
 
 Rules share one small condition language: a *condition set* maps a column (a feature or a tier
 computed before it) to ``{min, max, in, missing}``; all entries of a set must hold (AND), and a
@@ -28,6 +29,7 @@ from pydantic import (
 
 from valuemodel.errors import InputError
 from valuemodel.io import read_yaml
+from valuemodel.serving.control import DEFAULT_SEED
 
 RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
 PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
@@ -402,6 +404,9 @@ class ScoringConfig(_Frozen):
     model_alias: str = "champion"
     tiers: Path | None = None
     lang: Literal["en", "zh"] = "en"
+    control_share: float = Field(default=0.0, ge=0.0, lt=1.0)
+    control_seed: int = DEFAULT_SEED
+    compare: str | None = None
 
 
 def default_tiers_path() -> Path | None:

@@ -20,46 +20,14 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+from valuemodel.models.shap_values import contributions, top_drivers, top_positive_drivers
 
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 DRIVER_COLUMNS = ("driver_1", "driver_2", "driver_3")
 _MISSING = {"en": "unknown", "zh": "未知"}
-
-
-def contributions(booster: lgb.Booster, X: pd.DataFrame) -> pd.DataFrame:
-    """Per-row, per-feature SHAP contributions in raw score units (bias column dropped).
-
-    ``X`` is the model's prepared feature frame (``LoadedModel.prepare``).
-    """
-    raw = np.asarray(booster.predict(X, pred_contrib=True))
-    names = booster.feature_name()
-    if raw.shape[1] != len(names) + 1:
-        raise ValueError(
-            f"expected {len(names) + 1} contribution columns (one output), got {raw.shape[1]}"
-        )
-    return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(X.columns))
-
-
-def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """The ``k`` features with the largest positive contributions per row, strongest first.
-
-    Columns ``driver_1..k`` (feature names, null where fewer than ``k`` are positive); ties keep
-    the model's feature order.
-    """
-    values = contrib.to_numpy(dtype=float)
-    names = np.asarray(contrib.columns, dtype=object)
-    k_eff = min(k, values.shape[1])
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k_eff]
-    top = np.take_along_axis(values, order, axis=1)
-    drivers = np.where(top > 0, names[order], None).astype(object)
-    if k_eff < k:
-        pad = np.full((len(values), k - k_eff), None, dtype=object)
-        drivers = np.hstack([drivers, pad])
-    columns = [f"driver_{i + 1}" for i in range(k)]
-    return pd.DataFrame(drivers, index=contrib.index, columns=columns, dtype="object")
 
 
 class _Shown:
@@ -169,7 +137,7 @@ class _Fields(Mapping):
 
 
 def explain(
-    booster: lgb.Booster,
+    booster: Any,
     X: pd.DataFrame,
     features: pd.DataFrame,
     registry: Any = None,
@@ -207,3 +175,65 @@ def _needed_columns(
             continue
         needed |= {re.split(r"[.\[]", f)[0] for f in fields}
     return [c for c in columns if c in needed]
+
+
+# --- the ranked list against its SHAP values -----------------------------------------------
+
+
+def _present(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
+
+
+def reason_check(
+    ranked: pd.DataFrame,
+    shap: pd.DataFrame,
+    features: pd.DataFrame,
+    registry: Any = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Whether each listed account's reasons are its strongest SHAP drivers of churn.
+
+    ``ranked``: rows of the ranked list (``rank``, ``account_id``, ``reason_1..3``, and
+    ``driver_1..3`` when written); ``shap``: :func:`shap_frame` of the churn model on
+    ``features``; ``features``: the features the list was scored from (``account_id`` plus
+    features, same index as ``shap``); ``registry``: reason templates (default: the
+    scorer's, ``load_registry()``). Returns per listed row: ``rank``, ``shap_drivers`` and
+    ``listed_drivers`` (tuples), ``shap_reasons`` and ``listed_reasons`` (tuples of text),
+    and ``drivers_match`` / ``reasons_match``. Raises ``KeyError`` for an account that is
+    not in ``features``.
+    """
+    registry = registry if registry is not None else _default_registry()
+    where = pd.Series(features.index, index=features["account_id"].astype(str).to_numpy())
+    drivers = top_positive_drivers(shap.loc[features.index])
+    records = []
+    for _, listed in ranked.iterrows():
+        idx = where[str(listed["account_id"])]
+        found = tuple(d for d in drivers.loc[idx] if _present(d))
+        row = features.loc[idx].to_dict()
+        said = tuple(phrase(d, row, registry, lang) for d in found)
+        text = tuple(listed[c] for c in REASON_COLUMNS if c in listed and _present(listed[c]))
+        named = tuple(listed[c] for c in DRIVER_COLUMNS if c in listed and _present(listed[c]))
+        has_drivers = any(c in ranked.columns for c in DRIVER_COLUMNS)
+        records.append(
+            {
+                "rank": listed.get("rank"),
+                "shap_drivers": found,
+                "listed_drivers": named if has_drivers else None,
+                "shap_reasons": said,
+                "listed_reasons": text,
+                "drivers_match": (named == found) if has_drivers else None,
+                "reasons_match": text == said,
+            }
+        )
+    return pd.DataFrame.from_records(records, index=ranked.index)
+
+
+def _default_registry() -> Any:
+    try:
+        from valuemodel.features import load_registry
+
+        return load_registry()
+    except Exception:  # noqa: BLE001 - without a registry, reasons name the features
+        return None

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.serving.config import TierConfig
+from valuemodel.serving.control import control_counts
+from valuemodel.serving.estimation import expected_performance
 from valuemodel.serving.tiers import contribution, resolve_cutoff
 
 if TYPE_CHECKING:
@@ -46,13 +48,18 @@ def _var_by(frame: pd.DataFrame, column: str) -> dict[str, float]:
     return {str(k): _money(v) for k, v in sorted(sums.items())}
 
 
-def _model_info(model: Any, alias: str) -> dict[str, Any]:
+def model_info(model: Any, alias: str) -> dict[str, Any]:
+    """Version, run, alias, horizon, feature count, and what ``evaluate`` needs later to label
+    the outcomes as training did: the churn definition and the training as-of date."""
+    metadata = getattr(model, "metadata", None) or {}
     return {
         "version": str(getattr(model, "version", "")),
         "run_id": str(getattr(model, "run_id", "")),
         "alias": alias,
         "horizon_days": getattr(model, "horizon_days", None),
         "features": len(getattr(model, "feature_names", [])),
+        "churn_definition": metadata.get("churn_definition"),
+        "trained_as_of": metadata.get("as_of"),
     }
 
 
@@ -99,7 +106,7 @@ def build_summary(
         "tiers_file": str(tiers) if tiers is not None else "built-in defaults",
         "top": top,
         "lang": lang,
-        "models": {kind: _model_info(model, alias) for kind, model in models.items()},
+        "models": {kind: model_info(model, alias) for kind, model in models.items()},
         "counts": {
             "population": int(len(scored)),
             "written": int(len(written)),
@@ -124,6 +131,32 @@ def build_summary(
     }
 
 
+def loop_summary(
+    scored: pd.DataFrame,
+    written: pd.DataFrame,
+    draw: dict[str, Any],
+    compare: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The summary's ``control`` (share; with a share above 0 also the seed, the rule and the
+    counts per segment), ``expected_performance`` of the written list and ``compare``."""
+    control: dict[str, Any] = {"share": draw["share"]}
+    if draw["share"] > 0:
+        control |= {
+            "seed": draw["seed"],
+            "draw": "per service segment, the round(share * n) accounts with the lowest "
+            "SHA-256(seed|as_of|account_id)",
+            "population_by_service_segment": control_counts(scored),
+            "written_by_service_segment": control_counts(written),
+        }
+    out = {
+        "control": control,
+        "expected_performance": expected_performance(written["churn_probability"].to_numpy()),
+    }
+    if compare is not None:
+        out["compare"] = compare
+    return out
+
+
 def summary_sheet(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     """The summary as (key, value) rows for the Excel ``Summary`` sheet."""
     rows: list[tuple[str, Any]] = [
@@ -137,10 +170,33 @@ def summary_sheet(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         rows.append((f"value at risk, {segment} (CNY)", value))
     for kind, info in summary["models"].items():
         rows.append((f"{kind} model version", info["version"]))
+    control = summary.get("control", {})
+    if control.get("share"):
+        rows.append(("control group share (do not contact)", control["share"]))
+        held = sum(c["control"] for c in control["written_by_service_segment"].values())
+        rows.append(("control accounts in this list", held))
+    expected = summary.get("expected_performance", {})
+    if expected.get("roc_auc") is not None:
+        rows.append(("expected ROC-AUC (before outcomes)", expected["roc_auc"]))
+        rows.append(("expected churners in this list", expected["churners"]))
     rows.append(("data fingerprint (SHA-256)", summary["data_fingerprint"]))
+    quarantined = summary.get("input", {}).get("quarantined_rows", {})
+    rows.append(("input rows quarantined", sum(quarantined.values())))
     rows.append(("tiers file", summary["tiers_file"]))
     rows += [("warning", w) for w in summary["warnings"]]
     return rows
+
+
+def _input_lines(info: dict[str, Any]) -> list[str]:
+    """What the input needed: rows quarantined and normalisations, one line each."""
+    lines = []
+    quarantined = info.get("quarantined_rows", {})
+    if quarantined:
+        parts = ", ".join(f"{t} {n:,}" for t, n in quarantined.items())
+        lines.append(f"  input: {sum(quarantined.values()):,} rows quarantined ({parts})")
+    if info.get("normalised"):
+        lines.append(f"  input: {len(info['normalised'])} normalisations (see the summary)")
+    return lines
 
 
 def format_score_summary(result: ScoreResult) -> str:
@@ -151,6 +207,7 @@ def format_score_summary(result: ScoreResult) -> str:
         f"Wrote {result.accounts_written:,} rows to {result.out}",
         f"  summary: {result.summary_path}",
         f"  drift:   {result.drift_path}",
+        *_input_lines(result.summary.get("input", {})),
         "",
         "Value at risk of the population by service segment (CNY):",
     ]
@@ -163,6 +220,33 @@ def format_score_summary(result: ScoreResult) -> str:
         for column in ("clv", "value_at_risk"):
             top[column] = top[column].map("{:,.0f}".format)
         lines += ["", "Top of the list:", top.to_string(index=False)]
+    lines += _loop_lines(result.summary)
     if result.warnings:
         lines += ["", "Warnings:", *(f"  - {w}" for w in result.warnings)]
     return "\n".join(lines)
+
+
+def _loop_lines(summary: dict[str, Any]) -> list[str]:
+    """Control group, expected performance and challenger lines for the CLI text."""
+    lines = []
+    control = summary.get("control", {})
+    if control.get("share"):
+        held = sum(c["control"] for c in control["written_by_service_segment"].values())
+        lines.append(
+            f"Control group: {held:,} listed accounts (share {control['share']:g} of every "
+            f"service segment, seed {control['seed']}) are NOT to be contacted."
+        )
+    expected = summary.get("expected_performance", {})
+    if expected.get("roc_auc") is not None:
+        lines.append(
+            f"Expected before outcomes: ROC-AUC {expected['roc_auc']:.3f}, "
+            f"{expected['churners']:,.1f} churners among the listed accounts."
+        )
+    compare = summary.get("compare")
+    if compare:
+        lines.append(
+            f"Challenger ({compare['alias']}): rank Spearman {compare['rank_spearman']}, "
+            f"top {compare['k']} overlap {compare['top_overlap'].get(str(compare['k']))}, "
+            f"{compare['entering']} enter and {compare['leaving']} leave the top {compare['k']}."
+        )
+    return [""] + lines if lines else []

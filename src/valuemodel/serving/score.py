@@ -1,4 +1,6 @@
-"""Batch scoring: features at ``as_of`` -> both models -> tiers -> ranked list (CONTRACT.md 4).
+"""Batch scoring: features at ``as_of`` -> both models -> tiers -> ranked list.
+
+The list is described in docs/ranked-list.md.
 
 ``score`` is what ``valuemodel score`` and ``serving/score_batch.py`` run. The pure steps are
 separate functions so that they can be timed and tested on precomputed features:
@@ -10,7 +12,15 @@ Outputs, all replaced together only once every one is complete (a failed run cha
 - the list ``out`` (``.csv``, ``.parquet`` or ``.xlsx``): the contract's columns in order, then
   extra columns (``EXTRA_COLUMNS``);
 - ``<stem>.summary.json``: model versions, data fingerprint, counts, value at risk by segment;
-- ``<stem>.drift.csv``: PSI of every model feature against its training profile.
+- ``<stem>.drift.csv``: PSI of every model feature against its training profile;
+- with ``compare``: ``<stem>.compare.csv`` and ``<stem>.compare.json``, the challenger in the
+  shadow (:mod:`valuemodel.serving.shadow`).
+
+With ``control_share`` S > 0 the list has a ``control`` column (after ``recommended_action``):
+``True`` for the share S of every service segment held out of contact
+(:mod:`valuemodel.serving.control`); without it the column is absent. The summary records the
+share, the seed and the counts, and the expected performance of the written list
+(:mod:`valuemodel.serving.estimation`).
 
 Same data, tiers file and model versions give byte-identical files (no timestamps; numbers
 rounded to fixed decimals).
@@ -26,14 +36,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from valuemodel.errors import InputError
+from valuemodel.errors import InputError, ModelError
+from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
+from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
 from valuemodel.serving.drift import drift_report, drift_warnings
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
 from valuemodel.serving.reasons import explain
-from valuemodel.serving.report import build_summary, summary_sheet
+from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
+from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
 from valuemodel.serving.writers import check_format, staged, write_csv, write_json, write_table
 
 CONTRACT_COLUMNS = (
@@ -53,6 +66,7 @@ CONTRACT_COLUMNS = (
     "recommended_action",
 )
 EXTRA_COLUMNS = (
+    "clv_rule",
     "growth_quadrant",
     "value_grade",
     "risk_class",
@@ -71,7 +85,7 @@ EXTRA_COLUMNS = (
     "branch",
 )
 SIGNIFICANT_DIGITS = 12
-DECIMALS = {"churn_probability": 6, "clv": 2, "value_at_risk": 2, "priority_score": 6}
+DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2}
 Progress = Callable[[str, int], None]
 SCORE_STEPS = ("models", "features", "predict", "rank", "reasons", "drift", "write")
 """The steps ``score`` reports to ``progress(step, done)`` (``done`` = steps completed)."""
@@ -112,7 +126,8 @@ def score_features(
     ``{"churn": LoadedModel, "clv": LoadedModel}``; ``accounts`` (optional): ``account_id``,
     ``manager_id``, ``branch``. Returns the features with ``churn_probability``, ``clv``,
     ``value_at_risk``, the tier columns, ``exclusion`` and ``priority_score`` added (the
-    input index kept). A negative predicted value counts as zero.
+    input index kept). A negative predicted value counts as zero. ``clv_rule`` (the manuals'
+    ``P / R`` over the value horizon) is added when the value model stores its rule.
     """
     config = config if config is not None else TierConfig()
     churn = models["churn"].predict(features) if len(features) else np.array([])
@@ -131,9 +146,14 @@ def score_features(
         {
             "churn_probability": churn,
             "clv": clv,
-            "value_at_risk": value_at_risk(churn, clv).round(DECIMALS["value_at_risk"]),
+            # Not rounded again: the written value is exactly the product of the written
+            # probability and value, which a reader can check.
+            "value_at_risk": value_at_risk(churn, clv),
         }
     )
+    rule = (getattr(models["clv"], "metadata", None) or {}).get("clv_rule")
+    if rule is not None and len(features):
+        predictions["clv_rule"] = np.round(_clv_rule(rule, features), DECIMALS["clv_rule"])
     tiers = assign_tiers(features, config).drop(columns="account_id", errors="ignore")
     parts = [predictions, tiers]
     if accounts is not None:
@@ -144,6 +164,13 @@ def score_features(
     frame = frame.copy()
     excluded = exclusion(frame, config)
     return frame.assign(exclusion=excluded, priority_score=priority_score(frame, config))
+
+
+def _clv_rule(stored: dict[str, Any], features: pd.DataFrame) -> np.ndarray:
+    try:
+        return ClvRule.from_dict(stored).predict(features)
+    except ValueError as exc:
+        raise ModelError(f"the value model's P / R rule cannot score: {exc}") from None
 
 
 def _account_columns(features: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
@@ -184,12 +211,17 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
     Text columns are object dtype with nulls as ``None``; ``as_of`` is an ISO date string.
     """
-    columns = [*CONTRACT_COLUMNS, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
+    control = ["control"] if "control" in frame.columns else []
+    columns = [*CONTRACT_COLUMNS, *control, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
     out = {}
     for column in columns:
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
         if column == "rank":
             out[column] = values.to_numpy(dtype=np.int64)
+        elif column == "value_at_risk":
+            out[column] = pd.to_numeric(values, errors="coerce").to_numpy(float, na_value=np.nan)
+        elif column == "control":
+            out[column] = values.fillna(False).to_numpy(dtype=bool)
         elif column in DECIMALS or column == "rfm_score":
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             out[column] = np.round(numbers, DECIMALS.get(column, 6))
@@ -208,7 +240,7 @@ def _text(value: Any) -> Any:
 
 
 def _text_columns(columns: list[str]) -> list[str]:
-    numeric = {"rank", "rfm_score", *DECIMALS}
+    numeric = {"rank", "rfm_score", "value_at_risk", "control", *DECIMALS}
     return [c for c in columns if c not in numeric]
 
 
@@ -218,7 +250,7 @@ def _step(progress: Progress | None, name: str) -> None:
 
 
 def score(
-    data_dir: str | Path,
+    data_dir: str | Path | Any,
     as_of: Any,
     out: str | Path,
     *,
@@ -227,29 +259,41 @@ def score(
     model_alias: str = "champion",
     tiers: str | Path | None = None,
     lang: str = "en",
+    control_share: float = 0.0,
+    control_seed: int = DEFAULT_SEED,
+    compare: str | None = None,
     progress: Progress | None = None,
 ) -> ScoreResult:
     """Score the population at ``as_of`` and write the ranked list to ``out`` (atomically).
 
     ``top``: keep the best K accounts (quotas by the tiers file's effort shares); ``tiers``: a
     tiers file (default: the built-in ``serving/tiers.yaml`` defaults); ``lang``: ``"en"`` or
-    ``"zh"`` for reasons and actions; ``progress(step, done)`` is called as each of the
-    ``SCORE_STEPS`` starts (``done`` steps completed).
+    ``"zh"`` for reasons and actions; ``control_share``: the share of every service segment
+    held out of contact as the control group, drawn with ``control_seed``; ``compare``: the
+    alias of a second pair of models scored in the shadow; ``progress(step, done)`` is called
+    as each of the ``SCORE_STEPS`` starts (``done`` steps completed).
+    ``data_dir``: a data directory, or a validated ``DataSet`` (what the CLI passes: its
+    normalisations and quarantine are then recorded in the summary's ``input``).
     The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
     tiers file or data) or ``ModelError`` (models missing or not matching the features).
     """
     out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
+    draw = _check_loop(control_share, control_seed, compare, model_alias)
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
-    from valuemodel.data import open_data
+    from valuemodel.data import DataSet, open_data
 
-    data = open_data(data_dir)
+    data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
     _step(progress, "models")
     models = {k: _load_model(k, model_alias, tracking_uri) for k in ("churn", "clv")}
     _step(progress, "features")
     features = _build_features(data, as_of_date)
     _step(progress, "predict")
-    scored = score_features(features, models, config, _accounts(data, as_of_date))
+    accounts = _accounts(data, as_of_date)
+    scored = _with_control(score_features(features, models, config, accounts), as_of_date, draw)
+    shadow = None
+    if compare is not None:
+        shadow = _shadow(features, models, scored, config, top, compare, tracking_uri, lang)
     _step(progress, "rank")
     ranked = rank_accounts(scored, config, top)
     _step(progress, "reasons")
@@ -262,8 +306,12 @@ def score(
     summary = build_summary(
         scored, written, models, drift, warnings, fingerprint=fingerprint, config=config, **run
     )
+    summary["input"] = data.summary()
+    summary |= loop_summary(scored, written, draw, shadow[1] if shadow else None)
     _step(progress, "write")
-    summary_path, drift_path = write_outputs(out, written, summary, drift, fmt=fmt)
+    summary_path, drift_path = write_outputs(
+        out, written, summary, drift, fmt=fmt, compare=shadow[0] if shadow else None
+    )
     return ScoreResult(
         out=out,
         summary_path=summary_path,
@@ -297,14 +345,72 @@ def write_outputs(
     summary: dict[str, Any],
     drift: pd.DataFrame,
     fmt: str | None = None,
+    compare: pd.DataFrame | None = None,
 ) -> tuple[Path, Path]:
-    """Write the list, summary and drift report; all replaced together or none."""
+    """Write the list, summary, drift report (and compare files); all replaced together or none.
+
+    With ``compare``, ``summary["compare"]`` is also written as ``<stem>.compare.json``.
+    """
     summary_path, drift_path = side_paths(out)
-    with staged([out, summary_path, drift_path]) as (t_out, t_summary, t_drift):
+    paths = [out, summary_path, drift_path]
+    if compare is not None:
+        paths += list(compare_paths(out))
+    with staged(paths) as temps:
+        t_out, t_summary, t_drift = temps[:3]
         write_table(written, t_out, fmt=fmt or check_format(out), summary=summary_sheet(summary))
         write_json(summary, t_summary)
         write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
+        if compare is not None:
+            write_csv(rounded_compare(compare, DECIMALS), temps[3])
+            write_json(summary["compare"], temps[4])
     return summary_path, drift_path
+
+
+def _shadow(
+    features: pd.DataFrame,
+    models: dict[str, Any],
+    scored: pd.DataFrame,
+    config: TierConfig,
+    top: int | None,
+    alias: str,
+    tracking_uri: str | None,
+    lang: str,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The compare table and summary of the models behind ``alias`` (see ``shadow``)."""
+    challengers = {k: _load_model(k, alias, tracking_uri) for k in ("churn", "clv")}
+    challenger = score_features(features, challengers, config, _manager_columns(scored))
+    both = {"champion_churn": models["churn"], "challenger_churn": challengers["churn"]}
+    table, summary = compare_models(
+        scored, challenger, both, config, top, registry=_registry(), lang=lang
+    )
+    summary = {
+        "alias": alias,
+        "models": {k: model_info(m, alias) for k, m in challengers.items()},
+        **summary,
+    }
+    return table, summary
+
+
+def _manager_columns(scored: pd.DataFrame) -> pd.DataFrame | None:
+    columns = [c for c in ("manager_id", "branch") if c in scored.columns]
+    return scored[["account_id", *columns]] if columns else None
+
+
+def _check_loop(share: float, seed: int, compare: str | None, alias: str) -> dict[str, Any]:
+    """The control draw's settings; ``InputError`` for a bad share or comparing an alias with
+    itself."""
+    if compare is not None and compare == alias:
+        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
+    return {"share": check_share(share), "seed": seed}
+
+
+def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.DataFrame:
+    """``scored`` with the ``control`` column when the draw's share is above 0."""
+    if draw["share"] <= 0:
+        return scored
+    segments = scored["service_segment"]
+    held = draw_control(scored["account_id"], segments, as_of, draw["share"], draw["seed"])
+    return scored.assign(control=held)
 
 
 def _as_of(value: Any) -> str:
@@ -361,7 +467,7 @@ def stable_features(features: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) ->
 
 
 def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:
-    from valuemodel.training.tracking import load_model
+    from valuemodel.models.tracking import load_model
 
     return load_model(kind, alias=alias, tracking_uri=tracking_uri)
 

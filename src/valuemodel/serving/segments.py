@@ -1,6 +1,6 @@
 """Service segments, lifecycle stages, RFM pass-through, and all tiers of a population at once.
 
-``service_segment`` (DOMAIN.md 6) and ``lifecycle_stage`` (DOMAIN.md 9) are ordered rules from
+``service_segment`` and ``lifecycle_stage`` (docs/ranked-list.md, "Tiers") are ordered rules from
 the tiers file, so a branch office can redefine them without code. Their rules may read the
 capital and grade tiers by name (``value_grade``, ``asset_tier``, ...), which are computed first.
 """

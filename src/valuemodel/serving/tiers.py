@@ -1,4 +1,6 @@
-"""Rule-based tiers by capital, contribution, turnover, growth, grade and risk (DOMAIN.md 1-4).
+"""Rule-based tiers by capital, contribution, turnover, growth, grade and risk.
+
+The schemes are described in docs/ranked-list.md, "Tiers".
 
 Each tier is a pure function ``features -> Series`` (same index, object dtype, null where the
 data cannot tell). Input columns are those of ``valuemodel.features.build_features``; which

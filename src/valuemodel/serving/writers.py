@@ -46,6 +46,10 @@ def check_format(path: Path) -> str:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV, UTF-8; a boolean column (``control``) reads ``true`` / ``false``."""
+    flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c].dtype)]
+    if flags:
+        frame = frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in flags})
     frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
@@ -98,16 +102,27 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
+CONTROL_SHEET = "Control (do not contact)"
+
+
 def write_xlsx(frame: pd.DataFrame, path: Path, summary: list[tuple[str, Any]]) -> None:
-    """A ``Summary`` sheet then one sheet per manager (or branch); formats and widths set."""
+    """A ``Summary`` sheet, one sheet per manager (or branch), formats and widths set.
+
+    Accounts with ``control`` true are on a last sheet of their own, ``CONTROL_SHEET``, and on
+    no manager's sheet: they are held out of contact.
+    """
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    used = {"summary"}
+    used = {"summary", CONTROL_SHEET.lower()}
     _summary_sheet(wb, summary)
-    _, groups = sheet_groups(frame)
+    held = frame["control"].fillna(False).astype(bool) if "control" in frame.columns else None
+    contacted = frame if held is None else frame.loc[~held]
+    _, groups = sheet_groups(contacted)
     for name, rows in groups:
         _list_sheet(wb, _sheet_name(name, used), rows)
+    if held is not None and held.any():
+        _list_sheet(wb, CONTROL_SHEET, frame.loc[held])
     buffer = io.BytesIO()
     wb.save(buffer)
     path.write_bytes(_pin_zip(buffer.getvalue()))

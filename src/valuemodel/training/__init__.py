@@ -26,7 +26,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "load_model":
-        from valuemodel.training.tracking import load_model
+        from valuemodel.models.tracking import load_model
 
         return load_model
     raise AttributeError(f"module 'valuemodel.training' has no attribute {name!r}")

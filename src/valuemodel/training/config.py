@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from valuemodel.errors import InputError
 from valuemodel.io import read_yaml
@@ -57,7 +57,7 @@ class ChurnConfig(_Frozen):
     exclude_families: tuple[
         Literal["recency", "frequency", "contribution", "assets", "flows", "holdings", "profile"],
         ...,
-    ] = ("profile",)
+    ] = ()
 
 
 class ValueConfig(_Frozen):
@@ -65,8 +65,42 @@ class ValueConfig(_Frozen):
     tweedie_variance_power: float = Field(1.5, gt=1, lt=2)
 
 
+class ClvRuleConfig(_Frozen):
+    """The ``CLV = P / R`` value baseline (``valuemodel.models.baselines.ClvRule``): P from
+    ``revenue_{contribution_days}d``, R per capital tier (``medium_assets`` / ``large_assets``
+    CNY of total assets); a tier with fewer than ``min_segment_rows`` training rows takes the
+    overall churn rate."""
+
+    contribution_days: int = Field(365, ge=1, le=3650)
+    medium_assets: float = Field(500_000, ge=0)
+    large_assets: float = Field(5_000_000, ge=0)
+    min_segment_rows: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClvRuleConfig:
+        if self.large_assets < self.medium_assets:
+            raise ValueError("large_assets must be at least medium_assets")
+        return self
+
+
+class FairnessConfig(_Frozen):
+    """The churn model's per-group table (``valuemodel.models.fairness``): groups with fewer
+    than ``min_group_size`` rows are named, not scored; a warning when a group's
+    ``|mean predicted - observed churn|`` exceeds ``max_calibration_gap``; the top K of the
+    list is the top ``top_share`` of accounts by value at risk."""
+
+    min_group_size: int = Field(100, ge=1)
+    max_calibration_gap: float = Field(0.05, gt=0, le=1)
+    top_share: float = Field(0.1, gt=0, le=1)
+
+
 class TrainingConfig(_Frozen):
-    """Horizons, churn definition, snapshots, tuning, LightGBM, churn and value options."""
+    """Horizons, churn definition, snapshots, tuning, LightGBM, churn and value options.
+
+    ``exclude_protected``: train both models without ``age`` and ``gender`` and without the
+    features named in ``protected_proxies``; the run then also fits the churn and value models
+    with them (same tuned parameters, no search) to show what leaving them out costs.
+    """
 
     churn_horizon: int = Field(90, ge=1, le=1095)
     value_horizon: int = Field(365, ge=1, le=1095)
@@ -77,6 +111,10 @@ class TrainingConfig(_Frozen):
     lightgbm: LightGBMConfig = LightGBMConfig()
     churn: ChurnConfig = ChurnConfig()
     value: ValueConfig = ValueConfig()
+    exclude_protected: bool = False
+    protected_proxies: tuple[str, ...] = ()
+    clv_rule: ClvRuleConfig = ClvRuleConfig()
+    fairness: FairnessConfig = FairnessConfig()
 
     def with_overrides(self, **changes: Any) -> TrainingConfig:
         """A validated copy with top-level keys (or ``tuning.trials`` as ``trials``) changed."""

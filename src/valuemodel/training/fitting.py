@@ -21,12 +21,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from valuemodel.models import baselines, metrics, reference
+from valuemodel.models import baselines, figures, metrics, reference
 from valuemodel.models.calibration import ProbabilityCalibrator
 from valuemodel.models.churn import ChurnClassifier
 from valuemodel.models.schema import FeatureSchema
 from valuemodel.models.value import ValueRegressor
-from valuemodel.training import figures
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.frames import Part
 from valuemodel.training.importance import family_importance
@@ -50,9 +49,10 @@ class FittedModel:
     extra_metrics: dict[str, float] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
     final: dict[str, Any] = field(default_factory=dict)
-    family_importance: dict[str, dict[str, float]] = field(default_factory=dict)
     """How the saved model differs from the tuned one (``refit.refit_churn``), else empty."""
+    family_importance: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _estimator_args(config: TrainingConfig) -> dict[str, Any]:
@@ -205,8 +205,11 @@ def fit_value(
     config: TrainingConfig,
     horizon_days: int,
     progress: Callable[[], None] | None = None,
+    rule: baselines.ClvRule | None = None,
 ) -> FittedModel:
-    """Tune the value model, fit each structure, keep the better; measure the baseline."""
+    """Tune the value model, fit each structure, keep the better; measure the baselines
+    (last-period revenue and, given a fitted ``rule``, ``clv_rule``: P / R, stored in the
+    model's metadata so that scoring reproduces it)."""
     schema = FeatureSchema.from_frame(train.features)
     X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
     tuning = tune("value", X_train, train.y, X_valid, valid.y, config, progress)
@@ -220,6 +223,16 @@ def fit_value(
         scores["last-period revenue"] = last
     except ValueError as exc:
         notes.append(f"value: baseline skipped ({exc})")
+    stored = {}
+    if rule is not None:
+        try:
+            by_rule = rule.predict(valid.features)
+        except ValueError as exc:
+            notes.append(f"value: P / R baseline skipped ({exc})")
+        else:
+            found_baselines["clv_rule"] = metrics.value_metrics(valid.y, by_rule)
+            scores["P / R rule"] = by_rule
+            stored["clv_rule"] = rule.to_dict()
     main = model.boosters_.get("main", model.boosters_.get("amount"))
     return FittedModel(
         kind="clv",
@@ -237,6 +250,7 @@ def fit_value(
             "importance": figures.importance_figure(main),
         },
         notes=notes,
+        metadata=stored,
     )
 
 

@@ -21,7 +21,7 @@ from valuemodel.data.reader import DataSet, open_data
 from valuemodel.errors import InputError, ModelError
 from valuemodel.models import metrics
 from valuemodel.models.bundle import save_bundle
-from valuemodel.training import frames
+from valuemodel.training import audit, frames
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
 from valuemodel.training.importance import without_families
@@ -153,18 +153,31 @@ def train(
         for p, parts in zip(plans, (churn_parts, value_parts), strict=True)
         if parts[2] is None
     ]
-    from valuemodel.training.tracking import Tracker
+    from valuemodel.models.tracking import Tracker
 
     tracker = Tracker(tracking_uri)
     fingerprint = data.fingerprint(as_of)
-    context = dict(as_of=as_of, fingerprint=fingerprint, force=force, churn_definition=definition)
-    fitted = fit_churn(*churn_parts[:2], cfg, steps)
+    excluded, excluded_notes = audit.excluded_features(cfg, frame.columns)
+    notes += excluded_notes
+    context = dict(
+        as_of=as_of,
+        fingerprint=fingerprint,
+        force=force,
+        churn_definition=definition,
+        excluded=excluded,
+    )
+    context["input"] = data.summary()
+    notes += _input_notes(context["input"])
+    fitted = fit_churn(*audit.without(churn_parts[:2], excluded), cfg, steps)
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], churn_parts[0], churn_parts[2], cfg)
     notes += refit_notes + _reference_note(fitted)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()
-    fitted = fit_value(*value_parts[:2], cfg, cfg.value_horizon, steps)
+    rule = audit.fit_clv_rule(cfg, churn_parts[0])
+    fitted = fit_value(
+        *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, steps, rule=rule
+    )
     notes += fitted.notes
     steps()
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
@@ -183,6 +196,16 @@ def _reference_note(fitted: FittedModel) -> list[str]:
         f"churn: the tuned model does not beat the plain reference model on the validation "
         f"accounts (ROC-AUC {model:.4f} against {plain:.4f})"
     ]
+
+
+def _input_notes(info: dict[str, Any]) -> list[str]:
+    """What the input needed (quarantine, normalisations), as lines for the summary."""
+    notes = [f"input normalised: {text}" for text in info["normalised"]]
+    quarantined = info["quarantined_rows"]
+    if quarantined:
+        parts = ", ".join(f"{table} {n:,}" for table, n in quarantined.items())
+        notes.append(f"input: {sum(quarantined.values()):,} rows quarantined ({parts})")
+    return notes
 
 
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, feature_config):
@@ -274,7 +297,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 value=fitted.value,
             )
             from valuemodel.models.bundle import load_bundle
-            from valuemodel.report import render_training_report
+            from valuemodel.training.report import render_training_report
 
             model = load_bundle(bundle, run_id=run_id)
             judge, on = held, "held-out validation accounts"
@@ -287,6 +310,7 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
             holdout = judged if held is not None else {}
             # A refitted model has seen the kept validation accounts: show it on unseen ones.
             shown = held if fitted.final and held is not None else valid
+            review = audit.review(fitted, model, parts, judge, on, cfg, context["excluded"])
             report = render_training_report(
                 model,
                 shown.features,
@@ -294,14 +318,19 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 decision=decision.to_dict(),
                 figures=fitted.figures,
                 holdout=holdout,
+                fairness=review.fairness,
+                protected=review.protected,
+                fairness_notes=[*review.warnings, *review.notes],
             )
             tracker.log(
                 run_id,
                 params=_params(fitted, plan, counts, cfg, context),
-                metrics=_run_metrics(fitted, decision, holdout),
+                metrics=_run_metrics(fitted, decision, holdout) | review.metrics(),
                 figures=fitted.figures,
-                documents=_documents(fitted, plan, metadata, holdout),
-                texts={"report.html": report},
+                documents=_documents(fitted, plan, metadata, holdout)
+                | {"input.json": context["input"]}
+                | review.documents(),
+                texts={"report.html": report} | review.texts(),
                 bundle_dir=bundle,
             )
         version = tracker.register(fitted.kind, run_id)
@@ -336,11 +365,21 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
         params=dict(fitted.params),
         champion_metric=decision.champion_score,
         holdout_metrics=holdout,
+        fairness=_records(review.fairness),
+        protected=review.protected,
+        warnings=tuple(review.warnings),
+        notes=tuple(review.notes),
     )
 
 
+def _records(table: pd.DataFrame | None) -> tuple[dict[str, Any], ...]:
+    if table is None:
+        return ()
+    return tuple(table.to_dict(orient="records"))
+
+
 def _registered(kind: str) -> str:
-    from valuemodel.training.tracking import REGISTERED_MODELS
+    from valuemodel.models.tracking import REGISTERED_MODELS
 
     return REGISTERED_MODELS[kind]
 
@@ -360,6 +399,8 @@ def _metadata(fitted: FittedModel, plan: SnapshotPlan, counts, context) -> dict[
         "data_fingerprint": context["fingerprint"],
         "churn_definition": context["churn_definition"],
         "final_model": fitted.final,
+        "excluded_features": list(context["excluded"]),
+        **fitted.metadata,
     }
 
 
@@ -385,6 +426,7 @@ def _params(fitted, plan: SnapshotPlan, counts, cfg: TrainingConfig, context) ->
         "tuning_seed": cfg.tuning.seed,
         "snapshot_frequency": cfg.snapshots.frequency,
         "force": context["force"],
+        "excluded_features": ",".join(context["excluded"]) or "none",
     }
     out |= {f"lgb.{k}": v for k, v in sorted(fitted.params.items())}
     return out | {k: v for k, v in counts.items()}

@@ -21,6 +21,12 @@ class ModelResult:
     promotion metric on the held-out accounts; ``holdout_metrics`` all of the new model's
     metrics there (empty when nothing was held out). ``metrics`` are measured on the
     validation accounts the model was tuned on, so they flatter it a little.
+
+    ``fairness``: the churn model's per age band and gender rows
+    (``valuemodel.models.fairness.group_table``); ``protected``: with ``exclude_protected``,
+    the model with and without the protected features on the same rows (``with``,
+    ``without``, ``cost`` = with - without, ``excluded``); ``warnings``: groups whose
+    calibration gap exceeds the configured threshold; ``notes``: what the review measured on.
     """
 
     kind: str
@@ -41,6 +47,10 @@ class ModelResult:
     params: dict[str, Any] = field(default_factory=dict)
     champion_metric: float | None = None
     holdout_metrics: dict[str, float] = field(default_factory=dict)
+    fairness: tuple[dict[str, Any], ...] = ()
+    protected: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def holdout_metric(self) -> float | None:
@@ -113,7 +123,43 @@ def _model_lines(m: ModelResult) -> list[str]:
             row += f"{_fmt(held.get(name, float('nan'))):>10}"
         row += "".join(f"{_fmt(b.get(name, '-')):>14}" for b in m.baseline_metrics.values())
         lines.append(row)
-    return lines
+    return lines + _fairness_lines(m) + _protected_lines(m)
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None or value != value else f"{value:.0%}"
+
+
+def _fairness_lines(m: ModelResult) -> list[str]:
+    """The per-group table: calibration, ROC-AUC and the top K's share of churners."""
+    if not m.fairness:
+        return [f"  {n}" for n in m.notes] + [f"  WARNING: {w}" for w in m.warnings]
+    lines = [
+        "  fairness (predicted vs observed churn, ROC-AUC, share of the population and of the "
+        "top K's churners):",
+        f"  {'group':<20}{'n':>8}{'predicted':>11}{'observed':>10}{'roc_auc':>9}"
+        f"{'population':>12}{'top K churners':>16}",
+    ]
+    for r in m.fairness:
+        name = f"{r['dimension'].replace('_band', '')} {r['group']}"
+        if not r["scored"]:
+            lines.append(f"  {name:<20}{r['n']:>8}  (too few rows: not scored)")
+            continue
+        lines.append(
+            f"  {name:<20}{r['n']:>8}{_fmt(r['mean_predicted']):>11}"
+            f"{_fmt(r['observed_rate']):>10}{_fmt(r['roc_auc']):>9}"
+            f"{_pct(r['population_share']):>12}{_pct(r['top_churner_share']):>16}"
+        )
+    return lines + [f"  {n}" for n in m.notes] + [f"  WARNING: {w}" for w in m.warnings]
+
+
+def _protected_lines(m: ModelResult) -> list[str]:
+    """Without the protected features against the same run with them."""
+    p = m.protected
+    if not p:
+        return []
+    parts = [f"{k} {_fmt(p['without'][k])} (with them {_fmt(p['with'][k])})" for k in p["without"]]
+    return [f"  without {', '.join(p['excluded'])}: " + "; ".join(parts)]
 
 
 def format_train_summary(result: TrainResult) -> str:

@@ -7,10 +7,9 @@ import re
 import numpy as np
 import pytest
 
+from tests.test_explain import _labels, make_model
 from valuemodel import plots
-from valuemodel.report import _png, render_training_report
-
-from .test_explain import _labels, make_model
+from valuemodel.training.report import _png, render_training_report
 
 pytestmark = pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 IMAGE = "data:image/png;base64,"
@@ -140,3 +139,44 @@ def test_report_rejects_labels_that_do_not_match_the_rows(models):
     model, features, y = models["churn"]
     with pytest.raises(ValueError, match="same validation rows: got 240 feature rows and 239"):
         render_training_report(model, features, y[:-1])
+
+
+def test_report_shows_the_fairness_table_and_the_cost_of_leaving_protected_features_out(models):
+    import pandas as pd
+
+    from valuemodel.models import fairness
+
+    model, features, y = models["churn"]
+    frame = pd.DataFrame(
+        {
+            "age": [25] * 4 + [65] * 2,
+            "gender": ["M", "F"] * 3,
+            "churn_probability": [0.9, 0.1, 0.6, 0.2, 0.3, 0.4],
+            "churned": [1, 0, 1, 0, 0, 1],
+        }
+    )
+    table = fairness.group_table(frame, top_k=2, min_group_size=3)
+    protected = {
+        "excluded": ["age", "gender"],
+        "on": "held-out validation accounts",
+        "top_share": 0.1,
+        "with": {"roc_auc": 0.75},
+        "without": {"roc_auc": 0.7},
+        "cost": {"roc_auc": 0.05},
+    }
+    page = render_training_report(
+        model,
+        features,
+        y,
+        fairness=table,
+        protected=protected,
+        fairness_notes=["churn model underestimates churn for age_band 60+"],
+    )
+    headings = _headings(page)
+    assert headings.index("Fairness: age bands and gender") == headings.index("Gains and lift") + 1
+    assert "Without age, gender" in headings
+    # 60+ has two rows, fewer than three: named, not scored
+    assert "<td>age band: 60+</td><td>2</td><td>too few rows: not scored</td>" in page
+    assert "<td>age band: under 30</td><td>4</td><td>66.7%</td>" in page
+    assert "<td>ROC-AUC</td><td>0.7500</td><td>0.7000</td><td>0.0500</td>" in page
+    assert "underestimates churn for age_band 60+" in page

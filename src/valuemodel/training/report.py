@@ -14,13 +14,13 @@ import contextlib
 import html
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from valuemodel import explain, plots
+from valuemodel.models import plots, shap_values
 from valuemodel.models.baselines import recency_score
 
 __all__ = ["render_training_report"]
@@ -81,6 +81,9 @@ def render_training_report(
     max_shap_rows: int = 2000,
     seed: int = 7,
     holdout: Mapping[str, float] | None = None,
+    fairness: pd.DataFrame | None = None,
+    protected: Mapping[str, Any] | None = None,
+    fairness_notes: Sequence[str] = (),
 ) -> str:
     """The HTML training report of one model, as a string (the caller writes or logs it).
 
@@ -93,6 +96,9 @@ def render_training_report(
     (``calibration``, ``gains``, ``importance``), drawn here when absent. SHAP values are
     computed on at most ``max_shap_rows`` validation rows (a seeded sample). ``holdout``:
     the model's metrics on the held-out validation accounts, shown next to the others.
+    ``fairness``: the per age band and gender table (``models.fairness.group_table``), with
+    ``fairness_notes`` (warnings first) under it; ``protected``: the model with and without
+    the protected features (``with``, ``without``, ``cost``, ``excluded``, ``on``).
     """
     actual = np.asarray(actual, dtype=float)
     if len(actual) != len(features) or len(actual) == 0:
@@ -104,14 +110,16 @@ def render_training_report(
     figures = dict(figures or {})
     predicted = np.asarray(model.predict(features), dtype=float)
     sample = _sample(features, max_shap_rows, seed)
-    shap = explain.shap_frame(model, sample)
-    units = explain.shap_units(model)
+    shap = shap_values.shap_frame(model, sample)
+    units = shap_values.shap_units(model)
     body = [
         _header(model, meta, decision, title),
         _metrics_section(model.kind, meta, decision, holdout or {}),
         _performance_section(model, features, actual, predicted, figures),
+        _fairness_section(fairness, fairness_notes),
+        _protected_section(protected or {}),
         _drivers_section(model, sample, shap, units, figures),
-        _data_section(meta, features, actual, model.kind, explain.global_importance(shap)),
+        _data_section(meta, features, actual, model.kind, shap_values.global_importance(shap)),
     ]
     return _page(title or _title(model), "\n".join(body))
 
@@ -261,10 +269,80 @@ def _performance_section(model, features, actual, predicted, figures: dict) -> s
     return "".join(f"<h2>{_e(h)}</h2>{_figure(f, c)}" for h, f, c in parts)
 
 
+_FAIRNESS_COLUMNS = {
+    "n": "rows",
+    "population_share": "share of population",
+    "mean_predicted": "mean predicted",
+    "observed_rate": "observed churn",
+    "calibration_gap": "gap",
+    "ece": "ECE",
+    "roc_auc": "ROC-AUC",
+    "churner_share": "share of churners",
+    "top_churner_share": "share of top K churners",
+    "top_lost_value_share": "share of top K lost value",
+    "churner_capture": "own churners in top K",
+    "lost_value_capture": "own lost value in top K",
+}
+
+
+def _fairness_section(table: pd.DataFrame | None, notes: Sequence[str]) -> str:
+    if table is None:
+        return "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
+    rows = []
+    for r in table.to_dict(orient="records"):
+        name = f"{r['dimension'].replace('_', ' ')}: {r['group']}"
+        if not r["scored"]:
+            rows.append([name, f"{int(r['n']):,}", "too few rows: not scored"] + [""] * 10)
+            continue
+        rows.append([name] + [_fairness_cell(c, r[c]) for c in _FAIRNESS_COLUMNS])
+    shown = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
+    return (
+        "<h2>Fairness: age bands and gender</h2>"
+        '<p class="note">The same quality for every group: calibration (mean predicted against '
+        "observed churn, ECE), ranking (ROC-AUC), and each group's share of the churners and "
+        "lost value the top K of the list reaches, to compare with its share of the population "
+        "and of the churners. Age is taken at the as-of date.</p>"
+        + _table(["group", *_FAIRNESS_COLUMNS.values()], rows)
+        + shown
+    )
+
+
+def _fairness_cell(column: str, value: Any) -> str:
+    if column == "n":
+        return f"{int(value):,}"
+    if "share" in column or "capture" in column:
+        return f"{float(value):.1%}" if _finite(value) else "-"
+    return _fmt(value)
+
+
+def _protected_section(protected: Mapping[str, Any]) -> str:
+    if not protected:
+        return ""
+    names = {
+        "roc_auc": "ROC-AUC",
+        "normalized_gini": "normalized Gini",
+        "churner_capture": "churners in the top K",
+        "value_capture": "value in the top K",
+    }
+    rows = [
+        [names.get(k, k), _fmt(protected["with"][k]), _fmt(v), _fmt(protected["cost"][k])]
+        for k, v in protected["without"].items()
+    ]
+    return (
+        f"<h2>Without {_e(', '.join(protected.get('excluded', [])))}</h2>"
+        '<p class="note">This model was trained without the protected features. The same '
+        "model fitted with them (same tuned parameters, no new search), on "
+        f"{_e(protected.get('on', 'the same rows'))}; the top K is the top "
+        f"{protected.get('top_share', 0.1):.0%}. Cost = with - without: what leaving them out "
+        "loses (negative: it gains).</p>"
+        + _table(["measure", "with them", "without (this model)", "cost"], rows)
+    )
+
+
 def _drivers_section(model, sample, shap, units: str, figures: dict) -> str:
     importance = figures.get("importance") or plots.feature_importance(model.booster)
     summary = plots.shap_summary(
-        explain.explanation(model, sample, shap), title="SHAP summary", units=units
+        shap_values.explanation(model, sample, shap), title="SHAP summary", units=units
     )
     return (
         "<h2>What drives the model</h2>"

@@ -1,0 +1,484 @@
+"""Did the list work? A past ranked list judged by what happened after its as-of date.
+
+:func:`evaluate` reads a list written by ``score`` and its summary, computes the outcomes with
+the training label definitions (:mod:`valuemodel.serving.outcomes`) and writes, atomically,
+into ``out``:
+
+- ``evaluation.json``: nested objects (``churn.roc_auc`` is ``{"churn": {"roc_auc": ...}}``):
+  ``as_of``, ``data_end``, ``models``, ``horizons`` (each window, its end and whether it is
+  complete), ``churn`` (``n``, ``churners``, ``roc_auc``, ``pr_auc``, ``ece``, ``brier``,
+  ``reliability``, ``top``: churners and lost value captured in the first K rows of the list),
+  ``value`` (``n``, ``spearman``, ``normalized_gini``, ``deciles``; ``complete`` false and
+  null metrics while the value window is open), ``by`` (the same per service segment, asset
+  tier and manager), ``estimate`` (the expected performance recorded at scoring time beside the
+  realised one), ``control`` (treated vs control, :mod:`valuemodel.serving.control`) and
+  ``challenger`` (both models on the same outcomes, when the list was scored with
+  ``--compare``);
+- ``evaluation.html``: the same as a self-contained page with plots.
+
+"Lost value" is the predicted ``clv`` of the accounts that churned: the revenue the list put
+at stake, since what a churned account would have earned is never observed. Model metrics are
+over every listed account with an outcome, contacted or not: contacting those at the top of the
+list lowers their churn, so the control group's own metrics (``control.model``) are the ones no
+contact touched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from valuemodel.errors import InputError
+from valuemodel.models import metrics as m
+from valuemodel.serving.control import compare_groups
+from valuemodel.serving.estimation import top_sizes
+from valuemodel.serving.fairness import fairness_section
+from valuemodel.serving.outcomes import (
+    PastList,
+    churn_definition,
+    label_horizons,
+    outcomes,
+    read_contacted,
+    read_list,
+)
+from valuemodel.serving.shadow import PREFIX, compare_paths, read_compare
+
+GROUPS = ("service_segment", "asset_tier", "manager_id")
+BINS = 10
+MONITORING_EXPERIMENT = "valuemodel-monitoring"
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What ``evaluate`` wrote: the two files and the evaluation as a dict."""
+
+    json_path: Path
+    html_path: Path
+    evaluation: dict[str, Any]
+
+
+def churn_block(y: Any, proba: Any, clv: Any) -> dict[str, Any]:
+    """Churn metrics of rows in list order: ``y`` 0/1 outcome, ``proba``, ``clv`` predicted."""
+    y, p, v = (np.asarray(a, dtype=float) for a in (y, proba, clv))
+    n = len(y)
+    out: dict[str, Any] = {"n": n, "churners": int(y.sum()) if n else 0}
+    if not n:
+        return out | {k: None for k in ("churn_rate", "roc_auc", "pr_auc", "ece", "brier")}
+    out |= {
+        "churn_rate": _num(y.mean()),
+        "roc_auc": _num(m.roc_auc(y, p)),
+        "pr_auc": _num(m.pr_auc(y, p)),
+        "ece": _num(m.expected_calibration_error(y, p, BINS)),
+        "brier": _num(m.brier(y, p)),
+        "reliability": reliability(y, p),
+        "top": captured(y, p, v),
+    }
+    return out
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[dict[str, Any]]:
+    """The reliability table: per equal-width probability bin with rows, ``predicted`` (mean
+    probability) against ``observed`` (churn rate); the bins ``expected_calibration_error``
+    uses."""
+    idx = np.clip((p * bins).astype(int), 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        hit = idx == b
+        if hit.any():
+            rows.append(
+                {
+                    "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+                    "n": int(hit.sum()),
+                    "predicted": _num(p[hit].mean()),
+                    "observed": _num(y[hit].mean()),
+                }
+            )
+    return rows
+
+
+def captured(y: np.ndarray, p: np.ndarray, clv: np.ndarray) -> list[dict[str, Any]]:
+    """For the first K rows of the list (K at 5, 10, 20, 50 % of it): churners expected (sum of
+    probabilities) and found, their share of all churners, and the lost value captured."""
+    lost = clv * y
+    rows = []
+    for k in top_sizes(len(y)):
+        rows.append(
+            {
+                "k": int(k),
+                "expected_churners": _num(p[:k].sum()),
+                "churners": int(y[:k].sum()),
+                "churner_share": _ratio(y[:k].sum(), y.sum()),
+                "lost_value": _num(lost[:k].sum()),
+                "lost_value_share": _ratio(lost[:k].sum(), lost.sum()),
+            }
+        )
+    return rows
+
+
+def value_block(actual: Any, predicted: Any) -> dict[str, Any]:
+    """Value metrics: Spearman, normalized Gini, and predicted vs realised by decile."""
+    a, p = np.asarray(actual, float), np.asarray(predicted, float)
+    if not len(a):
+        return {"n": 0, "spearman": None, "normalized_gini": None, "deciles": []}
+    order = np.argsort(-p, kind="stable")
+    deciles = [
+        {
+            "decile": i + 1,
+            "n": int(len(part)),
+            "predicted": _num(p[part].sum()),
+            "realised": _num(a[part].sum()),
+        }
+        for i, part in enumerate(np.array_split(order, 10))
+        if len(part)
+    ]
+    return {
+        "n": int(len(a)),
+        "spearman": _num(m.spearman(a, p)),
+        "normalized_gini": _num(m.normalized_gini(a, p)),
+        "aggregate_error": _num(m.aggregate_error(a, p)),
+        "deciles": deciles,
+    }
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else round(value, 6)
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return _num(part / whole) if whole > 0 else None
+
+
+def judge(frame: pd.DataFrame, value_complete: bool) -> dict[str, Any]:
+    """Churn and value blocks of one set of rows (``frame`` in list order, with ``churn``,
+    ``value``, ``churn_probability``, ``clv``)."""
+    known = frame[frame["churn"].notna()]
+    out = {"churn": churn_block(known["churn"], known["churn_probability"], known["clv"])}
+    if value_complete:
+        valued = frame[frame["value"].notna()]
+        out["value"] = value_block(valued["value"], valued["clv"])
+    else:
+        out["value"] = {"n": 0, "spearman": None, "normalized_gini": None, "deciles": []}
+    return out
+
+
+def by_group(frame: pd.DataFrame, value_complete: bool) -> dict[str, Any]:
+    """Per service segment, asset tier and manager: the churn and value headline numbers."""
+    out: dict[str, Any] = {}
+    for column in GROUPS:
+        if column not in frame.columns or frame[column].isna().all():
+            continue
+        keys = frame[column].astype("object").fillna("(none)").astype(str)
+        out[column] = {}
+        for key, rows in frame.groupby(keys, sort=True):
+            judged = judge(rows, value_complete)
+            c, v = judged["churn"], judged["value"]
+            out[column][str(key)] = {
+                "n": c["n"],
+                "churners": c["churners"],
+                "churn_rate": c.get("churn_rate"),
+                "roc_auc": c.get("roc_auc"),
+                "pr_auc": c.get("pr_auc"),
+                "ece": c.get("ece"),
+                "value_spearman": v["spearman"],
+            }
+    return out
+
+
+def control_section(
+    frame: pd.DataFrame, contacted: set[str] | None, value_complete: bool
+) -> dict[str, Any]:
+    """Treated vs control overall, per service segment and per recommended action.
+
+    Intent to treat (default): treated = listed accounts not in the control group. As treated
+    (``contacted`` given): treated = accounts actually contacted, against control accounts not
+    contacted; listed accounts neither contacted nor control are left out.
+    """
+    if "control" not in frame.columns or not frame["control"].any():
+        return {
+            "present": False,
+            "note": "the list has no control group (score it with --control-share S)",
+        }
+    frame = frame[frame["churn"].notna()]
+    held = frame["control"].astype(bool)
+    if contacted is None:
+        analysis, treated, kept = "intent to treat", ~held, pd.Series(True, index=frame.index)
+    else:
+        reached = frame["account_id"].isin(contacted)
+        analysis, treated, kept = "as treated", reached, reached | held
+    rows = frame[kept].assign(treated=treated[kept])
+    out: dict[str, Any] = {
+        "present": True,
+        "analysis": analysis,
+        "overall": compare_groups(rows),
+        "model": judge(frame[held], value_complete),
+    }
+    if contacted is not None:
+        out["contacted_control_accounts"] = int((held & frame["account_id"].isin(contacted)).sum())
+        out["listed_not_contacted"] = int((~kept).sum())
+    for column in ("service_segment", "recommended_action"):
+        if column in rows.columns:
+            keys = rows[column].astype("object").fillna("(none)").astype(str)
+            out[f"by_{column}"] = {
+                str(k): compare_groups(part) for k, part in rows.groupby(keys, sort=True)
+            }
+    return out
+
+
+def challenger_section(
+    past: PastList, population: pd.DataFrame, value_complete: bool
+) -> dict[str, Any] | None:
+    """Champion and challenger judged on the same outcomes (lists scored with ``--compare``):
+    every account of the compare file, the whole population, so that a top-K list does not
+    favour the model that chose its K accounts."""
+    table_path, _ = compare_paths(past.path)
+    info = past.summary.get("compare")
+    if not info or not table_path.is_file():
+        return None
+    table = read_compare(table_path)
+    outcome = population[["account_id", "churn", "value"]]
+    table = table.merge(outcome, on="account_id", how="inner")
+    table = table[table["churn"].notna()]
+    out: dict[str, Any] = {
+        "alias": info.get("alias"),
+        "models": info.get("models"),
+        "k": info.get("k"),
+    }
+    for name, prefix in (("champion", ""), ("challenger", PREFIX)):
+        ordered = table.sort_values(f"{prefix}rank", kind="mergesort")
+        model_view = pd.DataFrame(
+            {
+                "churn": ordered["churn"],
+                "value": ordered["value"],
+                "churn_probability": ordered[f"{prefix}churn_probability"],
+                "clv": ordered[f"{prefix}clv"],
+            }
+        )
+        judged = judge(model_view, value_complete)
+        out[name] = {
+            "roc_auc": judged["churn"].get("roc_auc"),
+            "pr_auc": judged["churn"].get("pr_auc"),
+            "ece": judged["churn"].get("ece"),
+            "value_spearman": judged["value"]["spearman"],
+            "top": judged["churn"].get("top", []),
+        }
+    out["n"] = int(table["churn"].notna().sum())
+    return out
+
+
+def estimate_section(summary: dict[str, Any], churn: dict[str, Any]) -> dict[str, Any] | None:
+    """The expected performance recorded at scoring time next to what was realised."""
+    expected = summary.get("expected_performance")
+    if not expected:
+        return None
+    realised_top = {str(r["k"]): r["churners"] for r in churn.get("top", [])}
+    return {
+        "roc_auc": {"expected": expected.get("roc_auc"), "realised": churn.get("roc_auc")},
+        "churners": {"expected": expected.get("churners"), "realised": churn.get("churners")},
+        "top": {
+            k: {"expected": v, "realised": realised_top.get(k)}
+            for k, v in sorted(expected.get("top", {}).items(), key=lambda kv: int(kv[0]))
+        },
+    }
+
+
+def _check_dates(past: PastList, end: date | None, horizons) -> None:
+    if end is None or end <= past.as_of:
+        raise InputError(
+            f"the data ends {end} and does not run past the list's as-of date {past.as_of}: "
+            "nothing has happened yet to evaluate"
+        )
+    if not horizons["churn"].complete:
+        raise InputError(
+            f"the data ends {end}: the {horizons['churn'].days}-day churn window of the list "
+            f"(as of {past.as_of}) is complete only with data through {horizons['churn'].until}"
+        )
+
+
+def evaluate(
+    list_path: str | Path,
+    data: Any,
+    out_dir: str | Path,
+    *,
+    contacted: str | Path | None = None,
+) -> EvaluationResult:
+    """Judge the list at ``list_path`` by what happened in ``data`` (a ``DataSet``, validated
+    by the caller) and write ``evaluation.json`` and ``evaluation.html`` into ``out_dir``.
+
+    Raises ``InputError`` for a bad list or summary, data that does not run past the as-of
+    date or does not yet cover the churn horizon, or a list with no account in the population.
+    """
+    past = read_list(list_path)
+    reached = read_contacted(contacted) if contacted is not None else None
+    end = data.end_date()
+    horizons = label_horizons(past.summary, past.as_of, end) if end else None
+    _check_dates(past, end, horizons)
+    definition, note = churn_definition(past.summary)
+    notes = [note] if note else []
+    population = outcomes(data, past.as_of, horizons, definition, end)
+    frame = past.frame.merge(population, on="account_id", how="left")
+    evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
+    evaluation["challenger"] = challenger_section(past, population, horizons["value"].complete)
+    evaluation["fairness"] = fairness_section(frame, _people(data, past.as_of), past.as_of)
+    # the fingerprint covers whole files: data added after T makes it differ, as expected
+    evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
+        "data_fingerprint"
+    )
+    from valuemodel.serving.evaluation_report import write_evaluation
+
+    json_path, html_path = write_evaluation(evaluation, Path(out_dir))
+    return EvaluationResult(json_path, html_path, evaluation)
+
+
+def _people(data: Any, as_of: date) -> pd.DataFrame | None:
+    """``account_id``, ``birth_year``, ``gender`` as known at ``as_of`` (None without them)."""
+    if not data.has("accounts"):
+        return None
+    from valuemodel import engine
+
+    table = data.until(as_of).table("accounts")
+    return engine.execute(table.select("account_id", "birth_year", "gender"))
+
+
+def assemble(
+    past: PastList,
+    frame: pd.DataFrame,
+    horizons,
+    definition: str,
+    end: date,
+    contacted: set[str] | None,
+    notes: list[str],
+) -> dict[str, Any]:
+    """The evaluation document (see the module docstring) from the list joined to outcomes."""
+    matched = int(frame["churn"].notna().sum())
+    if matched == 0:
+        raise InputError(
+            f"--list {past.path}: none of its {len(frame):,} accounts is in the population at "
+            f"{past.as_of} in this data (is it the data the list was scored on?)"
+        )
+    value_complete = horizons["value"].complete
+    if not value_complete:
+        notes.append(
+            f"the {horizons['value'].days}-day value window is not complete yet (needs data "
+            f"through {horizons['value'].until}): value metrics are left empty"
+        )
+    if matched < len(frame):
+        notes.append(f"{len(frame) - matched:,} listed accounts have no outcome in this data")
+    judged = judge(frame, value_complete)
+    return {
+        "list": str(past.path),
+        "as_of": past.as_of.isoformat(),
+        "data_end": end.isoformat(),
+        "churn_definition": definition,
+        "models": past.summary.get("models", {}),
+        "horizons": {name: h.to_dict() for name, h in horizons.items()},
+        "accounts": {"listed": int(len(frame)), "with_outcome": matched},
+        **judged,
+        "by": by_group(frame[frame["churn"].notna()], value_complete),
+        "estimate": estimate_section(past.summary, judged["churn"]),
+        "control": control_section(frame, contacted, value_complete),
+        "challenger": None,
+        "notes": notes,
+    }
+
+
+def monitoring_metrics(evaluation: dict[str, Any]) -> dict[str, float]:
+    """The headline numbers as flat MLflow metric names (``churn.roc_auc``, ...)."""
+    out = {}
+    for section, keys in (
+        ("churn", ("roc_auc", "pr_auc", "ece", "brier", "churn_rate", "n", "churners")),
+        ("value", ("spearman", "normalized_gini", "aggregate_error")),
+    ):
+        for key in keys:
+            value = evaluation.get(section, {}).get(key)
+            if value is not None:
+                out[f"{section}.{key}"] = float(value)
+    overall = (evaluation.get("control") or {}).get("overall") or {}
+    diff = (overall.get("churn_rate") or {}).get("difference")
+    if diff is not None:
+        out["control.churn_rate_difference"] = float(diff)
+    return out
+
+
+def log_evaluation(
+    evaluation: dict[str, Any], html: str, tracking_uri: str | None = None
+) -> tuple[str, str]:
+    """Log a monitoring run (experiment ``valuemodel-monitoring``) tagged with the model
+    versions; returns (tracking URI, run id). Only aggregates are logged, no account id."""
+    from valuemodel.models.tracking import Tracker
+
+    tracker = Tracker(tracking_uri)
+    models = evaluation.get("models", {})
+    tags = {
+        "valuemodel.kind": "monitoring",
+        "as_of": evaluation["as_of"],
+        **{f"{k}_model_version": str(v.get("version", "")) for k, v in models.items()},
+        **{f"{k}_model_alias": str(v.get("alias", "")) for k, v in models.items()},
+    }
+    run_id = tracker.start_run(MONITORING_EXPERIMENT, f"evaluate {evaluation['as_of']}", tags)
+    try:
+        params = {
+            "as_of": evaluation["as_of"],
+            "data_end": evaluation["data_end"],
+            "churn_definition": evaluation["churn_definition"],
+            **{f"horizon.{k}": v["days"] for k, v in evaluation["horizons"].items()},
+        }
+        document = {k: v for k, v in evaluation.items() if k != "list"}
+        tracker.log(
+            run_id,
+            params=params,
+            metrics=monitoring_metrics(evaluation),
+            documents={"evaluation.json": document},
+            texts={"evaluation.html": html},
+        )
+    except Exception:
+        tracker.finish(run_id, "FAILED")
+        raise
+    tracker.finish(run_id)
+    return tracker.uri, run_id
+
+
+def format_evaluation(result: EvaluationResult) -> str:
+    """Text for the CLI: the headline numbers, horizons, control verdict and where it went."""
+    e = result.evaluation
+    c, v = e["churn"], e["value"]
+
+    def f(x: Any) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    lines = [
+        f"Evaluated the list as of {e['as_of']} on data through {e['data_end']} "
+        f"({e['accounts']['with_outcome']:,} of {e['accounts']['listed']:,} accounts with an "
+        "outcome).",
+        f"  churn: ROC-AUC {f(c['roc_auc'])}, PR-AUC {f(c['pr_auc'])}, ECE {f(c['ece'])}, "
+        f"{c['churners']:,} churners of {c['n']:,}",
+        f"  value: Spearman {f(v['spearman'])}",
+    ]
+    for name, h in e["horizons"].items():
+        state = "complete" if h["complete"] else f"not complete until {h['until']}"
+        lines.append(f"  {name} horizon {h['days']} days: {state}")
+    if e["estimate"]:
+        lines.append(
+            f"  expected at scoring: ROC-AUC {f(e['estimate']['roc_auc']['expected'])}, "
+            f"{e['estimate']['churners']['expected']} churners"
+        )
+    control = e["control"]
+    if control.get("present"):
+        lines.append(f"  control ({control['analysis']}): {control['overall']['verdict']}")
+    else:
+        lines.append(f"  control: {control['note']}")
+    if e["challenger"]:
+        ch = e["challenger"]
+        lines.append(
+            f"  champion ROC-AUC {f(ch['champion']['roc_auc'])} vs challenger "
+            f"({ch['alias']}) {f(ch['challenger']['roc_auc'])} on the same outcomes"
+        )
+    lines += [f"  note: {n}" for n in e["notes"]]
+    lines += [f"Wrote {result.json_path}", f"  and  {result.html_path}"]
+    return "\n".join(lines)

@@ -156,35 +156,36 @@ def _add_fairness(out: Review, proba, judge: Part, stake, on: str, config: Train
 
 
 def _compare(fitted, model, parts, judge, stake, on, config, excluded) -> dict[str, Any]:
-    """Both models' ROC-AUC and value capture (churn) or Gini and revenue capture (value)."""
+    """Both models' ROC-AUC and value capture (churn) or Gini and revenue capture (value).
+
+    Both sides are fitted here the same way (the tuned parameters, the training part, early
+    stopping on the validation part), one with the saved model's features and one with the
+    protected ones added back, so that nothing but those features differs: the saved churn
+    model itself is refitted on later months, which would flatter the side without them.
+    """
     train, valid = parts[0], parts[1]
-    # the saved model's features with the protected ones added back: nothing else differs
-    columns = [*fitted.schema.feature_names, *(c for c in excluded if c in train.features)]
-    schema = FeatureSchema.from_frame(train.features[columns])
-    X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
-    X_judge = schema.prepare(judge.features)
+    kept = list(fitted.schema.feature_names)
+    added = [*kept, *(c for c in excluded if c in train.features)]
     args = _estimator_args(config)
     share = config.fairness.top_share
-    if fitted.kind == "churn":
-        calibration = config.churn.calibration
-        full = ChurnClassifier(params=fitted.params, calibration=calibration, **args)
-        full.fit(X_train, train.y, eval_set=(X_valid, valid.y))
-        with_p, without_p = full.predict_proba(X_judge)[:, 1], model.predict(judge.features)
-        sides = {
-            "with": _churn_side(judge.y, with_p, stake, share),
-            "without": _churn_side(judge.y, without_p, stake, share),
-        }
-    else:
-        full = ValueRegressor(
-            structure=fitted.structure,
-            params=fitted.params,
-            tweedie_variance_power=config.value.tweedie_variance_power,
-            **args,
-        ).fit(X_train, train.y, eval_set=(X_valid, valid.y))
-        sides = {
-            "with": _value_side(judge.y, full.predict(X_judge), share),
-            "without": _value_side(judge.y, model.predict(judge.features), share),
-        }
+    sides = {}
+    for side, columns in (("with", added), ("without", kept)):
+        schema = FeatureSchema.from_frame(train.features[columns])
+        X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
+        X_judge = schema.prepare(judge.features)
+        if fitted.kind == "churn":
+            clf = ChurnClassifier(
+                params=fitted.params, calibration=config.churn.calibration, **args
+            ).fit(X_train, train.y, eval_set=(X_valid, valid.y))
+            sides[side] = _churn_side(judge.y, clf.predict_proba(X_judge)[:, 1], stake, share)
+        else:
+            reg = ValueRegressor(
+                structure=fitted.structure,
+                params=fitted.params,
+                tweedie_variance_power=config.value.tweedie_variance_power,
+                **args,
+            ).fit(X_train, train.y, eval_set=(X_valid, valid.y))
+            sides[side] = _value_side(judge.y, reg.predict(X_judge), share)
     cost = {k: sides["with"][k] - sides["without"][k] for k in sides["with"]}
     return {"excluded": list(excluded), "on": on, "top_share": share, **sides, "cost": cost}
 

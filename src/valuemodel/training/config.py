@@ -57,7 +57,7 @@ class ChurnConfig(_Frozen):
     exclude_families: tuple[
         Literal["recency", "frequency", "contribution", "assets", "flows", "holdings", "profile"],
         ...,
-    ] = ("profile",)
+    ] = ()
 
 
 class ValueConfig(_Frozen):

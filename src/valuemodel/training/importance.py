@@ -8,10 +8,8 @@ nothing from the family that the other families do not also give it. Columns tha
 registry entry names (none in a normal build) form the family ``other``.
 
 ``without_families`` drops whole families from the churn model's inputs
-(``churn.exclude_families``, default ``[profile]``: gender, age, risk level, investor type,
-channel and branch carried nothing measurable in ``benchmarks/bench_quality.py`` and are
-personal attributes a churn score is better without; tiers, suitability and actions still
-read them from the feature table).
+(``churn.exclude_families``, default none; tiers, suitability and actions still read their
+columns from the feature table).
 """
 
 from __future__ import annotations

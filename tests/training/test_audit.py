@@ -67,8 +67,9 @@ def test_the_report_and_summary_show_the_cost_of_leaving_them_out(excluded, trac
     assert cost == pytest.approx(
         churn.protected["with"]["roc_auc"] - churn.protected["without"]["roc_auc"]
     )
-    # the model without them is the registered one, measured on the held-out accounts
-    assert churn.protected["without"]["roc_auc"] == pytest.approx(churn.holdout_metric)
+    # both sides are fitted alike and measured on the held-out accounts, which judge the
+    # promotion; the registered (refitted) model is not one of the sides
+    assert "held-out" in churn.protected["on"]
     text = format_train_summary(excluded)
     assert "without age, gender, branch: roc_auc" in text
     client = MlflowClient(tracking_uri=tracking, registry_uri=tracking)

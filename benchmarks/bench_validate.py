@@ -20,17 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE / "_data"
-TABLE_DATES = {
-    "trades": "trade_date",
-    "balances": "date",
-    "cashflows": "date",
-    "positions": "date",
-    "logins": "date",
-    "revenue": "date",
-    "accounts": "open_date",
-}
+from bench_features import TABLE_DATES, ensure_data  # same data, same floor tables
+
 FLOOR = """
 import ibis, sys
 con = ibis.duckdb.connect()
@@ -43,15 +34,6 @@ import sys
 from valuemodel.data import open_data, validate
 assert validate(open_data(sys.argv[1])).ok
 """
-
-
-def ensure_data(n_accounts: int) -> Path:
-    out = DATA / f"brokerage_{n_accounts}"
-    if not (out / "trades.parquet").is_file():
-        from valuemodel.data.generate import generate_brokerage, write_brokerage
-
-        write_brokerage(generate_brokerage(n_accounts, seed=7), out)
-    return out
 
 
 def measure(code: str, path: Path, src: str | None) -> tuple[float, float]:

@@ -38,9 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         config = load_scoring_config(args.config)
         overrides = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
         config = config.model_copy(update=overrides)
-        validate(open_data(config.data)).raise_for_errors()
+        data = open_data(config.data)
+        validate(data).raise_for_errors()  # once: scoring reuses the checked data set
         result = score(
-            config.data,
+            data,
             config.as_of,
             config.out,
             top=config.top,

@@ -14,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from valuemodel.data import open_data, validate
 from valuemodel.errors import InputError, ModelError
 from valuemodel.training import format_train_summary, load_config, train
 
@@ -30,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
+        data = open_data(args.data)
+        validate(data).raise_for_errors()  # the same checks as `valuemodel train`, before work
         result = train(
-            args.data,
+            data,
             args.as_of,
             config=load_config(args.config),
             tracking_uri=args.tracking_uri,

@@ -170,12 +170,13 @@ class DataSet:
     def _normalised(self, name: str) -> ibis.Table:
         text = self.files[name].suffix == ".csv"
         typed = _typed(self.raw(name), name, self.settings.labels, strip_ids=text)
-        # Unchecked (no validation yet) means: merge, which is right either way.
-        if self.state.collapse.get(name, True):
-            if name == "positions":
-                typed = normalise.sum_lots(typed)
-            elif name == "balances":
-                typed = typed.distinct()
+        # Lots are summed unless validation found none (summing is right either way); exact
+        # repeats of balance rows are dropped only where validation found some, as the
+        # distinct costs a full pass over the largest table.
+        if name == "positions" and self.state.collapse.get(name, True):
+            typed = normalise.sum_lots(typed)
+        elif name == "balances" and self.state.collapse.get(name, False):
+            typed = typed.distinct()
         return typed
 
     def summary(self) -> dict[str, Any]:

@@ -81,6 +81,9 @@ def test_the_auc_in_evaluation_json_equals_one_computed_from_the_churn_rule(loop
     assert evaluation["horizons"]["churn"]["complete"] is True
     assert evaluation["horizons"]["value"]["complete"] is False  # T + 365 is after END
     assert evaluation["value"]["spearman"] is None
+    for section, key in (("churn", "roc_auc"), ("churn", "ece"), ("churn", "n")):
+        assert evaluation[f"{section}.{key}"] == evaluation[section][key]  # also flat
+    assert evaluation["value.spearman"] is None
     assert evaluation["control"]["present"] and evaluation["control"]["analysis"] == (
         "intent to treat"
     )

@@ -128,7 +128,7 @@ def load_valid(source: Path | Input) -> tuple[Any, Any]:
     report.raise_for_errors()
     for file, count in report.quarantined.items():
         err.print(
-            f"[yellow]quarantined:[/] {count:,} rows of {file} -> "
+            f"[yellow]quarantined:[/] {count:,} row{'s' if count != 1 else ''} of {file} -> "
             f"{source.quarantine / (Path(file).stem + '.parquet')}",
             highlight=False,
         )

@@ -330,6 +330,11 @@ def evaluate(
     evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
         "data_fingerprint"
     )
+    # The headline numbers also under their dotted names (``churn.roc_auc``), for readers
+    # that look them up flat; the nested sections hold the same values.
+    for section, key in (("churn", "roc_auc"), ("churn", "ece"), ("churn", "n")):
+        evaluation[f"{section}.{key}"] = evaluation[section].get(key)
+    evaluation["value.spearman"] = (evaluation.get("value") or {}).get("spearman")
     from valuemodel.serving.evaluation_report import write_evaluation
 
     json_path, html_path = write_evaluation(evaluation, Path(out_dir))

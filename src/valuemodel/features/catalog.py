@@ -3,7 +3,8 @@ registry describes.
 
 The declarations are checked once at import, so that a mistake stops every build and every
 registry load rather than one run: the families are the configuration's (``FAMILIES``, in the
-same order), and no two features share an output column for any configured window.
+same order), and no two features share an output column for any window up to
+``CHECKED_WINDOWS`` days.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from valuemodel.features.assets import ASSETS
-from valuemodel.features.config import FAMILIES, FeatureConfig
+from valuemodel.features.config import FAMILIES
 from valuemodel.features.contribution import CONTRIBUTION
 from valuemodel.features.definition import WINDOW, Family, Feature
 from valuemodel.features.flows import FLOWS
@@ -25,6 +26,10 @@ DECLARED: dict[str, Family] = {
     for family in (RECENCY, FREQUENCY, CONTRIBUTION, ASSETS, FLOWS, HOLDINGS, PROFILE)
 }
 """Family name -> its declaration, in output order."""
+
+CHECKED_WINDOWS = 1000
+"""Templates are checked against each other and the plain names for every window of 1 to
+this many days (a configuration can choose any), not only for the default windows."""
 
 
 def declared_features(families: Mapping[str, Family] | None = None) -> Iterator[Feature]:
@@ -43,17 +48,21 @@ def check_declarations(families: Mapping[str, Family]) -> None:
     and every output column comes from one feature only."""
     if tuple(families) != FAMILIES or any(k != f.name for k, f in families.items()):
         raise ValueError(f"declared families {list(families)} are not {list(FAMILIES)}")
-    default = FeatureConfig()
-    windows = sorted({*default.windows, *default.short_windows, *default.change_windows})
     produced: dict[str, str] = {}
     for feature in declared_features(families):
-        columns = [feature.name.replace(WINDOW, str(w)) for w in windows]
-        for column in columns if feature.windowed else [feature.name]:
+        for column in _checked_columns(feature):
             if column in produced:
                 raise ValueError(
                     f"features {produced[column]!r} and {feature.name!r} both produce {column!r}"
                 )
             produced[column] = feature.name
+
+
+def _checked_columns(feature: Feature) -> list[str]:
+    """The feature's column, or its template's for every window up to ``CHECKED_WINDOWS``."""
+    if not feature.windowed:
+        return [feature.name]
+    return [feature.name.replace(WINDOW, str(w)) for w in range(1, CHECKED_WINDOWS + 1)]
 
 
 check_declarations(DECLARED)

@@ -107,12 +107,15 @@ def to_pyarrow(expr: ibis.Table):
 
 
 def materialize(con: Any, name: str, expr: ibis.Table) -> ibis.Table:
-    """Compute ``expr`` once into a temporary table on ``con`` and return it.
+    """Compute ``expr`` once into a temporary table on ``con`` and return it (DuckDB).
 
-    A table of the same name is replaced. (On ibis 12 with DuckDB 2.0, both
-    ``create_table(..., overwrite=True)`` and ``drop_table(..., force=True)`` emit
-    ``DROP TABLE IF EXISTS`` without the table's name, so DuckDB drops it here itself.)
+    A table of the same name is replaced. Other engines get ``expr`` back as it is: they
+    compute it where it is used (Spark plans its own reuse, and Ibis 12 cannot drop a Spark
+    table: ``drop_table(..., force=True)`` emits ``DROP TABLE IF EXISTS`` without the name,
+    as it does on DuckDB 2.0, where this module drops the table itself).
     """
+    if con.name != "duckdb":
+        return expr
     drop_temporary(con, name)
     return con.create_table(name, expr, temp=True)
 
@@ -122,5 +125,3 @@ def drop_temporary(con: Any, name: str) -> None:
     if con.name == "duckdb":
         quoted = '"' + name.replace('"', '""') + '"'
         con.raw_sql(f"DROP TABLE IF EXISTS temp.main.{quoted}")
-    else:
-        con.drop_table(name, force=True)

@@ -79,6 +79,23 @@ def set_timezone(con: Any, timezone: str) -> None:
         raise ValueError(f"cannot set the time zone of a {con.name} connection")
 
 
+@ibis.udf.scalar.builtin(name="isfinite")
+def _isfinite(x: float) -> bool:  # DuckDB's own function
+    """False for NaN and the infinities."""
+
+
+def non_finite(col: ibis.Value, backend: str) -> ibis.Value:
+    """Whether a floating-point value is NaN or infinite, answered correctly on ``backend``.
+
+    DuckDB (2.0) folds ``isnan(x)`` to false when the parquet file's statistics give the
+    column a finite range, but parquet writers leave NaN out of those statistics, so a NaN
+    in the file would pass unseen; its ``isfinite`` reads every value.
+    """
+    if backend == "duckdb":
+        return ~_isfinite(col)
+    return col.isnan() | col.isinf()
+
+
 def execute(expr: ibis.Expr) -> pd.DataFrame | pd.Series | Any:
     """Run an expression on its backend and return pandas (a frame, a column or a scalar)."""
     return expr.execute()
@@ -90,15 +107,21 @@ def to_pyarrow(expr: ibis.Table):
 
 
 def materialize(con: Any, name: str, expr: ibis.Table) -> ibis.Table:
-    """Compute ``expr`` once into a temporary table on ``con`` and return it.
+    """Compute ``expr`` once into a temporary table on ``con`` and return it (DuckDB).
 
-    A table of the same name is replaced. (On ibis 12 with DuckDB 2.0, both
-    ``create_table(..., overwrite=True)`` and ``drop_table(..., force=True)`` emit
-    ``DROP TABLE IF EXISTS`` without the table's name, so DuckDB drops it here itself.)
+    A table of the same name is replaced. Other engines get ``expr`` back as it is: they
+    compute it where it is used (Spark plans its own reuse, and Ibis 12 cannot drop a Spark
+    table: ``drop_table(..., force=True)`` emits ``DROP TABLE IF EXISTS`` without the name,
+    as it does on DuckDB 2.0, where this module drops the table itself).
     """
+    if con.name != "duckdb":
+        return expr
+    drop_temporary(con, name)
+    return con.create_table(name, expr, temp=True)
+
+
+def drop_temporary(con: Any, name: str) -> None:
+    """Drop the temporary table ``name`` of :func:`materialize`, if it exists."""
     if con.name == "duckdb":
         quoted = '"' + name.replace('"', '""') + '"'
         con.raw_sql(f"DROP TABLE IF EXISTS temp.main.{quoted}")
-    else:
-        con.drop_table(name, force=True)
-    return con.create_table(name, expr, temp=True)

@@ -1,7 +1,15 @@
 """The row rules of the contract, each a boolean Ibis expression over a table as stored.
 
-A rule says "this row breaks it"; :mod:`valuemodel.data.validate` counts every rule of a table
+A rule says "this row breaks it"; :mod:`valuemodel.data.validate` counts the rules of a table
 in one query, and the quarantine leaves out the rows that break one.
+
+Most rules also have a **screen**: one cheap aggregate over the whole table (a minimum, a
+count of values, the distinct labels of a categorical column) whose value can prove that no
+row breaks the rule. Engines answer such aggregates from a file's statistics or with much
+less work than a row-by-row test (DuckDB reads the minimum of a parquet column from its
+metadata), so validation counts a rule row by row only when its screen cannot clear it. A
+screen never decides that a rule is broken, only that it is not: the counts reported are the
+same either way.
 """
 
 from __future__ import annotations
@@ -12,7 +20,9 @@ from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
+import pandas as pd
 
+from valuemodel import engine
 from valuemodel.data import normalise
 from valuemodel.data.reader import DataSet, as_date, as_id
 from valuemodel.data.schema import Column, Table
@@ -22,12 +32,60 @@ LATEST = "2099-12-31"
 
 
 @dataclass(frozen=True)
+class Screen:
+    """An aggregate that may prove a rule unbroken: ``clean(value, rows)`` says whether it does.
+
+    ``key`` names the aggregate, so rules that share one (a categorical column's labels serve
+    its rule and its normalisation) compute it once.
+    """
+
+    key: str
+    measure: Callable[[ibis.Table], ibis.Value]
+    clean: Callable[[Any, int], bool]
+
+
+@dataclass(frozen=True)
 class Rule:
     column: str | None
     text: str
     bad: Callable[[ibis.Table], ibis.Value]
     show: tuple[str, ...]
     warning: bool = False
+    screen: Screen | None = None
+
+
+def complete(name: str, string: bool) -> Screen:
+    """No value of ``name`` is missing: as many values as rows, and (text) none starts blank.
+
+    A text value that is empty or starts with a blank sorts before every other, so the
+    column's minimum starts with one when any value does.
+    """
+    if not string:
+        return Screen(f"count:{name}", lambda t: t[name].count(), lambda n, rows: n == rows)
+    return Screen(
+        f"complete:{name}",
+        lambda t: (t[name].count() == t.count()) & (t[name].min().ascii_str() > 32),
+        lambda ok, rows: _proved(ok, empty=rows == 0),
+    )
+
+
+def labels_screen(name: str, allowed: tuple[str, ...]) -> Screen:
+    """Every label of ``name`` is already one of the contract's values (nothing to map)."""
+    return Screen(
+        f"labels:{name}",
+        lambda t: t[name].cast(dt.string).collect(distinct=True),
+        lambda found, rows: found is not None and set(_values(found)) <= set(allowed),
+    )
+
+
+def _proved(ok: Any, empty: bool) -> bool:
+    """A screen's boolean; ``empty`` when the engine gave null (no value to test: all null)."""
+    return empty if ok is None or ok is pd.NA or ok != ok else bool(ok)
+
+
+def _values(found: Any) -> list[Any]:
+    """The non-null values of a collected array, as the engine handed it back."""
+    return [v for v in list(found) if v is not None]
 
 
 def any_bad(table: ibis.Table, rules: tuple[Rule, ...]) -> ibis.Value:
@@ -37,27 +95,34 @@ def any_bad(table: ibis.Table, rules: tuple[Rule, ...]) -> ibis.Value:
     return bad
 
 
-def _account_key(data: DataSet, name: str, table: ibis.Table) -> ibis.Value:
+def account_key(data: DataSet, name: str, table: ibis.Table) -> ibis.Value:
+    """The account ID of ``table``'s rows as the typed view reads it (CSV ids trimmed)."""
     return as_id(table.account_id, strip=data.files[name].suffix == ".csv")
 
 
-def with_accounts(data: DataSet, name: str, raw: ibis.Table) -> ibis.Table | None:
-    """``raw`` with the account's ``_account``, ``_open`` and ``_close`` (null when unknown).
+def account_table(data: DataSet) -> ibis.Table:
+    """One row per account ID: ``_account``, ``_open`` and ``_close``.
 
-    Accounts are reduced to one row per ID first, so a duplicated account (itself an error)
-    does not multiply the rows counted here.
+    Accounts are reduced to one row per ID, so a duplicated account (itself an error) does
+    not multiply the rows it is joined to.
     """
-    if name == "accounts" or not data.has("accounts"):
-        return None
     accounts = data.raw("accounts")
-    if not {"account_id", "open_date"} <= set(accounts.columns):
-        return None
     close = as_date(accounts.close_date) if "close_date" in accounts.columns else None
-    keys = accounts.group_by(_account=_account_key(data, "accounts", accounts)).aggregate(
+    return accounts.group_by(_account=account_key(data, "accounts", accounts)).aggregate(
         _open=as_date(accounts.open_date).min(),
         _close=close.max() if close is not None else ibis.null(dt.date),
     )
-    return raw.left_join(keys, _account_key(data, name, raw) == keys._account)
+
+
+def with_accounts(data: DataSet, name: str, raw: ibis.Table) -> ibis.Table | None:
+    """``raw`` with the account's ``_account``, ``_open`` and ``_close`` (null when unknown);
+    None when there is nothing to join (``accounts`` itself, or no usable ``accounts``)."""
+    if name == "accounts" or not data.has("accounts"):
+        return None
+    if not {"account_id", "open_date"} <= set(data.raw("accounts").columns):
+        return None
+    keys = account_table(data)
+    return raw.left_join(keys, account_key(data, name, raw) == keys._account)
 
 
 def account_rules(spec: Table) -> Iterator[Rule]:
@@ -77,10 +142,12 @@ def account_rules(spec: Table) -> Iterator[Rule]:
     )
 
 
-def row_rules(spec: Table, raw: ibis.Table, labels: Any) -> Iterator[Rule]:
+def row_rules(spec: Table, raw: ibis.Table, labels: Any, backend: str) -> Iterator[Rule]:
+    """The row rules of a table as stored on the engine ``backend`` (its name)."""
     for col in spec.columns:
         if col.name in raw.columns:
-            yield from _column_rules(col, raw[col.name].type(), spec, labels.get(col.name, {}))
+            type_, own = raw[col.name].type(), labels.get(col.name, {})
+            yield from _column_rules(col, type_, spec, own, backend)
     if spec.name == "accounts" and "close_date" in raw.columns:
         yield Rule(
             "close_date",
@@ -91,18 +158,24 @@ def row_rules(spec: Table, raw: ibis.Table, labels: Any) -> Iterator[Rule]:
 
 
 def _column_rules(
-    col: Column, type_: dt.DataType, spec: Table, labels: dict[str, str]
+    col: Column, type_: dt.DataType, spec: Table, labels: dict[str, str], backend: str
 ) -> Iterator[Rule]:
     name = col.name
     show = tuple(dict.fromkeys(("account_id", spec.date_column or name, name)))
     if col.required:
-        yield Rule(name, "value is missing (required)", lambda t: blank(t[name]), show)
+        yield Rule(
+            name,
+            "value is missing (required)",
+            lambda t: blank(t[name]),
+            show,
+            screen=complete(name, type_.is_string()),
+        )
     if col.kind == "date":
         if type_.is_string():
             yield Rule(
                 name,
                 "not a date (expected YYYY-MM-DD)",
-                lambda t: _unparsed(t[name], dt.date),
+                lambda t: _unparsed(t[name], dt.date, backend),
                 show,
             )
         yield Rule(
@@ -112,12 +185,21 @@ def _column_rules(
                 (as_date(t[name]) < ibis.date(EARLIEST)) | (as_date(t[name]) > ibis.date(LATEST))
             ),
             show,
+            screen=None if type_.is_string() else _dates_within(name),
         )
     elif col.kind == "number":
         if type_.is_string() or type_.is_floating():
-            yield Rule(name, "not a number", lambda t: _unparsed(t[name], dt.float64), show)
+            yield Rule(
+                name, "not a number", lambda t: _unparsed(t[name], dt.float64, backend), show
+            )
         if col.minimum is not None:
-            yield Rule(name, f"breaks rule {col.rule}", lambda t: _below(t[name], col), show)
+            yield Rule(
+                name,
+                f"breaks rule {col.rule}",
+                lambda t: _below(t[name], col),
+                show,
+                screen=None if type_.is_string() else _above(name, col),
+            )
     elif col.allowed is not None:
         allowed = list(col.allowed)
         yield Rule(
@@ -130,7 +212,31 @@ def _column_rules(
                 & ~blank(t[name]),
             ),
             show,
+            screen=labels_screen(name, col.allowed),
         )
+
+
+def _dates_within(name: str) -> Screen:
+    """The earliest and latest date are inside the contract's range (dates are monotone in
+    the stored dates and timestamps, so the extremes decide)."""
+    return Screen(
+        f"dates:{name}",
+        lambda t: (
+            (as_date(t[name].min()) >= ibis.date(EARLIEST))
+            & (as_date(t[name].max()) <= ibis.date(LATEST))
+        ),
+        lambda ok, rows: _proved(ok, empty=True),
+    )
+
+
+def _above(name: str, column: Column) -> Screen:
+    """The smallest value keeps the minimum rule (NaN never breaks it: "not a number" does)."""
+
+    def measure(t: ibis.Table) -> ibis.Value:
+        low = t[name].min().cast(dt.float64)
+        return low > column.minimum if column.strict else low >= column.minimum
+
+    return Screen(f"min:{name}", measure, lambda ok, rows: _proved(ok, empty=True))
 
 
 def blank(col: ibis.Value) -> ibis.Value:
@@ -141,9 +247,9 @@ def blank(col: ibis.Value) -> ibis.Value:
     return col.isnull()
 
 
-def _unparsed(col: ibis.Value, target: dt.DataType) -> ibis.Value:
+def _unparsed(col: ibis.Value, target: dt.DataType, backend: str) -> ibis.Value:
     if col.type().is_floating():
-        return col.isnan() | col.isinf()
+        return engine.non_finite(col, backend)
     if target.is_date():
         return ~blank(col) & as_date(col).isnull()
     parsed = col.try_cast(target)

@@ -23,9 +23,17 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from valuemodel import engine
-from valuemodel.data import normalise
+from valuemodel.data import normalise, tally
 from valuemodel.data.reader import DataSet
-from valuemodel.data.rules import Rule, account_rules, any_bad, row_rules, with_accounts
+from valuemodel.data.rules import (
+    Rule,
+    Screen,
+    account_rules,
+    any_bad,
+    labels_screen,
+    row_rules,
+    with_accounts,
+)
 from valuemodel.data.schema import TABLES, Column, Table
 from valuemodel.data.settings import DEFAULT_MAX_BAD_SHARE
 from valuemodel.errors import InputError, ProblemReport
@@ -106,15 +114,21 @@ def validate(
     target = _quarantine_dir(data, quarantine)
     report = ValidationReport()
     moves: list[_Quarantine] = []
-    for name in sorted(data.files, key=lambda n: n != "accounts"):
-        move = _check_table(report, data, name, allow_bad=max_bad_share if target else None)
-        if move is not None:
-            moves.append(move)
-        _drop_if_empty(report, data, name)
-    _check_empty(report, data)
-    _check_unknown_files(report, data)
-    if report.ok:
-        _check_missing_balances(report, data)
+    seen: dict[str, ibis.Table] = {}  # per table, its rows reduced to one per account
+    try:
+        for name in sorted(data.files, key=lambda n: n != "accounts"):
+            allow_bad = max_bad_share if target else None
+            move = _check_table(report, data, name, allow_bad, seen)
+            if move is not None:
+                moves.append(move)
+            _drop_if_empty(report, data, name)
+        _check_empty(report, data)
+        _check_unknown_files(report, data)
+        if report.ok:
+            _check_missing_balances(report, data, seen)
+    finally:
+        for name in seen:
+            engine.drop_temporary(data.con, tally.per_account_name(name))
     data.state.normalised = list(report.normalised)
     if report.ok and target is not None:
         for move in moves:
@@ -138,7 +152,11 @@ def _quarantine_dir(data: DataSet, quarantine: str | Path | None) -> Path | None
 
 
 def _check_table(
-    report: ValidationReport, data: DataSet, name: str, allow_bad: float | None
+    report: ValidationReport,
+    data: DataSet,
+    name: str,
+    allow_bad: float | None,
+    seen: dict[str, ibis.Table],
 ) -> _Quarantine | None:
     file, spec = data.files[name], TABLES[name]
     stored = data.stored(name)
@@ -148,13 +166,16 @@ def _check_table(
         report.errors.append(Problem(file.name, col, "required column is missing", None))
     if missing:
         return None
-    rules = list(row_rules(spec, stored, data.settings.labels))
+    rules = list(row_rules(spec, stored, data.settings.labels, data.con.name))
     table = stored
     joined = with_accounts(data, name, stored)
+    found: dict[int, int] = {}
     if joined is not None:
         table = joined
-        rules += list(account_rules(spec))
-    problems, bad, rows = _run_rules(report, data, name, table, rules)
+        account = list(account_rules(spec))
+        found = tally.account_counts(data, name, stored, joined, account, len(rules), seen)
+        rules += account
+    problems, bad, rows = _run_rules(report, data, name, table, rules, found)
     move = None
     if problems and allow_bad is not None and bad <= allow_bad * rows:
         errors = tuple(r for r in rules if not r.warning)
@@ -229,60 +250,76 @@ def _check_unknown_files(report: ValidationReport, data: DataSet) -> None:
             report.warnings.append(Problem(path.name, None, rule, None))
 
 
-def _check_missing_balances(report: ValidationReport, data: DataSet) -> None:
-    if data.has("balances"):
-        traded = data.table("trades").account_id
+def _check_missing_balances(
+    report: ValidationReport, data: DataSet, seen: dict[str, ibis.Table]
+) -> None:
+    """Warn about accounts that trade but have no balances (from the per-account tables when
+    no row of either table was quarantined, else from the tables themselves)."""
+    if not data.has("balances"):
+        return
+    both = {"trades", "balances"}
+    if both <= seen.keys() and not both & data.state.keep.keys():
+        traded, held = seen["trades"], seen["balances"]
+        lonely = traded.filter(~traded._key.isin(held._key))._key.name("account_id")
+    else:
         held = data.table("balances").account_id
-        lonely = data.table("trades").filter(~traded.isin(held)).account_id
-        n = int(engine.execute(lonely.nunique()))
-        if n:
-            ex = engine.execute(lonely.as_table().distinct().order_by("account_id").limit(5))
-            examples = tuple(f"account_id={_fmt(v)}" for v in ex.account_id)
-            rule = "accounts with trades but no balances (their asset features will be missing)"
-            report.warnings.append(
-                Problem(data.files["trades"].name, "account_id", rule, n, examples)
-            )
+        lonely = data.table("trades").filter(lambda t: ~t.account_id.isin(held)).account_id
+    n = tally.as_count(engine.execute(lonely.nunique()))
+    if n:
+        ex = engine.execute(lonely.as_table().distinct().order_by("account_id").limit(5))
+        examples = tuple(f"account_id={_fmt(v)}" for v in ex.account_id)
+        rule = "accounts with trades but no balances (their asset features will be missing)"
+        report.warnings.append(Problem(data.files["trades"].name, "account_id", rule, n, examples))
 
 
 def _run_rules(
-    report: ValidationReport, data: DataSet, name: str, raw: ibis.Table, rules: list[Rule]
+    report: ValidationReport,
+    data: DataSet,
+    name: str,
+    table: ibis.Table,
+    rules: list[Rule],
+    found: dict[int, int],
 ) -> tuple[list[Problem], int, int]:
-    """Count every rule and normalisation of one table in one query.
+    """Count every rule and normalisation of one table (``found``: counts already made).
 
-    Returns the errors found (not yet reported), the number of rows breaking any of them and
-    the number of rows. Warnings and normalisations are added to ``report``.
+    ``table`` is the stored table, joined to ``accounts`` when account rules are among
+    ``rules``; the counts run on the stored table itself (the account rules come counted in
+    ``found``) and the join serves the examples. Returns the errors found (not yet
+    reported), the number of rows breaking any of them and the number of rows. Warnings and
+    normalisations are added to ``report``.
     """
     file = data.files[name].name
+    stored = data.stored(name)
     errors = tuple(r for r in rules if not r.warning)
-    changes = dict(_normalisations(data, name, raw))
-    counts = raw.aggregate(
-        n_rows=raw.count(),
-        **{
-            f"r{i}": rule.bad(raw).fill_null(False).cast("int64").sum()
-            for i, rule in enumerate(rules)
-        },
-        **{f"c{i}": changed for i, (changed, _) in enumerate(changes.values())},
-    )
-    row = engine.execute(counts).iloc[0]
-    rows = int(row["n_rows"])
+    changes = list(_normalisations(data, name, stored))
+    tallies = [
+        tally.Tally(f"r{i}", tally.bad_count(r), r.screen)
+        for i, r in enumerate(rules)
+        if i not in found
+    ]
+    tallies += [
+        tally.Tally(f"c{i}", exact, screen) for i, (exact, screen, _) in enumerate(changes)
+    ]
+    rows, counted = tally.count(stored, tallies)
     report.rows[file] = rows
     problems: list[Problem] = []
     for i, rule in enumerate(rules):
-        count = int(row[f"r{i}"] or 0)
+        count = found[i] if i in found else counted[f"r{i}"]
         if count:
-            problem = Problem(file, rule.column, rule.text, count, _examples(raw, rule))
+            problem = Problem(file, rule.column, rule.text, count, _examples(table, rule))
             (report.warnings if rule.warning else problems).append(problem)
-    for i, (_, describe) in enumerate(changes.values()):
-        count = int(row[f"c{i}"] or 0)
-        if count:
-            report.normalised.append(describe(raw, count))
+    for i, (_, _, describe) in enumerate(changes):
+        if counted[f"c{i}"]:
+            report.normalised.append(describe(stored, counted[f"c{i}"]))
     # Rows breaking several rules are counted once: a second query, only when one is broken.
-    bad = engine.execute(any_bad(raw, errors).cast("int64").sum()) if problems else 0
-    return problems, int(bad or 0), rows
+    bad = engine.execute(any_bad(table, errors).cast("int64").sum()) if problems else 0
+    return problems, tally.as_count(bad), rows
 
 
-def _normalisations(data: DataSet, name: str, raw: ibis.Table) -> Iterator[tuple[str, tuple]]:
-    """Per changed column: (the count of rows it changes, how to describe the change)."""
+def _normalisations(
+    data: DataSet, name: str, raw: ibis.Table
+) -> Iterator[tuple[Callable, Screen | None, Callable]]:
+    """Per changed column: (its count of changed rows, a screen, how to describe the change)."""
     spec, file = TABLES[name], data.files[name].name
     for col in spec.columns:
         if col.name not in raw.columns:
@@ -295,16 +332,18 @@ def _normalisations(data: DataSet, name: str, raw: ibis.Table) -> Iterator[tuple
                 (stored.cast(dt.string).isin(list(col.allowed)), False),
                 else_=stored.notnull() & mapped.isin(list(col.allowed)),
             )
-            yield col.name, (changed.cast("int64").sum(), _label_note(file, col, changed, mapped))
+            yield (
+                lambda t, changed=changed: changed.cast("int64").sum(),
+                labels_screen(col.name, col.allowed),
+                _label_note(file, col, changed, mapped),
+            )
         elif col.kind == "date" and stored.type().is_timestamp() and stored.type().timezone:
             zone = data.settings.timezone
             rule = f"time-zone-aware timestamps: dated in {zone} (the brokerage's time zone)"
             yield (
-                col.name,
-                (
-                    stored.notnull().cast("int64").sum(),
-                    lambda raw, n, col=col, rule=rule: Problem(file, col.name, rule, n),
-                ),
+                lambda t, stored=stored: stored.count(),
+                None,
+                lambda raw, n, col=col, rule=rule: Problem(file, col.name, rule, n),
             )
 
 
@@ -350,10 +389,10 @@ def _key(spec: Table, raw: ibis.Table) -> list[str]:
 
 
 def _key_hash(raw: ibis.Table, key: list[str]) -> ibis.Value:
-    value = raw[key[0]].hash()
-    for column in key[1:]:
-        value = value ^ raw[column].hash()
-    return value
+    """One hash of the whole key (one hash per row: hashing each column costs twice as much)."""
+    if len(key) == 1:
+        return raw[key[0]].hash()
+    return ibis.struct({k: raw[k] for k in key}).hash()
 
 
 def _check_keys(report: ValidationReport, data: DataSet, name: str) -> None:

@@ -433,6 +433,15 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
     )
 
 
+def run_command(name: str, args: list[str], prog_name: str) -> None:
+    """Run the command ``name`` with ``args`` as a program of its own and exit with its code.
+
+    The entry scripts are such programs (``training/retrain.py`` is ``valuemodel train``), so
+    they validate, work, print and exit exactly as the command does.
+    """
+    typer.main.get_command(app).commands[name].main(args, prog_name=prog_name)
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m valuemodel`
     app()
 

@@ -1,7 +1,7 @@
 """The base of every configuration model, and where their defaults live.
 
 Configuration is data: the feature set, the training config, the tiers file and the scoring
-config are frozen pydantic models that reject unknown keys. A bad value raises ``InputError``
+config are frozen pydantic models that reject unknown keys. A bad file raises ``InputError``
 (exit code 2) naming the file and each offending key, e.g.
 ``tiers.yaml: asset_tier.large: Input should be a valid number (got 'lots')``.
 

@@ -1,4 +1,5 @@
-"""The configuration base: packaged defaults, sections laid over them, messages naming the key."""
+"""The configuration base: packaged defaults filling what a file leaves out, messages naming
+the file and the key."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from valuemodel.config import Frozen, Section, load, overlay, packaged, parse
+from valuemodel.config import (
+    Frozen,
+    PackagedConfig,
+    load,
+    packaged,
+    packaged_defaults,
+    parse,
+)
 from valuemodel.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,35 +25,44 @@ PACKAGED = ("features/default.yaml", "features/registry.yaml")
 PACKAGED += ("training/default.yaml", "serving/tiers.yaml")
 
 
-class _Limits(Section):
+class _Limits(Frozen):
     low: int
     high: int = Field(le=100)
 
 
-class _Cutoff(Frozen):
-    percentile: float | None = None
-    value: float | None = None
-
-
 class _Settings(Frozen):
     limits: _Limits
-    cutoff: _Cutoff
     names: list[str]
 
 
-def test_a_section_takes_the_keys_given_and_keeps_the_others():
-    defaults = {"limits": {"low": 1, "high": 9}, "cutoff": {"percentile": 0.5}, "names": ["a"]}
-    given = {"limits": {"high": 7}, "cutoff": {"value": 0}, "names": ["b"]}
-    assert overlay(_Settings, defaults, given) == {
-        "limits": {"low": 1, "high": 7},
-        "cutoff": {"value": 0},
-        "names": ["b"],
-    }
-    assert defaults["limits"] == {"low": 1, "high": 9}
+class _Fairness(PackagedConfig):
+    """A section of a packaged file (its other keys ignored, so new ones do not break it)."""
+
+    defaults_from = ("training/default.yaml", "fairness")
+    model_config = ConfigDict(extra="ignore")
+    min_group_size: int
+    top_share: float
+
+
+def test_a_packaged_section_takes_the_keys_given_and_the_packaged_others():
+    packaged_values = packaged_defaults("training/default.yaml", "fairness")
+    assert _Fairness().min_group_size == packaged_values["min_group_size"]
+    assert _Fairness(top_share=0.5) == _Fairness(
+        min_group_size=packaged_values["min_group_size"], top_share=0.5
+    )
+    assert packaged_defaults("training/default.yaml", "no such section") == {}
+
+
+def test_every_packaged_section_is_in_its_file():
+    import valuemodel.serving.config  # noqa: F401 - with the feature config
+    import valuemodel.training.config  # noqa: F401
+
+    for model in PackagedConfig.__subclasses__():
+        assert packaged_defaults(*model.defaults_from), model.__name__
 
 
 def test_every_bad_key_is_named_with_the_source_and_the_value():
-    raw = {"limits": {"low": "x", "high": 101}, "cutoff": {}, "names": [], "extra": 1}
+    raw = {"limits": {"low": "x", "high": 101}, "names": [], "extra": 1}
     with pytest.raises(InputError) as caught:
         parse(_Settings, raw, "my.yaml")
     message = str(caught.value)

@@ -8,11 +8,11 @@ config are frozen pydantic models that reject unknown keys. A bad file raises ``
 Every default exists once, as a YAML file packaged with the code in ``valuemodel/resources``
 and read with ``importlib.resources`` (so it travels in the wheel; ``pyproject.toml`` lists it
 as package data): ``features/default.yaml``, ``training/default.yaml``, ``serving/tiers.yaml``.
-A :class:`PackagedConfig` starts from its file: a key given by the user replaces the packaged
-value, and within a :class:`Section` (a group of independent settings, such as ``tuning``)
-each key given replaces only itself. The repository's top-level ``features/`` folder,
-``training/default.yaml`` and ``serving/tiers.yaml`` are symlinks to these files, so users
-read and copy the very file the package uses; there is no second copy to keep equal.
+A :class:`PackagedConfig` (a whole file, or a section of one such as ``tuning``) takes the
+keys it is given and the packaged values of the others, so a user's file needs only the keys
+it changes. The repository's top-level ``features/`` folder, ``training/default.yaml`` and
+``serving/tiers.yaml`` are symlinks to these files (rather than copies checked equal by a
+test), so users read and copy the very file the package uses.
 """
 
 from __future__ import annotations
@@ -42,26 +42,26 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-class Section(Frozen):
-    """A group of independent settings: a file may give some keys and keep the rest."""
-
-
 class PackagedConfig(Frozen):
-    """A configuration file whose every default is the packaged ``defaults_file``.
+    """A configuration whose keys left out take their packaged values.
 
-    ``Model()`` is the packaged file; ``Model(**keys)`` and ``Model.model_validate(keys)``
-    lay ``keys`` over it (see :func:`overlay`).
+    ``defaults_from`` names the packaged file and the keys of the section within it:
+    ``("training/default.yaml", "tuning")``, or ``("serving/tiers.yaml",)`` for a whole file.
+    ``Model()`` is the packaged section; ``Model(**keys)`` and ``Model.model_validate(keys)``
+    take ``keys`` and the packaged values of the others. A section left out of a file is the
+    packaged one; a section given in part keeps the packaged values of its other keys.
+    Lists, plain mappings and other models are values like any other: given, they replace
+    the packaged value whole.
     """
 
-    defaults_file: ClassVar[str]
-    """The packaged file, relative to ``valuemodel/resources`` (``serving/tiers.yaml``)."""
+    defaults_from: ClassVar[tuple[str, ...]]
 
     @model_validator(mode="before")
     @classmethod
-    def _over_the_packaged_defaults(cls, data: Any) -> Any:
+    def _fill_from_the_package(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        return overlay(cls, _packaged_defaults(cls.defaults_file), data)
+        return {**packaged_defaults(*cls.defaults_from), **data}
 
 
 def packaged(name: str) -> Traversable:
@@ -70,32 +70,16 @@ def packaged(name: str) -> Traversable:
 
 
 @functools.cache
-def _packaged_defaults(name: str) -> dict[str, Any]:
-    """The parsed packaged file (cached: it cannot change while the package is loaded; the
-    result is shared, so callers must not modify it)."""
-    return _mapping(read_yaml(packaged(name)), name)
+def packaged_defaults(name: str, *keys: str) -> dict[str, Any]:
+    """The section at ``keys`` of the packaged file ``name`` (``{}`` when it has none).
 
-
-def overlay(model: type[BaseModel], defaults: dict[str, Any], given: dict[str, Any]) -> dict:
-    """``given`` laid over ``defaults``: each key given replaces the default, except that the
-    keys of a :class:`Section` replace only themselves, so ``{"tuning": {"trials": 3}}`` keeps
-    the other tuning defaults. Lists, plain mappings and other models are replaced whole."""
-    merged = dict(defaults)
-    for key, value in given.items():
-        section = _section_type(model, key)
-        default = merged.get(key)
-        if section is not None and isinstance(value, dict) and isinstance(default, dict):
-            merged[key] = overlay(section, default, value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _section_type(model: type[BaseModel], key: str) -> type[Section] | None:
-    field = model.model_fields.get(key)
-    annotation = field.annotation if field is not None else None
-    is_section = isinstance(annotation, type) and issubclass(annotation, Section)
-    return annotation if is_section else None
+    Cached, since the file cannot change while the package is loaded; the result is shared,
+    so callers must not modify it.
+    """
+    section = _mapping(read_yaml(packaged(name)), name)
+    for key in keys:
+        section = section.get(key) or {}
+    return section
 
 
 def parse(model: type[M], raw: Any, source: str) -> M:

@@ -16,16 +16,20 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
 
-from valuemodel.config import PackagedConfig, Section, load, packaged, parse
+from valuemodel.config import PackagedConfig, load, packaged, parse
+
+_DEFAULTS = "features/default.yaml"
 
 Family = Literal["recency", "frequency", "contribution", "assets", "flows", "holdings", "profile"]
 FAMILIES: tuple[str, ...] = get_args(Family)
 """The feature families in output order."""
 
 
-class AssetTiers(Section):
+class AssetTiers(PackagedConfig):
     """Capital tiers (CNY of total assets): retail < ``retail_below`` <= medium <
     ``large_from`` <= large. The commission rate is ranked within them."""
+
+    defaults_from = (_DEFAULTS, "asset_tiers")
 
     retail_below: StrictFloat
     large_from: StrictFloat
@@ -40,9 +44,11 @@ class AssetTiers(Section):
         return self
 
 
-class LabelSettings(Section):
+class LabelSettings(PackagedConfig):
     """``churn_asset_ratio``: the ``assets`` churn label fires when ``total_assets`` at
     ``T+H`` falls below this share of ``total_assets`` at ``T``."""
+
+    defaults_from = (_DEFAULTS, "labels")
 
     churn_asset_ratio: StrictFloat = Field(gt=0, lt=1)
 
@@ -65,7 +71,7 @@ class FeatureConfig(PackagedConfig):
     Window lists are kept sorted, families in ``FAMILIES`` order.
     """
 
-    defaults_file = "features/default.yaml"
+    defaults_from = (_DEFAULTS,)
 
     windows: tuple[StrictInt, ...] = Field(min_length=1)
     short_windows: tuple[StrictInt, ...]
@@ -121,13 +127,12 @@ def load_feature_config(path: str | Path | None = None) -> FeatureConfig:
     """Read a feature-set YAML file into a FeatureConfig; keys it leaves out keep the packaged
     defaults.
 
-    Without a path: ``$VALUEMODEL_FEATURES_DIR/default.yaml`` if there is one, else the
-    packaged defaults (``FeatureConfig()``).
+    Without a path: ``default.yaml`` of :func:`default_config_dir`, or the packaged defaults
+    (``FeatureConfig()``) when ``$VALUEMODEL_FEATURES_DIR`` has none.
     """
     if path is None:
-        env = os.environ.get("VALUEMODEL_FEATURES_DIR")
-        path = Path(env) / "default.yaml" if env else None
-        if path is None or not path.is_file():
+        path = default_config_dir() / "default.yaml"
+        if not path.is_file():
             return FeatureConfig()
     return load(FeatureConfig, path, "feature configuration file")
 

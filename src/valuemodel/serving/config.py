@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from valuemodel.config import Frozen, PackagedConfig, Section, load, packaged
+from valuemodel.config import Frozen, PackagedConfig, load, packaged
 from valuemodel.features.config import default_asset_tiers
 from valuemodel.serving.control import DEFAULT_SEED
 
@@ -32,6 +32,7 @@ PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
 ASSET_TIERS = ("large", "medium", "retail")
 VALUE_QUADRANTS = ("A", "B", "C", "D")
 GROWTH_QUADRANTS = ("I", "II", "III", "IV")
+_DEFAULTS = "serving/tiers.yaml"
 
 
 class Condition(Frozen):
@@ -69,9 +70,10 @@ class Cutoff(Frozen):
         return self
 
 
-class AssetTierConfig(Section):
+class AssetTierConfig(Frozen):
     """Capital tiers (CNY): large >= ``large``, medium >= ``medium``, else retail. A key left
-    out takes the feature set's ``asset_tiers`` (``large_from``, ``retail_below``)."""
+    out takes the feature set's ``asset_tiers`` (``large_from``, ``retail_below``), not the
+    tiers file, which leaves this section out."""
 
     large: float = Field(default_factory=lambda: default_asset_tiers().large_from, ge=0)
     medium: float = Field(default_factory=lambda: default_asset_tiers().retail_below, ge=0)
@@ -83,8 +85,10 @@ class AssetTierConfig(Section):
         return self
 
 
-class MeasuresConfig(Section):
+class MeasuresConfig(PackagedConfig):
     """Which feature columns stand for contribution, turnover and growth (first present wins)."""
+
+    defaults_from = (_DEFAULTS, "measures")
 
     contribution: tuple[str, ...]
     turnover: str
@@ -97,12 +101,16 @@ class MeasuresConfig(Section):
         return [v] if isinstance(v, str) else v
 
 
-class ValueQuadrantConfig(Section):
+class ValueQuadrantConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "value_quadrant")
+
     contribution: Cutoff
     turnover: Cutoff
 
 
-class GrowthQuadrantConfig(Section):
+class GrowthQuadrantConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "growth_quadrant")
+
     contribution: Cutoff
     growth: Cutoff
 
@@ -115,7 +123,9 @@ class GradeLevel(Frozen):
     min_contribution: float | None = None
 
 
-class ValueGradeConfig(Section):
+class ValueGradeConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "value_grade")
+
     levels: tuple[GradeLevel, ...]
 
     @field_validator("levels")
@@ -132,7 +142,9 @@ class ValueGradeConfig(Section):
         return v
 
 
-class RiskClassConfig(Section):
+class RiskClassConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "risk_class")
+
     conservative: tuple[str, ...]
     steady: tuple[str, ...]
     aggressive: tuple[str, ...]
@@ -177,12 +189,16 @@ class EffortGroup(Frozen):
     share: float = Field(ge=0.0, le=1.0)
 
 
-class CapacityConfig(Section):
+class CapacityConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "priority", "capacity")
+
     per_manager: int | None = Field(ge=1)
 
 
-class PriorityConfig(Section):
+class PriorityConfig(PackagedConfig):
     """``priority_score = value_at_risk * product of the tier weights``; excluded rows get 0."""
+
+    defaults_from = (_DEFAULTS, "priority")
 
     weights: dict[str, dict[str, float]]
     missing_weight: float = Field(ge=0.0)
@@ -269,7 +285,7 @@ class ActionsConfig(Frozen):
 class TierConfig(PackagedConfig):
     """The whole tiers file. ``TierConfig()`` is the packaged ``serving/tiers.yaml``."""
 
-    defaults_file = "serving/tiers.yaml"
+    defaults_from = (_DEFAULTS,)
 
     measures: MeasuresConfig
     asset_tier: AssetTierConfig = Field(default_factory=AssetTierConfig)

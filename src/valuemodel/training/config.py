@@ -14,12 +14,16 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from valuemodel.config import PackagedConfig, Section, load, parse
+from valuemodel.config import PackagedConfig, load, parse
 from valuemodel.features.config import Family, default_asset_tiers
 
+_DEFAULTS = "training/default.yaml"
 
-class SnapshotConfig(Section):
+
+class SnapshotConfig(PackagedConfig):
     """How training snapshots are chosen and split out of time (see ``training.snapshots``)."""
+
+    defaults_from = (_DEFAULTS, "snapshots")
 
     frequency: Literal["weekly", "biweekly", "monthly", "quarterly"]
     min_history_days: int = Field(ge=0, le=3650)
@@ -29,8 +33,10 @@ class SnapshotConfig(Section):
     max_training_rows: int = Field(ge=100)
 
 
-class TuningConfig(Section):
+class TuningConfig(PackagedConfig):
     """Optuna: TPE sampler with ``seed``, median pruning, ``trials`` per model (0 = defaults)."""
+
+    defaults_from = (_DEFAULTS, "tuning")
 
     trials: int = Field(ge=0, le=1000)
     seed: int
@@ -39,9 +45,11 @@ class TuningConfig(Section):
     timeout_seconds: float | None = Field(gt=0)
 
 
-class LightGBMConfig(Section):
+class LightGBMConfig(PackagedConfig):
     """Reproducible boosting: fixed threads, rounds cap, early stopping; ``fixed_params``
     override tuned parameters (e.g. a policy ``max_depth``)."""
+
+    defaults_from = (_DEFAULTS, "lightgbm")
 
     num_threads: int = Field(ge=1, le=256)
     max_rounds: int = Field(ge=1)
@@ -49,22 +57,28 @@ class LightGBMConfig(Section):
     fixed_params: dict[str, Any]
 
 
-class ChurnConfig(Section):
+class ChurnConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "churn")
+
     calibration: Literal["platt", "isotonic"]
     refit: bool
     exclude_families: tuple[Family, ...]
 
 
-class ValueConfig(Section):
+class ValueConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "value")
+
     structures: tuple[Literal["tweedie", "two_part"], ...]
     tweedie_variance_power: float = Field(gt=1, lt=2)
 
 
-class ClvRuleConfig(Section):
+class ClvRuleConfig(PackagedConfig):
     """The ``CLV = P / R`` value baseline (``valuemodel.models.baselines.ClvRule``): P from
     ``revenue_{contribution_days}d``, R per capital tier (``medium_assets`` / ``large_assets``
     CNY of total assets; left out, the feature set's ``retail_below`` / ``large_from``); a
     tier with fewer than ``min_segment_rows`` training rows takes the overall churn rate."""
+
+    defaults_from = (_DEFAULTS, "clv_rule")
 
     contribution_days: int = Field(ge=1, le=3650)
     medium_assets: float = Field(default_factory=lambda: default_asset_tiers().retail_below, ge=0)
@@ -78,11 +92,13 @@ class ClvRuleConfig(Section):
         return self
 
 
-class FairnessConfig(Section):
+class FairnessConfig(PackagedConfig):
     """The churn model's per-group table (``valuemodel.models.fairness``): groups with fewer
     than ``min_group_size`` rows are named, not scored; a warning when a group's
     ``|mean predicted - observed churn|`` exceeds ``max_calibration_gap``; the top K of the
     list is the top ``top_share`` of accounts by value at risk."""
+
+    defaults_from = (_DEFAULTS, "fairness")
 
     min_group_size: int = Field(ge=1)
     max_calibration_gap: float = Field(gt=0, le=1)
@@ -97,7 +113,7 @@ class TrainingConfig(PackagedConfig):
     with them (same tuned parameters, no search) to show what leaving them out costs.
     """
 
-    defaults_file = "training/default.yaml"
+    defaults_from = (_DEFAULTS,)
 
     churn_horizon: int = Field(ge=1, le=1095)
     value_horizon: int = Field(ge=1, le=1095)

@@ -1,13 +1,21 @@
 # The two commands of the quick start: `make demo` and `make test`.
 # Each creates (or reuses) a local virtual environment in .venv and installs the package into
 # it: `make demo` the runtime dependencies only, `make test` also the test tools and Spark.
+#
+# uv makes the environment and installs when it can be had: from the PATH, else installed with
+# pip into .uv/ (once). Otherwise pip does it all. uv reads none of pip's configuration (its
+# constraints, local wheel mirrors): it installs from the package index.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip install --quiet
+UV_DIR := .uv
+UV      = $(shell command -v uv || { test -x $(UV_DIR)/bin/uv && echo $(UV_DIR)/bin/uv; })
+UV_PIP  = $(UV) pip install --quiet --python $(BIN)/python
+PIP     = $(BIN)/python -m pip install --quiet
+INSTALL = $(if $(UV),$(UV_PIP),$(PIP))
 
-.PHONY: demo test test-fast lint format docs bench clean help
+.PHONY: demo test test-fast lint format docs bench clean help _venv
 
 help:
 	@echo "make demo       - synthetic brokerage -> features -> train -> score -> ranked list"
@@ -17,15 +25,26 @@ help:
 	@echo "make bench      - run the benchmarks (slow: minutes) and print their tables"
 
 $(BIN)/python:
+	@test -n "$(UV)" || $(PYTHON) -m pip install --quiet --target $(UV_DIR) uv \
+		|| echo "uv could not be installed; pip sets up $(VENV)" >&2
+	@$(MAKE) --no-print-directory _venv
+
+# Run by a sub-make, which finds a uv installed just now. The environment keeps pip (--seed)
+# for installs by hand.
+_venv:
+ifneq ($(UV),)
+	$(UV) venv --quiet --seed --python $(PYTHON) $(VENV)
+else
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+endif
 
 $(VENV)/.runtime: pyproject.toml | $(BIN)/python
-	$(PIP) -e .
+	$(INSTALL) -e .
 	@touch $@
 
 $(VENV)/.dev: pyproject.toml $(VENV)/.runtime
-	$(PIP) -e ".[dev,spark]"
+	$(INSTALL) -e ".[dev,spark]"
 	@touch $@
 
 demo: $(VENV)/.runtime
@@ -70,8 +89,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_train.py --write
 	$(BIN)/python benchmarks/bench_score.py core
 	$(BIN)/python benchmarks/bench_score.py e2e
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(INSTALL) -e ".[bench]"
 	$(BIN)/python benchmarks/bench_quality.py --write
 
 clean:
-	rm -rf $(VENV) valuemodel-demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(UV_DIR) valuemodel-demo .pytest_cache .ruff_cache

@@ -62,14 +62,11 @@ def run_features(path: Path, dates: list[str]) -> int:
 
 
 def run_core(path: Path, dates: list[str]) -> int:
-    from dataclasses import replace
-
     from valuemodel.data.reader import open_data
-    from valuemodel.features import build_features
-    from valuemodel.features.config import load_feature_config
+    from valuemodel.features import FeatureConfig, build_features
 
     core = ("recency", "frequency", "contribution", "flows")
-    config = replace(load_feature_config(), families=core)
+    config = FeatureConfig(families=core)
     return len(build_features(open_data(path), dates, config))
 
 

@@ -3,9 +3,10 @@
     python serving/score_batch.py                      # everything from scoring.yaml
     python serving/score_batch.py --as-of 2025-12-31 --out lists/2025-12-31.xlsx --top 500
 
-Command-line options override the config file. The data is validated first; exit code 0 on
-success, 2 on rejected input or models (nothing written), 1 on any other failure. All logic
-lives in ``valuemodel.serving``; this script only parses arguments and prints.
+The config's keys are the options of ``valuemodel score`` (same names), and this script runs
+that command with them; options given here (any of ``valuemodel score``'s) override the file.
+The command validates the data and scores; exit code 0 on success, 2 on rejected input or
+models (nothing written), 1 on any other failure.
 """
 
 from __future__ import annotations
@@ -14,51 +15,30 @@ import argparse
 import sys
 from pathlib import Path
 
-from valuemodel.data import open_data, validate
-from valuemodel.errors import InputError, ModelError
-from valuemodel.serving import format_score_summary, load_scoring_config, score
+from valuemodel.cli import run_command
+from valuemodel.errors import InputError
+from valuemodel.serving import ScoringConfig, load_scoring_config
 
 HERE = Path(__file__).resolve().parent
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--config", type=Path, default=HERE / "scoring.yaml")
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--as-of")
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--top", type=int)
-    parser.add_argument("--tiers", type=Path)
-    parser.add_argument("--lang", choices=("en", "zh"))
-    parser.add_argument("--control-share", type=float)
-    parser.add_argument("--control-seed", type=int)
-    parser.add_argument("--compare")
-    args = parser.parse_args(argv)
+    args, overrides = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     try:
         config = load_scoring_config(args.config)
-        overrides = {k: v for k, v in vars(args).items() if k != "config" and v is not None}
-        config = config.model_copy(update=overrides)
-        data = open_data(config.data)
-        validate(data).raise_for_errors()  # once: scoring reuses the checked data set
-        result = score(
-            data,
-            config.as_of,
-            config.out,
-            top=config.top,
-            tracking_uri=config.tracking_uri,
-            model_alias=config.model_alias,
-            tiers=config.tiers,
-            lang=config.lang,
-            control_share=config.control_share,
-            control_seed=config.control_seed,
-            compare=config.compare,
-        )
-    except (InputError, ModelError) as exc:
-        print(f"rejected: {exc}", file=sys.stderr)
-        return 2
-    print(format_score_summary(result))
-    return 0
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    run_command("score", [*_options(config), *overrides], prog_name="score_batch.py")
+
+
+def _options(config: ScoringConfig) -> list[str]:
+    """``--as-of 2024-06-28 --out ...``: the keys set in the config as command options."""
+    given = config.model_dump(exclude_none=True).items()
+    return [word for key, value in given for word in (f"--{key.replace('_', '-')}", str(value))]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
 
 TRADES = pd.DataFrame(
     {
@@ -27,6 +30,12 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
         cwd=cwd,
         timeout=600,
     )
+
+
+def script(path: str, *args: str) -> subprocess.CompletedProcess:
+    """Run an entry script of the repository (``training/retrain.py``, ...)."""
+    command = [sys.executable, str(REPO / path), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
 
 
 def test_validate_accepts_a_good_directory_with_exit_0(tmp_path):
@@ -260,6 +269,42 @@ def test_no_account_id_reaches_mlflow_params_tags_or_artifacts(trained):
     texts = [logged] + [p.read_bytes().decode("utf-8", "ignore") for p in artifacts]
     leaked = {i for i in ids for text in texts if i in text}
     assert not leaked
+
+
+def test_the_entry_scripts_are_the_commands_with_their_messages_and_exit_codes(tmp_path):
+    retrain = script(
+        "training/retrain.py", "--data", str(tmp_path / "nope"), "--as-of", "2025-12-31"
+    )
+    assert retrain.returncode == 2
+    assert "not a directory" in retrain.stderr
+    assert "Usage: retrain.py [OPTIONS]" in script("training/retrain.py", "--help").stdout
+    config = tmp_path / "scoring.yaml"
+    config.write_text(yaml.safe_dump({"as_of": "2025-12-31", "out": "list.csv"}))
+    scoring = script("serving/score_batch.py", "--config", str(config))
+    assert scoring.returncode == 2
+    assert "scoring.yaml: data: Field required" in scoring.stderr
+
+
+def test_score_batch_scores_with_its_config_and_the_options_given(trained, tmp_path):
+    _, data, uri, _ = trained
+    config = {"data": str(data), "as_of": "2025-12-31", "out": "list.csv", "top": 5}
+    (tmp_path / "scoring.yaml").write_text(yaml.safe_dump({**config, "tracking_uri": uri}))
+    result = script(
+        "serving/score_batch.py", "--config", str(tmp_path / "scoring.yaml"), "--top", "3"
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(tmp_path / "list.csv")) == 3
+
+
+def test_every_key_of_the_scoring_config_is_an_option_of_score():
+    """``serving/score_batch.py`` passes the config's keys to ``valuemodel score`` by name."""
+    from typer.main import get_command
+
+    from valuemodel.cli import app
+    from valuemodel.serving import ScoringConfig
+
+    options = {option for p in get_command(app).commands["score"].params for option in p.opts}
+    assert {f"--{key.replace('_', '-')}" for key in ScoringConfig.model_fields} <= options
 
 
 @pytest.mark.spark

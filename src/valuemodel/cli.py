@@ -22,18 +22,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from valuemodel.cli_options import (
+    INPUT_OPTIONS,
     AsOfOpt,
     ChurnDefinition,
     DataOpt,
-    EncodingOpt,
-    Engine,
-    EngineOpt,
     Input,
-    LabelsOpt,
-    MaxBadOpt,
-    QuarantineOpt,
-    TimezoneOpt,
     TrackingOpt,
+    reads_data,
 )
 from valuemodel.errors import InputError, ModelError
 
@@ -143,17 +138,9 @@ def _connect(engine_name: str) -> Any:
 
 @app.command()
 @_command
-def validate(
-    data: DataOpt,
-    quarantine: QuarantineOpt = None,
-    max_bad_share: MaxBadOpt = 0.001,
-    timezone: TimezoneOpt = None,
-    encoding: EncodingOpt = None,
-    labels: LabelsOpt = None,
-    engine: EngineOpt = Engine.duckdb,
-) -> None:
+@reads_data
+def validate(data: DataOpt, source: Input = INPUT_OPTIONS) -> None:
     """Check a data directory against the data contract (exit 2 when it breaks a rule)."""
-    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
     _, report = load_valid(source)
     for name, rows in report.rows.items():
         out.print(f"  {name}: {rows:,} rows")
@@ -162,16 +149,12 @@ def validate(
 
 @app.command()
 @_command
+@reads_data
 def features(
     data: DataOpt,
     as_of: AsOfOpt,
     out_file: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
-    quarantine: QuarantineOpt = None,
-    max_bad_share: MaxBadOpt = 0.001,
-    timezone: TimezoneOpt = None,
-    encoding: EncodingOpt = None,
-    labels: LabelsOpt = None,
-    engine: EngineOpt = Engine.duckdb,
+    source: Input = INPUT_OPTIONS,
 ) -> None:
     """One row per account in the population at the as-of date: account_id, as_of, features."""
     from valuemodel.features import build_features
@@ -179,7 +162,6 @@ def features(
 
     path = check_table_path(out_file)
     day = parse_date(as_of)
-    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
     dataset, _ = load_valid(source)
     with progress_bar("Building features"):
         frame = build_features(dataset.until(day), day)
@@ -189,6 +171,7 @@ def features(
 
 @app.command()
 @_command
+@reads_data
 def train(
     data: DataOpt,
     as_of: AsOfOpt,
@@ -207,12 +190,7 @@ def train(
     tracking_uri: TrackingOpt = None,
     experiment: Annotated[str | None, typer.Option("--experiment")] = None,
     force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
-    quarantine: QuarantineOpt = None,
-    max_bad_share: MaxBadOpt = 0.001,
-    timezone: TimezoneOpt = None,
-    encoding: EncodingOpt = None,
-    labels: LabelsOpt = None,
-    engine: EngineOpt = Engine.duckdb,
+    source: Input = INPUT_OPTIONS,
 ) -> None:
     """Train, validate out of time, tune, log to MLflow and register both models."""
     from valuemodel.training import format_train_summary, load_config
@@ -220,7 +198,6 @@ def train(
 
     day = parse_date(as_of)
     cfg = load_config(config) if config else None
-    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
     dataset, _ = load_valid(source)
     with progress_bar("Training churn and value models") as bar:
         result = run_training(
@@ -246,6 +223,7 @@ class Lang(enum.StrEnum):
 
 @app.command()
 @_command
+@reads_data
 def score(
     data: DataOpt,
     as_of: AsOfOpt,
@@ -257,12 +235,7 @@ def score(
     model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
-    quarantine: QuarantineOpt = None,
-    max_bad_share: MaxBadOpt = 0.001,
-    timezone: TimezoneOpt = None,
-    encoding: EncodingOpt = None,
-    labels: LabelsOpt = None,
-    engine: EngineOpt = Engine.duckdb,
+    source: Input = INPUT_OPTIONS,
     control_share: Annotated[
         float,
         typer.Option(
@@ -288,7 +261,6 @@ def score(
     check_format(out_file)
     check_share(control_share)
     day = parse_date(as_of)
-    source = Input(data, quarantine, max_bad_share, timezone, encoding, labels, engine.value)
     dataset, _ = load_valid(source)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
         result = run_scoring(
@@ -431,6 +403,15 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
         f"--tracking-uri {tracking}",
         highlight=False,
     )
+
+
+def run_command(name: str, args: list[str], prog_name: str) -> None:
+    """Run the command ``name`` with ``args`` as a program of its own and exit with its code.
+
+    The entry scripts are such programs (``training/retrain.py`` is ``valuemodel train``), so
+    they validate, work, print and exit exactly as the command does.
+    """
+    typer.main.get_command(app).commands[name].main(args, prog_name=prog_name)
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m valuemodel`

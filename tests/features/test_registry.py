@@ -3,6 +3,7 @@ reasons format, docs are current."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -100,26 +101,13 @@ def test_a_reason_naming_an_unknown_feature_is_rejected(tmp_path):
         load_registry(_write(tmp_path, words))
 
 
-def test_registry_is_packaged_for_installs_outside_the_repository(tmp_path, monkeypatch):
-    """A wheel has no top-level features/ folder: the loader falls back to the copy packaged
-    as valuemodel/resources/features (a symlink to features/ in the repository)."""
-    import valuemodel
-    from valuemodel.features import config
-
-    packaged = Path(valuemodel.__file__).parent / "resources" / "features"
-    repository = Path(__file__).resolve().parents[2] / "features"
-    for name in ("default.yaml", "registry.yaml"):
-        assert (packaged / name).read_bytes() == (repository / name).read_bytes()
-
-    # as installed: the module sits where parents[3] / "features" does not exist
-    fake = tmp_path / "site-packages" / "valuemodel" / "features" / "config.py"
-    fake.parent.mkdir(parents=True)
-    fake.write_text("")
-    (tmp_path / "site-packages" / "valuemodel" / "resources").symlink_to(packaged.parent)
-    monkeypatch.delenv("VALUEMODEL_FEATURES_DIR", raising=False)
-    monkeypatch.setattr(config, "__file__", str(fake))
-    assert config.default_config_dir() == fake.parents[1] / "resources" / "features"
-    assert len(load_registry().entries) == len(load_registry(repository / "registry.yaml").entries)
+def test_registry_is_packaged_for_installs_outside_the_repository():
+    """The registry is package data (valuemodel/resources/features, read with
+    importlib.resources); the repository's top-level features/ folder is a symlink to it."""
+    packaged = resources.files("valuemodel").joinpath("resources", "features", "registry.yaml")
+    repository = Path(__file__).resolve().parents[2] / "features" / "registry.yaml"
+    assert repository.resolve() == Path(str(packaged)).resolve()
+    assert len(load_registry().entries) == len(load_registry(str(packaged)).entries)
 
 
 def test_templates_expand_over_their_window_sets():

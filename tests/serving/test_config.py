@@ -20,12 +20,29 @@ def _write(tmp_path: Path, data: object, name: str = "tiers.yaml") -> Path:
     return path
 
 
-def test_the_shipped_tiers_file_equals_the_built_in_defaults():
-    assert load_tiers(REPO / "serving" / "tiers.yaml") == TierConfig()
+def test_the_default_tiers_file_is_packaged_and_linked_from_the_repository():
+    packaged = Path(str(default_tiers_path()))
+    assert packaged.parts[-4:] == ("valuemodel", "resources", "serving", "tiers.yaml")
+    assert (REPO / "serving" / "tiers.yaml").resolve() == packaged.resolve()
+    assert load_tiers() == TierConfig()
 
 
-def test_the_default_tiers_path_is_the_repository_file():
-    assert default_tiers_path() == REPO / "serving" / "tiers.yaml"
+def test_the_serving_dir_variable_points_to_another_default_file(tmp_path, monkeypatch):
+    _write(tmp_path, {"priority": {"missing_weight": 0.5}})
+    monkeypatch.setenv("VALUEMODEL_SERVING_DIR", str(tmp_path))
+    assert default_tiers_path() == tmp_path / "tiers.yaml"
+    assert load_tiers().priority.missing_weight == 0.5
+    assert load_tiers().priority.effort == TierConfig().priority.effort
+
+
+def test_the_capital_tiers_default_to_the_feature_sets_asset_tiers(tmp_path, monkeypatch):
+    assert (TierConfig().asset_tier.large, TierConfig().asset_tier.medium) == (5e6, 5e5)
+    tiers = {"asset_tiers": {"retail_below": 1e5, "large_from": 1e6}}
+    (tmp_path / "default.yaml").write_text(yaml.safe_dump(tiers), encoding="utf-8")
+    monkeypatch.setenv("VALUEMODEL_FEATURES_DIR", str(tmp_path))
+    assert (TierConfig().asset_tier.large, TierConfig().asset_tier.medium) == (1e6, 1e5)
+    own = load_tiers(_write(tmp_path, {"asset_tier": {"large": 2e6}}))
+    assert (own.asset_tier.large, own.asset_tier.medium) == (2e6, 1e5)
 
 
 def test_an_empty_file_gives_the_defaults(tmp_path):
@@ -146,7 +163,7 @@ def test_an_unreadable_tiers_file_is_rejected_naming_the_file(tmp_path):
     bad.write_text("asset_tier: [1, 2\n")
     with pytest.raises(InputError, match=r"bad\.yaml: not valid YAML"):
         load_tiers(bad)
-    with pytest.raises(InputError, match=r"missing\.yaml: file not found"):
+    with pytest.raises(InputError, match=r"missing\.yaml: tiers file not found"):
         load_tiers(tmp_path / "missing.yaml")
     bad.write_text("- 1\n- 2\n")
     with pytest.raises(InputError, match="expected a mapping"):

@@ -1,34 +1,60 @@
-"""The feature-set configuration: windows, population threshold, families, tiers.
+"""The feature-set configuration: windows, population threshold, families, asset tiers.
 
-Configuration is data: a frozen dataclass loaded from ``features/default.yaml`` (the top-level
-configuration folder) and validated with messages that name the key.
+Configuration is data: a frozen pydantic model whose defaults are the packaged
+``features/default.yaml`` (``valuemodel/resources/features``; the repository's top-level
+``features/`` folder is a symlink to it), validated with messages that name the file and the
+key (``valuemodel.config``). The asset tiers defined here are the only definition of the
+capital tiers: the tiers file (``serving``) and the CLV rule (``training``) default to them.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from valuemodel.errors import InputError
-from valuemodel.io import read_yaml
+from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
 
-FAMILIES: tuple[str, ...] = (
-    "recency",
-    "frequency",
-    "contribution",
-    "assets",
-    "flows",
-    "holdings",
-    "profile",
-)
+from valuemodel.config import PackagedConfig, load, packaged, parse
+
+_DEFAULTS = "features/default.yaml"
+
+Family = Literal["recency", "frequency", "contribution", "assets", "flows", "holdings", "profile"]
+FAMILIES: tuple[str, ...] = get_args(Family)
 """The feature families in output order."""
 
 
-@dataclass(frozen=True)
-class FeatureConfig:
-    """What ``build_features`` computes.
+class AssetTiers(PackagedConfig):
+    """Capital tiers (CNY of total assets): retail < ``retail_below`` <= medium <
+    ``large_from`` <= large. The commission rate is ranked within them."""
+
+    defaults_from = (_DEFAULTS, "asset_tiers")
+
+    retail_below: StrictFloat
+    large_from: StrictFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AssetTiers:
+        if not 0 < self.retail_below < self.large_from:
+            raise ValueError(
+                "must satisfy 0 < retail_below < large_from, got "
+                f"retail_below={self.retail_below}, large_from={self.large_from}"
+            )
+        return self
+
+
+class LabelSettings(PackagedConfig):
+    """``churn_asset_ratio``: the ``assets`` churn label fires when ``total_assets`` at
+    ``T+H`` falls below this share of ``total_assets`` at ``T``."""
+
+    defaults_from = (_DEFAULTS, "labels")
+
+    churn_asset_ratio: StrictFloat = Field(gt=0, lt=1)
+
+
+class FeatureConfig(PackagedConfig):
+    """What ``build_features`` computes (``features/default.yaml`` explains every key).
 
     - ``windows``: look-back windows in days; every windowed feature (``trades_{w}d``, ...) is
       computed for each.
@@ -40,160 +66,88 @@ class FeatureConfig:
       T - w.
     - ``min_assets``: the population threshold on ``total_assets`` at the as-of date (CNY).
     - ``families``: the families to compute (a subset of ``FAMILIES``; output keeps their order).
-    - ``retail_below`` / ``large_from``: asset tiers (CNY) within which the commission rate is
-      ranked: retail < ``retail_below`` <= medium < ``large_from`` <= large.
-    - ``churn_asset_ratio``: the ``assets`` churn label fires when ``total_assets`` at ``T+H``
-      falls below this share of ``total_assets`` at ``T``.
+    - ``asset_tiers``: :class:`AssetTiers`; ``labels``: :class:`LabelSettings`.
+
+    Window lists are kept sorted, families in ``FAMILIES`` order.
     """
 
-    windows: tuple[int, ...] = (30, 90, 180, 365)
-    short_windows: tuple[int, ...] = (7, 14)
-    change_windows: tuple[int, ...] = (7, 30, 90)
-    min_assets: float = 1000.0
-    families: tuple[str, ...] = FAMILIES
-    retail_below: float = 500_000.0
-    large_from: float = 5_000_000.0
-    churn_asset_ratio: float = 0.2
+    defaults_from = (_DEFAULTS,)
 
-    def __post_init__(self) -> None:
-        _check(self)
+    windows: tuple[StrictInt, ...] = Field(min_length=1)
+    short_windows: tuple[StrictInt, ...]
+    change_windows: tuple[StrictInt, ...]
+    min_assets: StrictFloat = Field(ge=0)
+    families: tuple[str, ...]
+    asset_tiers: AssetTiers
+    labels: LabelSettings
+
+    @field_validator("windows", "short_windows", "change_windows")
+    @classmethod
+    def _whole_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(w <= 0 for w in value):
+            raise ValueError(f"must be positive whole days, got {list(value)}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"has duplicates: {list(value)}")
+        return tuple(sorted(value))
+
+    @field_validator("families")
+    @classmethod
+    def _known_families(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in value if f not in FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown name(s) {unknown}; known: {list(FAMILIES)}")
+        return tuple(f for f in FAMILIES if f in value)
+
+    @property
+    def retail_below(self) -> float:
+        """``asset_tiers.retail_below``, read flat by the feature families."""
+        return self.asset_tiers.retail_below
+
+    @property
+    def large_from(self) -> float:
+        """``asset_tiers.large_from``, read flat by the feature families."""
+        return self.asset_tiers.large_from
+
+    @property
+    def churn_asset_ratio(self) -> float:
+        """``labels.churn_asset_ratio``, read flat by the labels."""
+        return self.labels.churn_asset_ratio
 
 
-def default_config_dir() -> Path:
+def default_config_dir() -> Path | Traversable:
     """The ``features/`` configuration folder (``default.yaml``, ``registry.yaml``).
 
-    ``VALUEMODEL_FEATURES_DIR`` if set, else the repository's top-level ``features/`` folder
-    (a source checkout or editable install), else the copy packaged in the wheel
-    (``valuemodel/resources/features``, a symlink to the same folder in the repository).
+    ``VALUEMODEL_FEATURES_DIR`` if set, else the folder packaged with the code.
     """
     env = os.environ.get("VALUEMODEL_FEATURES_DIR")
-    if env:
-        return Path(env)
-    repository = Path(__file__).resolve().parents[3] / "features"
-    if (repository / "registry.yaml").is_file():
-        return repository
-    return Path(__file__).resolve().parents[1] / "resources" / "features"
+    return Path(env) if env else packaged("features")
 
 
 def load_feature_config(path: str | Path | None = None) -> FeatureConfig:
-    """Read a feature-set YAML file (default ``features/default.yaml``) into a FeatureConfig.
+    """Read a feature-set YAML file into a FeatureConfig; keys it leaves out keep the packaged
+    defaults.
 
-    Without a path and without the default file (an installed package used outside the
-    repository), the built-in defaults apply; they equal ``features/default.yaml``.
+    Without a path: ``default.yaml`` of :func:`default_config_dir`, or the packaged defaults
+    (``FeatureConfig()``) when ``$VALUEMODEL_FEATURES_DIR`` has none.
     """
     if path is None:
         path = default_config_dir() / "default.yaml"
         if not path.is_file():
             return FeatureConfig()
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: feature configuration file not found")
-    return config_from_dict(read_yaml(path) or {}, source=str(path))
+    return load(FeatureConfig, path, "feature configuration file")
+
+
+def default_asset_tiers() -> AssetTiers:
+    """The asset tiers of the default feature set (:func:`load_feature_config`), which the
+    tiers file and the CLV rule take unless they set their own."""
+    return load_feature_config().asset_tiers
 
 
 def config_from_dict(raw: Any, source: str = "feature configuration") -> FeatureConfig:
     """Build a FeatureConfig from the YAML structure (see ``features/default.yaml``)."""
-    if not isinstance(raw, dict):
-        raise InputError(f"{source}: expected a mapping of keys, got {type(raw).__name__}")
-    known = {
-        "windows",
-        "short_windows",
-        "change_windows",
-        "min_assets",
-        "families",
-        "asset_tiers",
-        "labels",
-    }
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise InputError(f"{source}: unknown key(s) {unknown}; known keys are {sorted(known)}")
-    kwargs: dict[str, Any] = {}
-    if "windows" in raw:
-        kwargs["windows"] = _int_tuple(raw["windows"], "windows", source)
-    for key in ("short_windows", "change_windows"):
-        if key in raw:
-            kwargs[key] = _int_tuple(raw[key], key, source)
-    if "min_assets" in raw:
-        kwargs["min_assets"] = _number(raw["min_assets"], "min_assets", source)
-    if "families" in raw:
-        fams = raw["families"]
-        if not isinstance(fams, list) or not all(isinstance(f, str) for f in fams):
-            raise InputError(f"{source}: 'families' must be a list of family names")
-        kwargs["families"] = tuple(f for f in FAMILIES if f in fams) + tuple(
-            f for f in fams if f not in FAMILIES
-        )
-    tiers = _section(raw, "asset_tiers", {"retail_below", "large_from"}, source)
-    for key in ("retail_below", "large_from"):
-        if key in tiers:
-            kwargs[key] = _number(tiers[key], f"asset_tiers.{key}", source)
-    labels = _section(raw, "labels", {"churn_asset_ratio"}, source)
-    if "churn_asset_ratio" in labels:
-        kwargs["churn_asset_ratio"] = _number(
-            labels["churn_asset_ratio"], "labels.churn_asset_ratio", source
-        )
-    try:
-        return FeatureConfig(**kwargs)
-    except InputError as exc:
-        raise InputError(f"{source}: {exc}") from None
+    return parse(FeatureConfig, raw, source)
 
 
 def config_to_dict(config: FeatureConfig) -> dict[str, Any]:
     """The YAML structure of a config (the inverse of ``config_from_dict``)."""
-    return {
-        "windows": list(config.windows),
-        "short_windows": list(config.short_windows),
-        "change_windows": list(config.change_windows),
-        "min_assets": config.min_assets,
-        "families": list(config.families),
-        "asset_tiers": {"retail_below": config.retail_below, "large_from": config.large_from},
-        "labels": {"churn_asset_ratio": config.churn_asset_ratio},
-    }
-
-
-def _check(c: FeatureConfig) -> None:
-    if not c.windows:
-        raise InputError("'windows' must list at least one window in days")
-    for key in ("windows", "short_windows", "change_windows"):
-        values = getattr(c, key)
-        if any(not isinstance(w, int) or isinstance(w, bool) or w <= 0 for w in values):
-            raise InputError(f"'{key}' must be positive whole days, got {list(values)}")
-        if len(set(values)) != len(values):
-            raise InputError(f"'{key}' has duplicates: {list(values)}")
-    if c.min_assets < 0:
-        raise InputError(f"'min_assets' must be >= 0, got {c.min_assets}")
-    bad = [f for f in c.families if f not in FAMILIES]
-    if bad:
-        raise InputError(f"'families' has unknown name(s) {bad}; known: {list(FAMILIES)}")
-    if not 0 < c.retail_below < c.large_from:
-        raise InputError(
-            "'asset_tiers' must satisfy 0 < retail_below < large_from, got "
-            f"retail_below={c.retail_below}, large_from={c.large_from}"
-        )
-    if not 0 < c.churn_asset_ratio < 1:
-        raise InputError(
-            f"'labels.churn_asset_ratio' must be between 0 and 1, got {c.churn_asset_ratio}"
-        )
-
-
-def _int_tuple(value: Any, key: str, source: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        raise InputError(f"{source}: '{key}' must be a list of whole days, got {value!r}")
-    return tuple(sorted(value))
-
-
-def _number(value: Any, key: str, source: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{source}: '{key}' must be a number, got {value!r}")
-    return float(value)
-
-
-def _section(raw: dict, key: str, allowed: set[str], source: str) -> dict:
-    section = raw.get(key) or {}
-    if not isinstance(section, dict):
-        raise InputError(f"{source}: '{key}' must be a mapping")
-    unknown = sorted(set(section) - allowed)
-    if unknown:
-        raise InputError(f"{source}: unknown key(s) {unknown} in '{key}'; known {sorted(allowed)}")
-    return section
+    return config.model_dump(mode="json")

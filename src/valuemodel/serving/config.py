@@ -2,9 +2,11 @@
 
 Every scheme a branch office uses by hand (docs/ranked-list.md, "Tiers") is configured here:
 thresholds, cut-offs, segment and lifecycle rules, priority weights, exclusions, capacity and
-effort shares, and the action catalogue with its rules. The defaults below are the ones written
-in ``serving/tiers.yaml`` (a test keeps the two equal), so ``TierConfig()`` is the office
-default.
+effort shares, and the action catalogue with its rules. The models hold the rules a file must
+follow; the office defaults exist only in the packaged ``serving/tiers.yaml``
+(``valuemodel.config``; the repository's ``serving/tiers.yaml`` is a symlink to it), so
+``TierConfig()`` is that file. The capital tiers (``asset_tier``) default to the feature set's
+``asset_tiers`` (``features/default.yaml``), their one definition.
 
 Rules share one small condition language: a *condition set* maps a column (a feature or a tier
 computed before it) to ``{min, max, in, missing}``; all entries of a set must hold (AND), and a
@@ -15,20 +17,14 @@ absent column) satisfy the condition; otherwise a null never does.
 from __future__ import annotations
 
 import os
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from valuemodel.errors import InputError
-from valuemodel.io import read_yaml
+from valuemodel.config import Frozen, PackagedConfig, load, packaged
+from valuemodel.features.config import default_asset_tiers
 from valuemodel.serving.control import DEFAULT_SEED
 
 RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
@@ -36,13 +32,10 @@ PRODUCT_RISKS = ("R1", "R2", "R3", "R4", "R5")
 ASSET_TIERS = ("large", "medium", "retail")
 VALUE_QUADRANTS = ("A", "B", "C", "D")
 GROWTH_QUADRANTS = ("I", "II", "III", "IV")
+_DEFAULTS = "serving/tiers.yaml"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Condition(_Frozen):
+class Condition(Frozen):
     """One column's test: ``min <= x <= max``, ``x in values``; nulls pass only if ``missing``."""
 
     min: float | None = None
@@ -64,7 +57,7 @@ def _as_any_of(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
 
-class Cutoff(_Frozen):
+class Cutoff(Frozen):
     """A quadrant cut-off: a ``percentile`` (0..1) of the scored population, or a ``value``."""
 
     percentile: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -77,9 +70,13 @@ class Cutoff(_Frozen):
         return self
 
 
-class AssetTierConfig(_Frozen):
-    large: float = Field(default=5_000_000, ge=0)
-    medium: float = Field(default=500_000, ge=0)
+class AssetTierConfig(Frozen):
+    """Capital tiers (CNY): large >= ``large``, medium >= ``medium``, else retail. A key left
+    out takes the feature set's ``asset_tiers`` (``large_from``, ``retail_below``), not the
+    tiers file, which leaves this section out."""
+
+    large: float = Field(default_factory=lambda: default_asset_tiers().large_from, ge=0)
+    medium: float = Field(default_factory=lambda: default_asset_tiers().retail_below, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> AssetTierConfig:
@@ -88,13 +85,15 @@ class AssetTierConfig(_Frozen):
         return self
 
 
-class MeasuresConfig(_Frozen):
+class MeasuresConfig(PackagedConfig):
     """Which feature columns stand for contribution, turnover and growth (first present wins)."""
 
-    contribution: tuple[str, ...] = ("revenue_365d", "commission_365d")
-    turnover: str = "asset_turnover_365d"
-    growth: str = "asset_growth_365d"
-    assets: str = "total_assets"
+    defaults_from = (_DEFAULTS, "measures")
+
+    contribution: tuple[str, ...]
+    turnover: str
+    growth: str
+    assets: str
 
     @field_validator("contribution", mode="before")
     @classmethod
@@ -102,17 +101,21 @@ class MeasuresConfig(_Frozen):
         return [v] if isinstance(v, str) else v
 
 
-class ValueQuadrantConfig(_Frozen):
-    contribution: Cutoff = Cutoff(percentile=0.5)
-    turnover: Cutoff = Cutoff(percentile=0.5)
+class ValueQuadrantConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "value_quadrant")
+
+    contribution: Cutoff
+    turnover: Cutoff
 
 
-class GrowthQuadrantConfig(_Frozen):
-    contribution: Cutoff = Cutoff(percentile=0.5)
-    growth: Cutoff = Cutoff(value=0.0)
+class GrowthQuadrantConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "growth_quadrant")
+
+    contribution: Cutoff
+    growth: Cutoff
 
 
-class GradeLevel(_Frozen):
+class GradeLevel(Frozen):
     """A value grade: reached when assets >= ``min_assets`` OR contribution >= the minimum."""
 
     name: str
@@ -120,16 +123,10 @@ class GradeLevel(_Frozen):
     min_contribution: float | None = None
 
 
-_DEFAULT_GRADES = (
-    GradeLevel(name="platinum", min_assets=5_000_000, min_contribution=50_000),
-    GradeLevel(name="gold", min_assets=1_000_000, min_contribution=10_000),
-    GradeLevel(name="silver", min_assets=100_000, min_contribution=1_000),
-    GradeLevel(name="standard"),
-)
+class ValueGradeConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "value_grade")
 
-
-class ValueGradeConfig(_Frozen):
-    levels: tuple[GradeLevel, ...] = _DEFAULT_GRADES
+    levels: tuple[GradeLevel, ...]
 
     @field_validator("levels")
     @classmethod
@@ -145,10 +142,12 @@ class ValueGradeConfig(_Frozen):
         return v
 
 
-class RiskClassConfig(_Frozen):
-    conservative: tuple[str, ...] = ("C1", "C2")
-    steady: tuple[str, ...] = ("C3",)
-    aggressive: tuple[str, ...] = ("C4", "C5")
+class RiskClassConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "risk_class")
+
+    conservative: tuple[str, ...]
+    steady: tuple[str, ...]
+    aggressive: tuple[str, ...]
 
     @model_validator(mode="after")
     def _partition(self) -> RiskClassConfig:
@@ -165,7 +164,7 @@ class RiskClassConfig(_Frozen):
         }
 
 
-class RuleSetConfig(_Frozen):
+class RuleSetConfig(Frozen):
     """Ordered named rules (first match wins); rows matching none get ``default``.
 
     A row is null when every column in ``requires`` is null or absent (the tier cannot be told).
@@ -185,77 +184,27 @@ class RuleSetConfig(_Frozen):
         return (*self.rules, self.default)
 
 
-_DEFAULT_SEGMENTS = RuleSetConfig(
-    rules={
-        "core": [
-            {
-                "value_grade": Condition(in_=("platinum", "gold")),
-                "days_since_last_trade": Condition(max=90),
-            }
-        ],
-        "dormant": [
-            {
-                "total_assets": Condition(min=100_000),
-                "days_since_last_trade": Condition(min=181, missing=True),
-            }
-        ],
-        "precipitating": [
-            {
-                "total_assets": Condition(max=100_000),
-                "days_since_last_trade": Condition(min=91, missing=True),
-            }
-        ],
-    },
-    default="maintaining",
-)
-
-_DEFAULT_LIFECYCLE = RuleSetConfig(
-    rules={
-        "new": [{"tenure_days": Condition(max=180)}],
-        "declining": [
-            {"asset_growth_365d": Condition(max=-0.2)},
-            {"trading_days_trend": Condition(max=0.5)},
-        ],
-        "growing": [
-            {"asset_growth_365d": Condition(min=0.2)},
-            {"trading_days_trend": Condition(min=1.5)},
-        ],
-    },
-    default="mature",
-    requires=("asset_growth_365d", "trading_days_trend"),
-)
-
-
-class EffortGroup(_Frozen):
+class EffortGroup(Frozen):
     segments: tuple[str, ...]
     share: float = Field(ge=0.0, le=1.0)
 
 
-_DEFAULT_EFFORT = (
-    EffortGroup(segments=("core", "dormant"), share=0.6),
-    EffortGroup(segments=("maintaining",), share=0.3),
-    EffortGroup(segments=("precipitating",), share=0.1),
-)
+class CapacityConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "priority", "capacity")
+
+    per_manager: int | None = Field(ge=1)
 
 
-class CapacityConfig(_Frozen):
-    per_manager: int | None = Field(default=None, ge=1)
-
-
-class PriorityConfig(_Frozen):
+class PriorityConfig(PackagedConfig):
     """``priority_score = value_at_risk * product of the tier weights``; excluded rows get 0."""
 
-    weights: dict[str, dict[str, float]] = {
-        "service_segment": {"core": 1.5, "dormant": 1.3, "maintaining": 1.0, "precipitating": 0.5},
-        "asset_tier": {"large": 1.3, "medium": 1.1, "retail": 1.0},
-    }
-    missing_weight: float = Field(default=1.0, ge=0.0)
-    exclusions: dict[str, list[ConditionSet]] = {
-        "institution": [{"investor_type": Condition(in_=("institution",))}],
-        "no_assets": [{"total_assets": Condition(max=0)}],
-    }
-    effort: tuple[EffortGroup, ...] = _DEFAULT_EFFORT
-    capacity: CapacityConfig = CapacityConfig()
+    defaults_from = (_DEFAULTS, "priority")
+
+    weights: dict[str, dict[str, float]]
+    missing_weight: float = Field(ge=0.0)
+    exclusions: dict[str, list[ConditionSet]]
+    effort: tuple[EffortGroup, ...]
+    capacity: CapacityConfig
 
     @field_validator("exclusions", mode="before")
     @classmethod
@@ -280,7 +229,7 @@ class PriorityConfig(_Frozen):
         return v
 
 
-class Action(_Frozen):
+class Action(Frozen):
     """A recommended action; a product offer names its product risk grade and a fallback."""
 
     en: str
@@ -295,7 +244,7 @@ class Action(_Frozen):
         return self
 
 
-class ActionRule(_Frozen):
+class ActionRule(Frozen):
     """``action`` applies when ``when`` holds and reason_1's feature matches ``top_reason``."""
 
     action: str
@@ -308,7 +257,7 @@ class ActionRule(_Frozen):
         return _as_any_of(v)
 
 
-class ActionsConfig(_Frozen):
+class ActionsConfig(Frozen):
     catalogue: dict[str, Action]
     rules: tuple[ActionRule, ...]
     default: str
@@ -333,25 +282,21 @@ class ActionsConfig(_Frozen):
         return self
 
 
-def _default_actions() -> ActionsConfig:
-    from valuemodel.serving._default_actions import DEFAULT_ACTIONS
+class TierConfig(PackagedConfig):
+    """The whole tiers file. ``TierConfig()`` is the packaged ``serving/tiers.yaml``."""
 
-    return ActionsConfig.model_validate(DEFAULT_ACTIONS)
+    defaults_from = (_DEFAULTS,)
 
-
-class TierConfig(_Frozen):
-    """The whole tiers file. ``TierConfig()`` is the default of ``serving/tiers.yaml``."""
-
-    measures: MeasuresConfig = MeasuresConfig()
-    asset_tier: AssetTierConfig = AssetTierConfig()
-    value_quadrant: ValueQuadrantConfig = ValueQuadrantConfig()
-    growth_quadrant: GrowthQuadrantConfig = GrowthQuadrantConfig()
-    value_grade: ValueGradeConfig = ValueGradeConfig()
-    risk_class: RiskClassConfig = RiskClassConfig()
-    service_segment: RuleSetConfig = _DEFAULT_SEGMENTS
-    lifecycle_stage: RuleSetConfig = _DEFAULT_LIFECYCLE
-    priority: PriorityConfig = PriorityConfig()
-    actions: ActionsConfig = Field(default_factory=_default_actions)
+    measures: MeasuresConfig
+    asset_tier: AssetTierConfig = Field(default_factory=AssetTierConfig)
+    value_quadrant: ValueQuadrantConfig
+    growth_quadrant: GrowthQuadrantConfig
+    value_grade: ValueGradeConfig
+    risk_class: RiskClassConfig
+    service_segment: RuleSetConfig
+    lifecycle_stage: RuleSetConfig
+    priority: PriorityConfig
+    actions: ActionsConfig
 
     @model_validator(mode="after")
     def _cross_references(self) -> TierConfig:
@@ -393,7 +338,7 @@ class TierConfig(_Frozen):
         }
 
 
-class ScoringConfig(_Frozen):
+class ScoringConfig(Frozen):
     """``serving/scoring.yaml``: the arguments of :func:`valuemodel.serving.score` as data."""
 
     data: Path
@@ -409,32 +354,27 @@ class ScoringConfig(_Frozen):
     compare: str | None = None
 
 
-def default_tiers_path() -> Path | None:
-    """The default tiers file: ``$VALUEMODEL_SERVING_DIR/tiers.yaml``, else the repository's
-    ``serving/tiers.yaml``; ``None`` when neither exists (an installed package)."""
+def default_tiers_path() -> Path | Traversable:
+    """The tiers file used without ``--tiers``: ``$VALUEMODEL_SERVING_DIR/tiers.yaml`` when
+    there is one, else the packaged ``serving/tiers.yaml``."""
     env = os.environ.get("VALUEMODEL_SERVING_DIR")
-    folder = Path(env) if env else Path(__file__).resolve().parents[3] / "serving"
-    path = folder / "tiers.yaml"
-    return path if path.is_file() else None
+    path = Path(env) / "tiers.yaml" if env else None
+    return path if path is not None and path.is_file() else packaged("serving/tiers.yaml")
 
 
-def load_tiers(path: str | Path | None = None) -> TierConfig:
-    """The tiers file at ``path``; ``None``: :func:`default_tiers_path`, else the built-in
-    defaults (which equal ``serving/tiers.yaml``).
+def load_tiers(path: str | Path | Traversable | None = None) -> TierConfig:
+    """The tiers file at ``path`` (default: :func:`default_tiers_path`); keys it leaves out
+    keep the packaged defaults.
 
     Raises ``InputError`` naming the file and the offending key.
     """
-    if path is None:
-        path = default_tiers_path()
-        if path is None:
-            return TierConfig()
-    return _load(Path(path), TierConfig)
+    return load(TierConfig, default_tiers_path() if path is None else path, "tiers file")
 
 
 def load_scoring_config(path: str | Path) -> ScoringConfig:
     """The batch-scoring config; relative paths in it are resolved against its folder."""
     path = Path(path)
-    config = _load(path, ScoringConfig)
+    config = load(ScoringConfig, path, "scoring config file")
     base = path.parent
     updates: dict[str, Any] = {
         "data": base / config.data,
@@ -443,27 +383,3 @@ def load_scoring_config(path: str | Path) -> ScoringConfig:
     if config.tiers is not None:
         updates["tiers"] = base / config.tiers
     return config.model_copy(update=updates)
-
-
-def _load(path: Path, model: type[BaseModel]) -> Any:
-    try:
-        raw = read_yaml(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise InputError(f"{path}: expected a mapping of keys at the top level")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(f"{path}: {_describe(exc)}") from None
-
-
-def _describe(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        key = ".".join(str(part) for part in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{key}: {msg}" if key else msg)
-    return "; ".join(lines)

@@ -1,8 +1,10 @@
-"""The training configuration: frozen, validated, loaded from YAML (``training/default.yaml``).
+"""The training configuration: frozen, validated, its defaults the packaged ``default.yaml``.
 
-Every value has a default, so ``TrainingConfig()`` is the default configuration and a YAML file
-only needs the keys it changes. Unknown keys and bad values are rejected with an ``InputError``
-naming the key (``tuning.trials: ...``).
+``TrainingConfig()`` is the packaged ``training/default.yaml`` (``valuemodel.config``; the
+repository's ``training/default.yaml`` is a symlink to it), and a YAML file only needs the
+keys it changes. Unknown keys and bad values are rejected with an ``InputError`` naming the
+file and the key (``tuning.trials: ...``). The CLV rule's capital tiers default to the feature
+set's ``asset_tiers``, their one definition.
 """
 
 from __future__ import annotations
@@ -10,71 +12,78 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from valuemodel.errors import InputError
-from valuemodel.io import read_yaml
+from valuemodel.config import PackagedConfig, load, parse
+from valuemodel.features.config import Family, default_asset_tiers
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_DEFAULTS = "training/default.yaml"
 
 
-class SnapshotConfig(_Frozen):
+class SnapshotConfig(PackagedConfig):
     """How training snapshots are chosen and split out of time (see ``training.snapshots``)."""
 
-    frequency: Literal["weekly", "biweekly", "monthly", "quarterly"] = "monthly"
-    min_history_days: int = Field(90, ge=0, le=3650)
-    max_snapshots: int = Field(24, ge=2, le=520)
-    validation_fraction: float = Field(0.25, gt=0, lt=1)
-    gap: Literal["strict", "relaxed"] = "strict"
-    max_training_rows: int = Field(500_000, ge=100)
+    defaults_from = (_DEFAULTS, "snapshots")
+
+    frequency: Literal["weekly", "biweekly", "monthly", "quarterly"]
+    min_history_days: int = Field(ge=0, le=3650)
+    max_snapshots: int = Field(ge=2, le=520)
+    validation_fraction: float = Field(gt=0, lt=1)
+    gap: Literal["strict", "relaxed"]
+    max_training_rows: int = Field(ge=100)
 
 
-class TuningConfig(_Frozen):
+class TuningConfig(PackagedConfig):
     """Optuna: TPE sampler with ``seed``, median pruning, ``trials`` per model (0 = defaults)."""
 
-    trials: int = Field(10, ge=0, le=1000)
-    seed: int = 7
-    max_tuning_rows: int = Field(60_000, ge=100)
-    pruning_warmup_steps: int = Field(20, ge=0)
-    timeout_seconds: float | None = Field(None, gt=0)
+    defaults_from = (_DEFAULTS, "tuning")
+
+    trials: int = Field(ge=0, le=1000)
+    seed: int
+    max_tuning_rows: int = Field(ge=100)
+    pruning_warmup_steps: int = Field(ge=0)
+    timeout_seconds: float | None = Field(gt=0)
 
 
-class LightGBMConfig(_Frozen):
+class LightGBMConfig(PackagedConfig):
     """Reproducible boosting: fixed threads, rounds cap, early stopping; ``fixed_params``
     override tuned parameters (e.g. a policy ``max_depth``)."""
 
-    num_threads: int = Field(1, ge=1, le=256)
-    max_rounds: int = Field(1000, ge=1)
-    early_stopping_rounds: int = Field(30, ge=1)
-    fixed_params: dict[str, Any] = Field(default_factory=dict)
+    defaults_from = (_DEFAULTS, "lightgbm")
+
+    num_threads: int = Field(ge=1, le=256)
+    max_rounds: int = Field(ge=1)
+    early_stopping_rounds: int = Field(ge=1)
+    fixed_params: dict[str, Any]
 
 
-class ChurnConfig(_Frozen):
-    calibration: Literal["platt", "isotonic"] = "platt"
-    refit: bool = True
-    exclude_families: tuple[
-        Literal["recency", "frequency", "contribution", "assets", "flows", "holdings", "profile"],
-        ...,
-    ] = ()
+class ChurnConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "churn")
+
+    calibration: Literal["platt", "isotonic"]
+    refit: bool
+    exclude_families: tuple[Family, ...]
 
 
-class ValueConfig(_Frozen):
-    structures: tuple[Literal["tweedie", "two_part"], ...] = ("tweedie", "two_part")
-    tweedie_variance_power: float = Field(1.5, gt=1, lt=2)
+class ValueConfig(PackagedConfig):
+    defaults_from = (_DEFAULTS, "value")
+
+    structures: tuple[Literal["tweedie", "two_part"], ...]
+    tweedie_variance_power: float = Field(gt=1, lt=2)
 
 
-class ClvRuleConfig(_Frozen):
+class ClvRuleConfig(PackagedConfig):
     """The ``CLV = P / R`` value baseline (``valuemodel.models.baselines.ClvRule``): P from
     ``revenue_{contribution_days}d``, R per capital tier (``medium_assets`` / ``large_assets``
-    CNY of total assets); a tier with fewer than ``min_segment_rows`` training rows takes the
-    overall churn rate."""
+    CNY of total assets; left out, the feature set's ``retail_below`` / ``large_from``); a
+    tier with fewer than ``min_segment_rows`` training rows takes the overall churn rate."""
 
-    contribution_days: int = Field(365, ge=1, le=3650)
-    medium_assets: float = Field(500_000, ge=0)
-    large_assets: float = Field(5_000_000, ge=0)
-    min_segment_rows: int = Field(30, ge=1)
+    defaults_from = (_DEFAULTS, "clv_rule")
+
+    contribution_days: int = Field(ge=1, le=3650)
+    medium_assets: float = Field(default_factory=lambda: default_asset_tiers().retail_below, ge=0)
+    large_assets: float = Field(default_factory=lambda: default_asset_tiers().large_from, ge=0)
+    min_segment_rows: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> ClvRuleConfig:
@@ -83,18 +92,20 @@ class ClvRuleConfig(_Frozen):
         return self
 
 
-class FairnessConfig(_Frozen):
+class FairnessConfig(PackagedConfig):
     """The churn model's per-group table (``valuemodel.models.fairness``): groups with fewer
     than ``min_group_size`` rows are named, not scored; a warning when a group's
     ``|mean predicted - observed churn|`` exceeds ``max_calibration_gap``; the top K of the
     list is the top ``top_share`` of accounts by value at risk."""
 
-    min_group_size: int = Field(100, ge=1)
-    max_calibration_gap: float = Field(0.05, gt=0, le=1)
-    top_share: float = Field(0.1, gt=0, le=1)
+    defaults_from = (_DEFAULTS, "fairness")
+
+    min_group_size: int = Field(ge=1)
+    max_calibration_gap: float = Field(gt=0, le=1)
+    top_share: float = Field(gt=0, le=1)
 
 
-class TrainingConfig(_Frozen):
+class TrainingConfig(PackagedConfig):
     """Horizons, churn definition, snapshots, tuning, LightGBM, churn and value options.
 
     ``exclude_protected``: train both models without ``age`` and ``gender`` and without the
@@ -102,19 +113,21 @@ class TrainingConfig(_Frozen):
     with them (same tuned parameters, no search) to show what leaving them out costs.
     """
 
-    churn_horizon: int = Field(90, ge=1, le=1095)
-    value_horizon: int = Field(365, ge=1, le=1095)
-    churn_definition: Literal["auto", "assets", "inactivity"] = "auto"
-    experiment: str = Field("valuemodel", min_length=1)
-    snapshots: SnapshotConfig = SnapshotConfig()
-    tuning: TuningConfig = TuningConfig()
-    lightgbm: LightGBMConfig = LightGBMConfig()
-    churn: ChurnConfig = ChurnConfig()
-    value: ValueConfig = ValueConfig()
-    exclude_protected: bool = False
-    protected_proxies: tuple[str, ...] = ()
-    clv_rule: ClvRuleConfig = ClvRuleConfig()
-    fairness: FairnessConfig = FairnessConfig()
+    defaults_from = (_DEFAULTS,)
+
+    churn_horizon: int = Field(ge=1, le=1095)
+    value_horizon: int = Field(ge=1, le=1095)
+    churn_definition: Literal["auto", "assets", "inactivity"]
+    experiment: str = Field(min_length=1)
+    snapshots: SnapshotConfig
+    tuning: TuningConfig
+    lightgbm: LightGBMConfig
+    churn: ChurnConfig
+    value: ValueConfig
+    exclude_protected: bool
+    protected_proxies: tuple[str, ...]
+    clv_rule: ClvRuleConfig
+    fairness: FairnessConfig
 
     def with_overrides(self, **changes: Any) -> TrainingConfig:
         """A validated copy with top-level keys (or ``tuning.trials`` as ``trials``) changed."""
@@ -132,37 +145,14 @@ class TrainingConfig(_Frozen):
         return self.model_dump(mode="json")
 
 
-def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    got = error.get("input")
-    shown = "" if isinstance(got, dict) else f" (got {got!r})"
-    return f"{key}: {error['msg']}{shown}"
-
-
 def parse_config(data: Any, source: str = "config") -> TrainingConfig:
-    """Validate a mapping (e.g. parsed YAML) into a ``TrainingConfig``."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InputError(
-            f"{source}: expected a mapping of keys to values, got {type(data).__name__}"
-        )
-    try:
-        return TrainingConfig.model_validate(data)
-    except ValidationError as exc:
-        lines = [_describe(e) for e in exc.errors()]
-        raise InputError(
-            f"{source}: invalid training config:\n  - " + "\n  - ".join(lines)
-        ) from None
+    """Validate a mapping (e.g. parsed YAML) into a ``TrainingConfig``; keys it leaves out keep
+    the packaged defaults."""
+    return parse(TrainingConfig, data, source)
 
 
 def load_config(path: str | Path | None = None) -> TrainingConfig:
-    """The config in a YAML file, or the defaults when ``path`` is None."""
+    """The config in a YAML file, or the packaged defaults when ``path`` is None."""
     if path is None:
         return TrainingConfig()
-    path = Path(path)
-    try:
-        data = read_yaml(path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the training config ({exc.strerror})") from None
-    return parse_config(data, source=str(path))
+    return load(TrainingConfig, path, "training config")

@@ -1,4 +1,5 @@
-"""The feature registry: every output column is described, reasons format, docs are current."""
+"""The feature registry: every declared feature has words and no words lack a declaration,
+reasons format, docs are current."""
 
 from __future__ import annotations
 
@@ -10,7 +11,26 @@ import yaml
 from valuemodel.errors import InputError
 from valuemodel.features import load_registry, render_feature_docs
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "features.md"
+REPOSITORY = Path(__file__).resolve().parents[2]
+DOCS = REPOSITORY / "docs" / "features.md"
+
+WORDS = {
+    "description": "x",
+    "description_zh": "x",
+    "reason_en": "x {value}",
+    "reason_zh": "x {value}",
+}
+
+
+def _committed_words() -> dict:
+    path = REPOSITORY / "features" / "registry.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["features"]
+
+
+def _write(tmp_path, words: dict) -> Path:
+    path = tmp_path / "registry.yaml"
+    path.write_text(yaml.safe_dump({"features": words}, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def test_windowed_entries_expand_per_window():
@@ -50,27 +70,34 @@ def test_the_committed_docs_equal_the_rendering():
     assert DOCS.read_text(encoding="utf-8") == render_feature_docs(load_registry())
 
 
-def test_a_bad_entry_is_rejected_naming_the_feature(tmp_path):
-    entry = {
-        k: "x"
-        for k in (
-            "name",
-            "family",
-            "unit",
-            "description",
-            "description_zh",
-            "reason_en",
-            "reason_zh",
-            "risk_direction",
-        )
-    }
-    path = tmp_path / "r.yaml"
-    path.write_text(yaml.safe_dump({"features": [{**entry, "family": "frequency"}]}))
-    with pytest.raises(InputError, match="feature 'x': 'risk_direction' must be one of"):
-        load_registry(path)
-    path.write_text(yaml.safe_dump({"features": [{**entry, "family": "nope"}]}))
-    with pytest.raises(InputError, match="feature 'x': 'family' must be one of"):
-        load_registry(path)
+def test_a_declared_feature_without_words_fails_the_load(tmp_path):
+    words = _committed_words()
+    del words["tenure_days"], words["trades_{w}d"]
+    with pytest.raises(InputError, match=r"no words for declared feature\(s\) \['tenure_days', "):
+        load_registry(_write(tmp_path, words))
+
+
+def test_words_for_a_feature_nobody_declares_fail_the_load(tmp_path):
+    words = _committed_words() | {"trades_per_fortnight": WORDS}
+    with pytest.raises(InputError, match=r"nobody declares \['trades_per_fortnight'\]"):
+        load_registry(_write(tmp_path, words))
+
+
+def test_an_entry_keeps_the_words_only_naming_the_feature(tmp_path):
+    words = _committed_words()
+    words["tenure_days"] = {**WORDS, "family": "recency"}
+    with pytest.raises(InputError, match=r"'tenure_days': unknown key\(s\) \['family'\]"):
+        load_registry(_write(tmp_path, words))
+    words["tenure_days"] = {**WORDS, "reason_zh": " "}
+    with pytest.raises(InputError, match=r"'tenure_days': missing or empty key\(s\)"):
+        load_registry(_write(tmp_path, words))
+
+
+def test_a_reason_naming_an_unknown_feature_is_rejected(tmp_path):
+    words = _committed_words()
+    words["tenure_days"] = {**WORDS, "reason_en": "opened {value} days ago, {tenure_weeks}"}
+    with pytest.raises(InputError, match=r"reason names unknown feature\(s\) \['tenure_weeks'\]"):
+        load_registry(_write(tmp_path, words))
 
 
 def test_registry_is_packaged_for_installs_outside_the_repository(tmp_path, monkeypatch):
@@ -105,10 +132,15 @@ def test_templates_expand_over_their_window_sets():
     assert registry["cash_share_change_30d"].window_sets == ("change_windows",)
 
 
-def test_an_unknown_window_set_is_rejected(tmp_path):
-    entry = {k: "x" for k in ("name", "family", "unit", "description", "description_zh")}
-    entry |= {"reason_en": "x", "reason_zh": "x", "risk_direction": "none", "family": "flows"}
-    path = tmp_path / "registry.yaml"
-    path.write_text(yaml.safe_dump({"features": [{**entry, "windows": ["weekly"]}]}))
-    with pytest.raises(InputError, match="'windows' must be a list of"):
-        load_registry(path)
+def test_metadata_comes_from_the_declarations():
+    registry = load_registry()
+    assert registry["outflow_share_90d"].requires == ("cashflows", "balances")
+    assert registry["drawdown_30d"].risk_direction == "higher"
+    assert registry["loyalty_stage"].categories == (
+        "new",
+        "potential",
+        "regular",
+        "mature",
+        "loyal",
+    )
+    assert registry["age"].requires == ("accounts.birth_year",)

@@ -56,3 +56,14 @@ def test_platt_is_stable_on_a_nearly_constant_margin():
     y = (rng.random(2000) < 0.04).astype(float)
     p = ProbabilityCalibrator("platt").fit(margin, y).transform(margin)
     assert abs(p.mean() - y.mean()) < 0.01 and p.max() < 0.2
+
+
+def test_platt_solves_the_likelihood_equations_with_platts_smoothed_targets():
+    # at the maximum the residuals against Platt's targets sum to zero, alone and times the margin
+    margin, y = _shifted(n=500, seed=5)
+    cal = ProbabilityCalibrator("platt").fit(margin, y)
+    n_pos, n_neg = y.sum(), len(y) - y.sum()
+    target = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    residual = cal.transform(margin) - target
+    assert abs(residual.sum()) < 1e-6 and abs((residual * margin).sum()) < 1e-6
+    assert isinstance(cal.to_dict()["a"], float) and isinstance(cal.to_dict()["b"], float)

@@ -35,6 +35,32 @@ def test_expected_calibration_error_by_hand():
     assert metrics.expected_calibration_error([1], [1.0]) == pytest.approx(0.0)
 
 
+def test_calibration_bins_by_hand():
+    # bins [0.1, 0.2), [0.4, 0.5) and the last one, which holds a probability of exactly 1
+    table = metrics.calibration_bins([0, 1, 0, 1, 1], [0.1, 0.15, 0.42, 0.48, 1.0])
+    assert table["lower"].tolist() == pytest.approx([0.1, 0.4, 0.9])
+    assert table["n"].tolist() == [2, 2, 1]
+    assert table["predicted"].tolist() == pytest.approx([0.125, 0.45, 1.0])
+    assert table["observed"].tolist() == pytest.approx([0.5, 0.5, 1.0])
+
+
+def test_calibration_bins_agree_with_sklearn_calibration_curve_off_the_bin_edges():
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(4)
+    proba = rng.beta(1, 4, 3000)
+    y = (rng.random(3000) < proba).astype(float)
+    observed, predicted = calibration_curve(y, proba, n_bins=10)
+    table = metrics.calibration_bins(y, proba)
+    np.testing.assert_allclose(table["observed"], observed, atol=1e-12)
+    np.testing.assert_allclose(table["predicted"], predicted, atol=1e-12)
+
+
+def test_calibration_bins_reject_arrays_of_different_lengths():
+    with pytest.raises(ValueError, match="two 1-D arrays of equal length"):
+        metrics.calibration_bins([0, 1], [0.5])
+
+
 def test_lift_and_capture_in_the_top_decile_by_hand():
     y = np.zeros(20)
     y[[0, 5, 10, 15]] = 1  # overall rate 0.2

@@ -1,4 +1,6 @@
 import hashlib
+import re
+import zipfile
 
 import openpyxl
 import pandas as pd
@@ -64,7 +66,27 @@ def test_xlsx_has_a_summary_and_one_sheet_per_manager_with_formats(tmp_path):
     assert [c.value for c in sheet[1]][:3] == ["rank", "account_id", "churn_probability"]
     assert sheet["C2"].value == 0.5 and sheet["C2"].number_format == "0.0%"
     assert sheet["D2"].number_format == "#,##0.00"
-    assert sheet.column_dimensions["E"].width == 48
+    # a reason column 48 characters wide, stored as Excel stores it (with the cell padding)
+    assert sheet.column_dimensions["E"].width == pytest.approx(48.71, abs=0.01)
+
+
+def test_xlsx_carries_a_pinned_document_date(tmp_path):
+    out = tmp_path / "list.xlsx"
+    write_table(FRAME, out)
+    with zipfile.ZipFile(out) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+    assert re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]*)<", core) == [
+        "2000-01-01T00:00:00Z",
+        "2000-01-01T00:00:00Z",
+    ]
+
+
+def test_xlsx_writes_text_that_looks_like_a_formula_as_text(tmp_path):
+    out = tmp_path / "list.xlsx"
+    write_table(FRAME.assign(reason_1=["=1+1", "http://x", None]), out)
+    cell = openpyxl.load_workbook(out)["M1"]["E2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"
 
 
 def test_sheets_fall_back_to_branch_then_to_one_sheet():

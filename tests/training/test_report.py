@@ -180,3 +180,11 @@ def test_report_shows_the_fairness_table_and_the_cost_of_leaving_protected_featu
     assert "<td>age band: under 30</td><td>4</td><td>66.7%</td>" in page
     assert "<td>ROC-AUC</td><td>0.7500</td><td>0.7000</td><td>0.0500</td>" in page
     assert "underestimates churn for age_band 60+" in page
+
+
+def test_every_value_reaches_the_page_escaped(models):
+    model, features, y = models["churn"]
+    decision = {**DECISION, "reason": "<script>alert(1)</script> & more"}
+    page = render_training_report(model, features, y, decision=decision, title="A <b>title")
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert "<title>A &lt;b&gt;title</title>" in page and "<b>" not in page

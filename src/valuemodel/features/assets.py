@@ -49,84 +49,51 @@ from valuemodel.features.asof import (
     month_index,
     ratio,
 )
-from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, Source, assemble
+from valuemodel.features.definition import Family, Feature, PerWindow
+from valuemodel.features.parts import Source
+
+_BALANCES = ("balances",)
+_BALANCES_AND_FLOWS = ("balances", "cashflows")
+_CHANGES = ("change_windows",)
 
 
-def asset_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part | None:
-    """Asset and P&L features; None without balances (P&L also needs cashflows)."""
-    if not data.has("balances"):
-        return None
-    flows = data.has("cashflows")
-    sources = [balance_window_source(data, spine)]
-    if flows:
-        sources += [flow_window_source(data, spine), _profitable_month_source(data, spine)]
-
-    def features(x: ibis.Table) -> dict[str, ibis.Value]:
-        ta = x[assets_at(0)]
-        out: dict[str, ibis.Value] = {"total_assets": ta}
-        for w in spine.windows:
-            out[f"avg_assets_{w}d"] = x[f"avg_assets_{w}"]
-        for w in sorted({*spine.windows, *spine.changes}):
-            out[f"asset_growth_{w}d"] = ratio(ta, x[assets_at(-w)]) - 1.0
-        if flows:
-            for w in spine.windows:
-                base = x[assets_at(-w)]
-                pnl = ta - base - x[f"net_flow_{w}"]
-                invested = base + x[f"weighted_flow_{w}"]
-                out[f"pnl_{w}d"] = pnl
-                out[f"return_{w}d"] = ibis.ifelse(
-                    invested > 0, pnl / invested, ibis.null(dt.float64)
-                )
-        for w in spine.windows:
-            out[f"drawdown_{w}d"] = 1.0 - ratio(ta, x[f"max_assets_{w}"])
-        if flows:
-            out["profitable_month_share_12m"] = x.profitable_month_share
-        out["margin_usage"] = ratio(x[shifted_name("margin_debt", 0)], ta)
-        out["cash_share"] = ratio(x[shifted_name("cash", 0)], ta)
-        return out | _changes(x, spine.changes)
-
-    return Part("assets", sources, features)
+def _pnl(x: ibis.Table, w: int) -> ibis.Value:
+    """Assets at T - assets at T - w - net flows in the window."""
+    return x[assets_at(0)] - x[assets_at(-w)] - x[f"net_flow_{w}"]
 
 
-def _changes(x: ibis.Table, windows: tuple[int, ...]) -> dict[str, ibis.Value]:
-    """The change-of-state features (see the module docstring), grouped by quantity."""
-
-    def share(value: str, shift: int) -> ibis.Value:
-        return ratio(x[shifted_name(value, shift)], x[assets_at(shift)])
-
-    def diff(value: str, w: int) -> ibis.Value:
-        return x[shifted_name(value, 0)] - x[shifted_name(value, -w)]
-
-    out: dict[str, ibis.Value] = {}
-    out |= {f"asset_change_{w}d": diff("total_assets", w) for w in windows}
-    for value, name in SHARES:
-        out |= {f"{name}_change_{w}d": share(value, 0) - share(value, -w) for w in windows}
-    out |= {f"margin_debt_change_{w}d": diff("margin_debt", w) for w in windows}
-    return out
+def _return(x: ibis.Table, w: int) -> ibis.Value:
+    """Modified Dietz: P&L over the assets at T - w plus the time-weighted flows."""
+    invested = x[assets_at(-w)] + x[f"weighted_flow_{w}"]
+    return ibis.ifelse(invested > 0, _pnl(x, w) / invested, ibis.null(dt.float64))
 
 
-SHARES = (
-    ("cash", "cash_share"),
-    ("stock_value", "stock_weight"),
-    ("fund_value", "fund_weight"),
-    ("bond_value", "bond_weight"),
-)
-"""Balance columns whose share of total_assets changes are features, and the feature stems."""
+def _share(x: ibis.Table, value: str, shift: int) -> ibis.Value:
+    return ratio(x[shifted_name(value, shift)], x[assets_at(shift)])
 
 
-def asset_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table | None:
-    """Asset and P&L features per (account_id, as_of); None without balances."""
-    part = asset_part(data, spine, config)
-    return None if part is None else assemble(spine, [part])
+def _change(value: str, stem: str, risk_direction: str) -> Feature:
+    """``{stem}_change_{w}d``: a balance amount at T minus at T - w (CNY)."""
+    return Feature(
+        f"{stem}_change_{{w}}d",
+        unit="CNY",
+        requires=_BALANCES,
+        risk_direction=risk_direction,
+        window_sets=_CHANGES,
+        expression=lambda x, w: x[shifted_name(value, 0)] - x[shifted_name(value, -w)],
+    )
 
 
-def _month_ends(dates: tuple[date, ...]) -> list[date]:
-    ends = set()
-    for t in dates:
-        last = month_index(last_month_end(t))
-        ends |= {month_end(m) for m in range(last - 12, last + 1)}
-    return sorted(ends)
+def _share_change(value: str, stem: str, risk_direction: str) -> Feature:
+    """``{stem}_change_{w}d``: a balance column's share of total assets at T minus at T - w."""
+    return Feature(
+        f"{stem}_change_{{w}}d",
+        unit="share points",
+        requires=_BALANCES,
+        risk_direction=risk_direction,
+        window_sets=_CHANGES,
+        expression=lambda x, w: _share(x, value, 0) - _share(x, value, -w),
+    )
 
 
 def _profitable_month_source(data: DataSet, spine: Spine) -> Source:
@@ -150,3 +117,98 @@ def _profitable_month_source(data: DataSet, spine: Spine) -> Source:
     share = (j.pnl > 0).cast(dt.float64).mean()
     table = j.group_by(["account_id", "as_of"]).aggregate(profitable_month_share=share)
     return Source("profitable_months", table)
+
+
+def _month_ends(dates: tuple[date, ...]) -> list[date]:
+    ends = set()
+    for t in dates:
+        last = month_index(last_month_end(t))
+        ends |= {month_end(m) for m in range(last - 12, last + 1)}
+    return sorted(ends)
+
+
+ASSETS = Family(
+    "assets",
+    (
+        Feature(
+            "total_assets",
+            unit="CNY",
+            requires=_BALANCES,
+            risk_direction="lower",
+            expression=lambda x: x[assets_at(0)],
+        ),
+        Feature(
+            "avg_assets_{w}d",
+            unit="CNY",
+            requires=_BALANCES,
+            risk_direction="lower",
+            sources=(balance_window_source,),
+            expression=lambda x, w: x[f"avg_assets_{w}"],
+        ),
+        Feature(
+            "asset_growth_{w}d",
+            unit="share",
+            requires=_BALANCES,
+            risk_direction="lower",
+            window_sets=("windows", "change_windows"),
+            expression=lambda x, w: ratio(x[assets_at(0)], x[assets_at(-w)]) - 1.0,
+        ),
+        PerWindow(
+            (
+                Feature(
+                    "pnl_{w}d",
+                    unit="CNY",
+                    requires=_BALANCES_AND_FLOWS,
+                    risk_direction="lower",
+                    sources=(flow_window_source,),
+                    expression=_pnl,
+                ),
+                Feature(
+                    "return_{w}d",
+                    unit="share",
+                    requires=_BALANCES_AND_FLOWS,
+                    risk_direction="lower",
+                    sources=(flow_window_source,),
+                    expression=_return,
+                ),
+            )
+        ),
+        Feature(
+            "drawdown_{w}d",
+            unit="share 0-1",
+            requires=_BALANCES,
+            risk_direction="higher",
+            sources=(balance_window_source,),
+            expression=lambda x, w: 1.0 - ratio(x[assets_at(0)], x[f"max_assets_{w}"]),
+        ),
+        Feature(
+            "profitable_month_share_12m",
+            unit="share 0-1",
+            requires=_BALANCES_AND_FLOWS,
+            risk_direction="lower",
+            sources=(_profitable_month_source,),
+            expression=lambda x: x.profitable_month_share,
+        ),
+        Feature(
+            "margin_usage",
+            unit="share",
+            requires=_BALANCES,
+            risk_direction="none",
+            expression=lambda x: _share(x, "margin_debt", 0),
+        ),
+        Feature(
+            "cash_share",
+            unit="share 0-1",
+            requires=_BALANCES,
+            risk_direction="higher",
+            expression=lambda x: _share(x, "cash", 0),
+        ),
+        _change("total_assets", "asset", "lower"),
+        _share_change("cash", "cash_share", "higher"),
+        _share_change("stock_value", "stock_weight", "lower"),
+        _share_change("fund_value", "fund_weight", "lower"),
+        _share_change("bond_value", "bond_weight", "none"),
+        _change("margin_debt", "margin_debt", "lower"),
+    ),
+)
+"""The asset and P&L features, in output order."""

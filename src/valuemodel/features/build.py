@@ -8,7 +8,7 @@ date), numeric features float64, categorical features pandas ``category``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -21,41 +21,20 @@ import pyarrow.compute as pc
 from valuemodel import engine
 from valuemodel.data.reader import DataSet
 from valuemodel.features.asof import ORDER, Spine
-from valuemodel.features.assets import asset_part
+from valuemodel.features.catalog import DECLARED, categorical_columns
 from valuemodel.features.config import FeatureConfig, load_feature_config
-from valuemodel.features.contribution import contribution_part
-from valuemodel.features.flows import flow_part
-from valuemodel.features.frequency import LOYALTY_STAGES, frequency_part
-from valuemodel.features.holdings import holding_part
 from valuemodel.features.parts import Part, assemble
 from valuemodel.features.population import make_spine
-from valuemodel.features.profile import CATEGORIES, profile_part
-from valuemodel.features.recency import recency_part
 
 AsOf = date | str | Sequence[date | str]
-PartFunction = Callable[[DataSet, Spine, FeatureConfig], Part | None]
-
-FAMILY_PARTS: dict[str, PartFunction] = {
-    "recency": recency_part,
-    "frequency": frequency_part,
-    "contribution": contribution_part,
-    "assets": asset_part,
-    "flows": flow_part,
-    "holdings": holding_part,
-    "profile": profile_part,
-}
-"""Each family's part (sources and features); ``*_features`` functions run one alone."""
-
-CATEGORICAL: dict[str, tuple[str, ...] | None] = {**CATEGORIES, "loyalty_stage": LOYALTY_STAGES}
-"""Categorical output columns and their categories (None: the sorted observed values)."""
 
 
 def feature_expr(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None = None):
     """The feature table as an un-executed Ibis expression.
 
     One row per account in the population at each as-of date, sorted by (as_of, account_id):
-    ``account_id``, ``as_of`` (date), then each enabled family's features. Families whose
-    table is absent contribute no columns.
+    ``account_id``, ``as_of`` (date), then each enabled family's features. A feature whose
+    required tables (or columns) are absent is left out.
     """
     return _features(data, as_of_dates, config).order_by(list(ORDER))
 
@@ -67,8 +46,9 @@ def _features(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None) ->
 
 
 def family_parts(data: DataSet, spine: Spine, config: FeatureConfig) -> list[Part]:
-    """The parts of the enabled families whose tables are present, in output order."""
-    parts = [FAMILY_PARTS[name](data, spine, config) for name in config.families]
+    """The parts of the enabled families that ``data`` can build features of, in output
+    order (see ``definition.Family.part``)."""
+    parts = [DECLARED[name].part(data, spine, config) for name in config.families]
     return [p for p in parts if p is not None]
 
 
@@ -103,10 +83,11 @@ def to_frame(df: pd.DataFrame | pa.Table, release: bool = False) -> pd.DataFrame
     columns = dict(zip(df.column_names, df.columns, strict=True))
     if release:
         del df
+    categories = categorical_columns()
     out = {}
     for col in list(columns):
         values = columns.pop(col) if release else columns[col]
-        out[col] = _from_arrow(col, values if order is None else values.take(order))
+        out[col] = _from_arrow(col, values if order is None else values.take(order), categories)
     return pd.DataFrame(out, columns=list(out), copy=False)
 
 
@@ -120,14 +101,16 @@ def _arrow_order(table: pa.Table) -> pa.Array | None:
     return order
 
 
-def _from_arrow(col: str, values: pa.ChunkedArray) -> Any:
+def _from_arrow(
+    col: str, values: pa.ChunkedArray, categories: dict[str, tuple[str, ...] | None]
+) -> Any:
     if col == "account_id":
         return values.to_pandas().astype("str")
     if col == "as_of":
         return values.cast(pa.timestamp("ns")).to_pandas()
-    if col in CATEGORICAL:
+    if col in categories:
         values = values.cast(pa.string())
-        cats = CATEGORICAL[col]
+        cats = categories[col]
         if cats is None:
             cats = sorted(pc.unique(values).drop_null().to_pylist())
         codes = pc.index_in(values, value_set=pa.array(cats, pa.string())).fill_null(-1)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import ibis
 import ibis.expr.datatypes as dt
 
-from valuemodel.data.reader import DataSet
 from valuemodel.features.activity import (
     BUY_SHARE_WINDOW,
     PRODUCT_SHARES,
@@ -27,55 +26,12 @@ from valuemodel.features.activity import (
     revenue_window_source,
     trade_window_source,
 )
-from valuemodel.features.asof import Spine, ratio
+from valuemodel.features.asof import ratio
 from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, Rank, assemble
+from valuemodel.features.definition import Family, Feature, PerWindow
+from valuemodel.features.parts import Rank
 
-
-def contribution_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
-    """Traded value, commission, revenue, turnover, commission rate and shares."""
-    balances = data.has("balances")
-    sources = [trade_window_source(data, spine), revenue_window_source(data, spine)]
-    if balances:
-        sources.append(balance_window_source(data, spine))
-
-    def features(x: ibis.Table) -> dict[str, ibis.Value]:
-        out: dict[str, ibis.Value] = {}
-        for w in spine.windows:
-            out[f"traded_value_{w}d"] = x[f"traded_value_{w}"]
-            out[f"commission_{w}d"] = x[f"commission_{w}"]
-            out[f"revenue_{w}d"] = x[f"revenue_{w}"]
-        if balances:
-            for w in spine.windows:
-                out[f"asset_turnover_{w}d"] = ratio(x[f"traded_value_{w}"], x[f"avg_assets_{w}"])
-        out["effective_commission_rate"] = _rate(x)
-        out["commission_rate_percentile"] = x._commission_rate_percentile
-        product_value = x[f"product_value_{SHARE_WINDOW}"]
-        for p in PRODUCT_SHARES:
-            out[f"{p}_share_{SHARE_WINDOW}d"] = ratio(
-                x[f"{p}_value_{SHARE_WINDOW}"], product_value
-            )
-        out[f"buy_share_{BUY_SHARE_WINDOW}d"] = ratio(
-            x[f"buy_value_{BUY_SHARE_WINDOW}"], x[f"sided_value_{BUY_SHARE_WINDOW}"]
-        )
-        return out
-
-    def ranks(x: ibis.Table) -> dict[str, Rank]:
-        # Rounded so that the last bits of a sum computed in another order do not reorder ties.
-        key = _rate(x).round(12)
-        within = [asset_tier(x[assets_at(0)], config)] if balances else []
-        return {"_commission_rate_percentile": Rank(key, _percent_rank, within)}
-
-    return Part("contribution", sources, features, ranks)
-
-
-def _rate(x: ibis.Table) -> ibis.Value:
-    return ratio(x[f"commission_{SHARE_WINDOW}"], x[f"traded_value_{SHARE_WINDOW}"])
-
-
-def contribution_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table:
-    """Turnover and contribution features per (account_id, as_of) of the population."""
-    return assemble(spine, [contribution_part(data, spine, config)])
+_TRADES = ("trades",)
 
 
 def asset_tier(total_assets: ibis.Value, config: FeatureConfig) -> ibis.Value:
@@ -87,6 +43,103 @@ def asset_tier(total_assets: ibis.Value, config: FeatureConfig) -> ibis.Value:
     )
 
 
+def _rate(x: ibis.Table) -> ibis.Value:
+    return ratio(x[f"commission_{SHARE_WINDOW}"], x[f"traded_value_{SHARE_WINDOW}"])
+
+
+def _rate_rank(x: ibis.Table, config: FeatureConfig) -> Rank:
+    """The effective rate ranked within the asset tier (all together without balances)."""
+    # Rounded so that the last bits of a sum computed in another order do not reorder ties.
+    key = _rate(x).round(12)
+    within = [asset_tier(x[assets_at(0)], config)] if assets_at(0) in x.columns else []
+    return Rank(key, _percent_rank, within)
+
+
 def _percent_rank(below: ibis.Value, size: ibis.Value) -> ibis.Value:
     """``below / (size - 1)``: 0 for the lowest key (and for a group of one), 1 for the top."""
     return ibis.ifelse(size > 1, below / (size - 1), 0.0).cast(dt.float64)
+
+
+def _product_share(product: str) -> Feature:
+    """``{product}_share_365d``: the product's share of the traded value of known product."""
+    return Feature(
+        f"{product}_share_{SHARE_WINDOW}d",
+        unit="share 0-1",
+        requires=_TRADES,
+        risk_direction="none",
+        sources=(trade_window_source,),
+        expression=lambda x: ratio(
+            x[f"{product}_value_{SHARE_WINDOW}"], x[f"product_value_{SHARE_WINDOW}"]
+        ),
+    )
+
+
+CONTRIBUTION = Family(
+    "contribution",
+    (
+        PerWindow(
+            (
+                Feature(
+                    "traded_value_{w}d",
+                    unit="CNY",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    sources=(trade_window_source,),
+                    expression=lambda x, w: x[f"traded_value_{w}"],
+                ),
+                Feature(
+                    "commission_{w}d",
+                    unit="CNY",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    sources=(trade_window_source,),
+                    expression=lambda x, w: x[f"commission_{w}"],
+                ),
+                Feature(
+                    "revenue_{w}d",
+                    unit="CNY",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    sources=(revenue_window_source,),
+                    expression=lambda x, w: x[f"revenue_{w}"],
+                ),
+            )
+        ),
+        Feature(
+            "asset_turnover_{w}d",
+            unit="ratio",
+            requires=("trades", "balances"),
+            risk_direction="lower",
+            sources=(trade_window_source, balance_window_source),
+            expression=lambda x, w: ratio(x[f"traded_value_{w}"], x[f"avg_assets_{w}"]),
+        ),
+        Feature(
+            "effective_commission_rate",
+            unit="rate",
+            requires=_TRADES,
+            risk_direction="higher",
+            sources=(trade_window_source,),
+            expression=_rate,
+        ),
+        Feature(
+            "commission_rate_percentile",
+            unit="share 0-1",
+            requires=_TRADES,
+            risk_direction="higher",
+            sources=(trade_window_source,),
+            rank=_rate_rank,
+        ),
+        *(_product_share(p) for p in PRODUCT_SHARES),
+        Feature(
+            f"buy_share_{BUY_SHARE_WINDOW}d",
+            unit="share 0-1",
+            requires=_TRADES,
+            risk_direction="lower",
+            sources=(trade_window_source,),
+            expression=lambda x: ratio(
+                x[f"buy_value_{BUY_SHARE_WINDOW}"], x[f"sided_value_{BUY_SHARE_WINDOW}"]
+            ),
+        ),
+    ),
+)
+"""The turnover and contribution features, in output order."""

@@ -41,58 +41,45 @@ from valuemodel.features.activity import (
     flow_window_source,
 )
 from valuemodel.features.asof import Spine, last_month_end, month_end, month_index, ratio
-from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, Source, assemble
+from valuemodel.features.definition import Family, Feature
+from valuemodel.features.parts import Source
 
 STREAK_CAP = 12
 """``deposit_streak_months`` looks at the last 12 complete months."""
 
-
-def flow_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part | None:
-    """Money in and out, counts, outflow share and the deposit pattern; None without
-    cashflows."""
-    if not data.has("cashflows"):
-        return None
-    balances = data.has("balances")
-    sources = [flow_window_source(data, spine), *_deposit_month_sources(data, spine)]
-
-    def features(x: ibis.Table) -> dict[str, ibis.Value]:
-        out: dict[str, ibis.Value] = {}
-        windows = spine.activity_windows
-        for m in ("net_flow", "outflow", "inflow"):
-            out |= {f"{m}_{w}d": x[f"{m}_{w}"] for w in windows}
-        if balances:
-            for w in spine.windows:
-                out[f"outflow_share_{w}d"] = ratio(x[f"outflow_{w}"], x[assets_at(-w)])
-        for m in ("withdrawals", "deposits"):
-            out |= {f"{m}_{w}d": x[f"{m}_{w}"] for w in windows}
-        key = x[f"top_out_{LARGEST_WITHDRAWAL_WINDOW}"]
-        out["days_since_largest_withdrawal"] = days_since_key(x.as_of, key)
-        streak = x.deposit_streak_months
-        out["deposit_streak_months"] = streak
-        out["days_since_deposit_free_month"] = ibis.ifelse(
-            streak == 0, x.month_end_days, x.deposit_free_days
-        )
-        return out
-
-    return Part("flows", sources, features)
+_FLOWS = ("cashflows",)
+_ACTIVITY = ("windows", "short_windows")
 
 
-def flow_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table | None:
-    """Cash-flow features per (account_id, as_of); None without cashflows."""
-    part = flow_part(data, spine, config)
-    return None if part is None else assemble(spine, [part])
+def _windowed_flow(measure: str, unit: str, risk_direction: str) -> Feature:
+    """``{measure}_{w}d``: a cash-flow sum or count over each activity window."""
+    return Feature(
+        f"{measure}_{{w}}d",
+        unit=unit,
+        requires=_FLOWS,
+        risk_direction=risk_direction,
+        window_sets=_ACTIVITY,
+        sources=(flow_window_source,),
+        expression=lambda x, w: x[f"{measure}_{w}"],
+    )
 
 
-def _deposit_month_sources(data: DataSet, spine: Spine) -> list[Source]:
-    """``deposit_streak_months`` (0 when none) and ``deposit_free_days`` per (account, as_of),
-    and ``month_end_days`` (T - the last complete month's end) per as_of.
+def _days_since_largest_withdrawal(x: ibis.Table) -> ibis.Value:
+    return days_since_key(x.as_of, x[f"top_out_{LARGEST_WITHDRAWAL_WINDOW}"])
+
+
+def _days_since_deposit_free_month(x: ibis.Table) -> ibis.Value:
+    return ibis.ifelse(x.deposit_streak_months == 0, x.month_end_days, x.deposit_free_days)
+
+
+def _deposit_streak_source(data: DataSet, spine: Spine) -> Source:
+    """``deposit_streak_months`` (0 when none) and ``deposit_free_days`` per (account, as_of).
 
     Months with a deposit are numbered, runs of consecutive months found as islands
     (``month - row_number``), and each as-of date keeps the run holding its last complete
     month: the streak is that month minus the run's first month plus one.
     """
-    lasts = {t: month_index(last_month_end(t)) for t in spine.dates}
+    lasts = _last_complete_months(spine)
     first = min(lasts.values()) - STREAK_CAP
     cf = data.table("cashflows")
     cf = cf.filter(
@@ -108,11 +95,7 @@ def _deposit_month_sources(data: DataSet, spine: Spine) -> list[Source]:
     runs = months.group_by(["account_id", "island"]).aggregate(
         lo=months.m.min(), hi=months.m.max()
     )
-    at = _memtable(
-        as_of=(list(spine.dates), pa.date32()),
-        last=([lasts[t] for t in spine.dates], pa.int64()),
-        month_end_days=([_free_days(t, lasts[t], 0) for t in spine.dates], pa.float64()),
-    )
+    at = _month_end_calendar(spine)
     j = runs.join(at, [runs.lo <= at["last"], runs.hi >= at["last"]])
     streak = ibis.least(j["last"] - j.lo + 1, STREAK_CAP).cast(dt.int64)
     per = j.select("account_id", "as_of", streak=streak).view()
@@ -129,10 +112,26 @@ def _deposit_month_sources(data: DataSet, spine: Spine) -> list[Source]:
         "deposit_free_days",
         deposit_streak_months=k.streak.cast(dt.float64),
     )
-    return [
-        Source("deposit_streaks", table, {"deposit_streak_months": 0.0}),
-        Source("month_end_days", at.select("as_of", "month_end_days")),
-    ]
+    return Source("deposit_streaks", table, {"deposit_streak_months": 0.0})
+
+
+def _month_end_days_source(data: DataSet, spine: Spine) -> Source:
+    """``month_end_days`` per as_of: T - the end of the last complete month."""
+    return Source("month_end_days", _month_end_calendar(spine).select("as_of", "month_end_days"))
+
+
+def _month_end_calendar(spine: Spine) -> ibis.Table:
+    """Per as_of: ``last`` (the last complete month's index) and ``month_end_days``."""
+    lasts = _last_complete_months(spine)
+    return _memtable(
+        as_of=(list(spine.dates), pa.date32()),
+        last=([lasts[t] for t in spine.dates], pa.int64()),
+        month_end_days=([_free_days(t, lasts[t], 0) for t in spine.dates], pa.float64()),
+    )
+
+
+def _last_complete_months(spine: Spine) -> dict[date, int]:
+    return {t: month_index(last_month_end(t)) for t in spine.dates}
 
 
 def _free_days(t: date, last: int, streak: int) -> float:
@@ -142,3 +141,48 @@ def _free_days(t: date, last: int, streak: int) -> float:
 
 def _memtable(**columns: tuple[list, pa.DataType]) -> ibis.Table:
     return ibis.memtable(pa.table({k: pa.array(v, t) for k, (v, t) in columns.items()}))
+
+
+FLOWS = Family(
+    "flows",
+    (
+        _windowed_flow("net_flow", "CNY", "lower"),
+        _windowed_flow("outflow", "CNY", "higher"),
+        _windowed_flow("inflow", "CNY", "lower"),
+        Feature(
+            "outflow_share_{w}d",
+            unit="share",
+            requires=("cashflows", "balances"),
+            risk_direction="higher",
+            sources=(flow_window_source,),
+            expression=lambda x, w: ratio(x[f"outflow_{w}"], x[assets_at(-w)]),
+        ),
+        _windowed_flow("withdrawals", "transfers", "higher"),
+        _windowed_flow("deposits", "transfers", "lower"),
+        Feature(
+            "days_since_largest_withdrawal",
+            unit="days",
+            requires=_FLOWS,
+            risk_direction="lower",
+            sources=(flow_window_source,),
+            expression=_days_since_largest_withdrawal,
+        ),
+        Feature(
+            "deposit_streak_months",
+            unit="months",
+            requires=_FLOWS,
+            risk_direction="lower",
+            sources=(_deposit_streak_source,),
+            expression=lambda x: x.deposit_streak_months,
+        ),
+        Feature(
+            "days_since_deposit_free_month",
+            unit="days",
+            requires=_FLOWS,
+            risk_direction="higher",
+            sources=(_deposit_streak_source, _month_end_days_source),
+            expression=_days_since_deposit_free_month,
+        ),
+    ),
+)
+"""The cash-flow features, in output order."""

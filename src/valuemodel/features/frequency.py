@@ -24,7 +24,6 @@ from __future__ import annotations
 import ibis
 import ibis.expr.datatypes as dt
 
-from valuemodel.data.reader import DataSet
 from valuemodel.features.activity import (
     RFM_WINDOW,
     TREND_BASE,
@@ -32,66 +31,17 @@ from valuemodel.features.activity import (
     active_months_source,
     last_trade_source,
     login_window_source,
-    side_windows,
     trade_window_source,
 )
-from valuemodel.features.asof import Spine, day_count, ratio
+from valuemodel.features.asof import day_count, ratio
 from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, Rank, assemble
+from valuemodel.features.definition import Family, Feature, PerWindow, rank_column
+from valuemodel.features.parts import Rank
 
 LOYALTY_STAGES = ("new", "potential", "regular", "mature", "loyal")
 NEW_ACCOUNT_DAYS = 180
 RFM_SCORES = ("rfm_recency_score", "rfm_frequency_score", "rfm_monetary_score")
 NEVER = 1e9  # days since the last trade of an account that never traded, for ranking only
-
-
-def frequency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
-    """Trades, active days and login days per window, trends, active months, RFM, loyalty."""
-    logins = data.has("logins")
-    sources = [
-        trade_window_source(data, spine),
-        active_months_source(data, spine),
-        last_trade_source(data, spine),
-    ]
-    if logins:
-        sources.append(login_window_source(data, spine))
-
-    def features(x: ibis.Table) -> dict[str, ibis.Value]:
-        out: dict[str, ibis.Value] = {}
-        windows = spine.activity_windows
-        for w in windows:
-            out[f"trades_{w}d"] = x[f"trades_{w}"]
-            out[f"active_trading_days_{w}d"] = x[f"days_{w}"]
-        if logins:
-            out |= {f"login_days_{w}d": x[f"logins_{w}"] for w in windows}
-        for w in side_windows(spine):
-            sided = x[f"sided_value_{w}"]
-            out[f"buy_sell_balance_{w}d"] = ratio(2.0 * x[f"buy_value_{w}"] - sided, sided)
-        out["trading_days_trend"] = _trend(x, "days")
-        if logins:
-            out["login_days_trend"] = _trend(x, "logins")
-        out["active_months_12m"] = x.active_months
-        scores = {name: x[f"_{name}"] for name in RFM_SCORES}
-        out |= scores
-        out["rfm_score"] = sum(scores.values())
-        out["loyalty_stage"] = _loyalty(day_count(x.as_of, x.open_date), x.active_months)
-        return out
-
-    def ranks(x: ibis.Table) -> dict[str, Rank]:
-        # NEVER - days rather than -days: no negative zero among the keys.
-        days_since = day_count(x.as_of, x.last_trade).fill_null(NEVER)
-        return {
-            "_rfm_recency_score": Rank(NEVER - days_since, _quintile),
-            "_rfm_frequency_score": Rank(x[f"trades_{RFM_WINDOW}"], _quintile),
-            "_rfm_monetary_score": Rank(x[f"commission_{RFM_WINDOW}"].round(6), _quintile),
-        }
-
-    return Part("frequency", sources, features, ranks)
-
-
-def frequency_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table:
-    """Frequency features per (account_id, as_of) of the spine's population."""
-    return assemble(spine, [frequency_part(data, spine, config)])
 
 
 def _trend(x: ibis.Table, measure: str) -> ibis.Value:
@@ -100,12 +50,32 @@ def _trend(x: ibis.Table, measure: str) -> ibis.Value:
     return ratio(recent, before / ((TREND_BASE - TREND_RECENT) / TREND_RECENT))
 
 
+def _buy_sell_balance(x: ibis.Table, w: int) -> ibis.Value:
+    sided = x[f"sided_value_{w}"]
+    return ratio(2.0 * x[f"buy_value_{w}"] - sided, sided)
+
+
 def _quintile(below: ibis.Value, size: ibis.Value) -> ibis.Value:
     """1..5 from the 0-based rank among ``size`` rows (5 = the largest values)."""
     return ((below * 5) / size).floor().cast(dt.float64) + 1.0
 
 
-def _loyalty(tenure: ibis.Value, months: ibis.Value) -> ibis.Value:
+def _recency_rank(x: ibis.Table, config: FeatureConfig) -> Rank:
+    # NEVER - days rather than -days: no negative zero among the keys.
+    days_since = day_count(x.as_of, x.last_trade).fill_null(NEVER)
+    return Rank(NEVER - days_since, _quintile)
+
+
+def _frequency_rank(x: ibis.Table, config: FeatureConfig) -> Rank:
+    return Rank(x[f"trades_{RFM_WINDOW}"], _quintile)
+
+
+def _monetary_rank(x: ibis.Table, config: FeatureConfig) -> Rank:
+    return Rank(x[f"commission_{RFM_WINDOW}"].round(6), _quintile)
+
+
+def _loyalty(x: ibis.Table) -> ibis.Value:
+    tenure, months = day_count(x.as_of, x.open_date), x.active_months
     return ibis.cases(
         (tenure < NEW_ACCOUNT_DAYS, "new"),
         (months <= 2, "potential"),
@@ -113,3 +83,119 @@ def _loyalty(tenure: ibis.Value, months: ibis.Value) -> ibis.Value:
         (months <= 10, "mature"),
         else_="loyal",
     )
+
+
+_TRADES = ("trades",)
+_ACTIVITY = ("windows", "short_windows")
+
+FREQUENCY = Family(
+    "frequency",
+    (
+        PerWindow(
+            (
+                Feature(
+                    "trades_{w}d",
+                    unit="trades",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    window_sets=_ACTIVITY,
+                    sources=(trade_window_source,),
+                    expression=lambda x, w: x[f"trades_{w}"],
+                ),
+                Feature(
+                    "active_trading_days_{w}d",
+                    unit="days",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    window_sets=_ACTIVITY,
+                    sources=(trade_window_source,),
+                    expression=lambda x, w: x[f"days_{w}"],
+                ),
+            )
+        ),
+        Feature(
+            "login_days_{w}d",
+            unit="days",
+            requires=("logins",),
+            risk_direction="lower",
+            window_sets=_ACTIVITY,
+            sources=(login_window_source,),
+            expression=lambda x, w: x[f"logins_{w}"],
+        ),
+        Feature(
+            "buy_sell_balance_{w}d",
+            unit="share -1..1",
+            requires=_TRADES,
+            risk_direction="lower",
+            window_sets=("short_windows", "change_windows"),
+            sources=(trade_window_source,),
+            expression=_buy_sell_balance,
+        ),
+        Feature(
+            "trading_days_trend",
+            unit="ratio",
+            requires=_TRADES,
+            risk_direction="lower",
+            sources=(trade_window_source,),
+            expression=lambda x: _trend(x, "days"),
+        ),
+        Feature(
+            "login_days_trend",
+            unit="ratio",
+            requires=("logins",),
+            risk_direction="lower",
+            sources=(login_window_source,),
+            expression=lambda x: _trend(x, "logins"),
+        ),
+        Feature(
+            "active_months_12m",
+            unit="months",
+            requires=_TRADES,
+            risk_direction="lower",
+            sources=(active_months_source,),
+            expression=lambda x: x.active_months,
+        ),
+        Feature(
+            "rfm_recency_score",
+            unit="score 1-5",
+            requires=_TRADES,
+            risk_direction="lower",
+            sources=(last_trade_source,),
+            rank=_recency_rank,
+        ),
+        Feature(
+            "rfm_frequency_score",
+            unit="score 1-5",
+            requires=_TRADES,
+            risk_direction="lower",
+            sources=(trade_window_source,),
+            rank=_frequency_rank,
+        ),
+        Feature(
+            "rfm_monetary_score",
+            unit="score 1-5",
+            requires=_TRADES,
+            risk_direction="lower",
+            sources=(trade_window_source,),
+            rank=_monetary_rank,
+        ),
+        Feature(
+            "rfm_score",
+            unit="score 3-15",
+            requires=_TRADES,
+            risk_direction="lower",
+            expression=lambda x: sum(x[rank_column(name)] for name in RFM_SCORES),
+        ),
+        Feature(
+            "loyalty_stage",
+            unit="category",
+            requires=_TRADES,
+            risk_direction="none",
+            kind="category",
+            categories=LOYALTY_STAGES,
+            sources=(active_months_source,),
+            expression=_loyalty,
+        ),
+    ),
+)
+"""The frequency features, in output order."""

@@ -24,41 +24,31 @@ import pyarrow as pa
 
 from valuemodel.data.reader import DataSet
 from valuemodel.features.asof import Spine, latest_on_or_before, ratio
-from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, Source, assemble
+from valuemodel.features.definition import Family, Feature
+from valuemodel.features.parts import Source
+
+_POSITIONS = ("positions",)
+_CHANGES = ("change_windows",)
 
 
-def holding_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part | None:
-    """Positions count, concentration, top weight, unrealized P&L and their changes; None
-    without positions."""
-    if not data.has("positions"):
-        return None
+def _holdings_source(data: DataSet, spine: Spine) -> Source:
+    """The snapshot aggregates at T and at T - w for each change window (``_holdings_at``)."""
     shifts = (0, *spine.changes)
-    agg = _holdings_at(data.table("positions"), spine, shifts)
     fill = {f"positions_count{_at(s)}": 0.0 for s in shifts}
-    source = Source("holdings", agg, fill)
+    return Source("holdings", _holdings_at(data.table("positions"), spine, shifts), fill)
 
-    def hhi(x: ibis.Table, s: int) -> ibis.Value:
-        total = x[f"held_value{_at(s)}"]
-        return ratio(x[f"held_squares{_at(s)}"], total * total)
 
-    def pnl(x: ibis.Table, s: int) -> ibis.Value:
-        return ratio(x[f"costed_value{_at(s)}"], x[f"held_cost{_at(s)}"]) - 1.0
+def _count(x: ibis.Table, s: int) -> ibis.Value:
+    return x[f"positions_count{_at(s)}"]
 
-    def features(x: ibis.Table) -> dict[str, ibis.Value]:
-        out = {
-            "positions_count": x.positions_count,
-            "holdings_hhi": hhi(x, 0),
-            "top_holding_weight": ratio(x.held_top, x.held_value),
-            "unrealized_pnl_ratio": pnl(x, 0),
-        }
-        count = {s: x[f"positions_count{_at(s)}"] for s in shifts}
-        out |= {f"positions_count_change_{w}d": count[0] - count[w] for w in spine.changes}
-        out |= {f"holdings_hhi_change_{w}d": hhi(x, 0) - hhi(x, w) for w in spine.changes}
-        out |= {f"unrealized_pnl_ratio_change_{w}d": pnl(x, 0) - pnl(x, w) for w in spine.changes}
-        return out
 
-    return Part("holdings", [source], features)
+def _hhi(x: ibis.Table, s: int) -> ibis.Value:
+    total = x[f"held_value{_at(s)}"]
+    return ratio(x[f"held_squares{_at(s)}"], total * total)
+
+
+def _pnl(x: ibis.Table, s: int) -> ibis.Value:
+    return ratio(x[f"costed_value{_at(s)}"], x[f"held_cost{_at(s)}"]) - 1.0
 
 
 def _at(shift: int) -> str:
@@ -100,7 +90,68 @@ def _holdings_at(pos: ibis.Table, spine: Spine, shifts: tuple[int, ...]) -> ibis
     return j.group_by(["account_id", "as_of"]).aggregate(**aggs)
 
 
-def holding_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table | None:
-    """Holding features per (account_id, as_of); None without positions."""
-    part = holding_part(data, spine, config)
-    return None if part is None else assemble(spine, [part])
+HOLDINGS = Family(
+    "holdings",
+    (
+        Feature(
+            "positions_count",
+            unit="positions",
+            requires=_POSITIONS,
+            risk_direction="lower",
+            sources=(_holdings_source,),
+            expression=lambda x: _count(x, 0),
+        ),
+        Feature(
+            "holdings_hhi",
+            unit="index 0-1",
+            requires=_POSITIONS,
+            risk_direction="none",
+            sources=(_holdings_source,),
+            expression=lambda x: _hhi(x, 0),
+        ),
+        Feature(
+            "top_holding_weight",
+            unit="share 0-1",
+            requires=_POSITIONS,
+            risk_direction="none",
+            sources=(_holdings_source,),
+            expression=lambda x: ratio(x.held_top, x.held_value),
+        ),
+        Feature(
+            "unrealized_pnl_ratio",
+            unit="share",
+            requires=_POSITIONS,
+            risk_direction="lower",
+            sources=(_holdings_source,),
+            expression=lambda x: _pnl(x, 0),
+        ),
+        Feature(
+            "positions_count_change_{w}d",
+            unit="positions",
+            requires=_POSITIONS,
+            risk_direction="lower",
+            window_sets=_CHANGES,
+            sources=(_holdings_source,),
+            expression=lambda x, w: _count(x, 0) - _count(x, w),
+        ),
+        Feature(
+            "holdings_hhi_change_{w}d",
+            unit="index points",
+            requires=_POSITIONS,
+            risk_direction="none",
+            window_sets=_CHANGES,
+            sources=(_holdings_source,),
+            expression=lambda x, w: _hhi(x, 0) - _hhi(x, w),
+        ),
+        Feature(
+            "unrealized_pnl_ratio_change_{w}d",
+            unit="share points",
+            requires=_POSITIONS,
+            risk_direction="lower",
+            window_sets=_CHANGES,
+            sources=(_holdings_source,),
+            expression=lambda x, w: _pnl(x, 0) - _pnl(x, w),
+        ),
+    ),
+)
+"""The holding features, in output order."""

@@ -7,36 +7,69 @@ event happened on ``T``), null when there was none. ``tenure_days`` is ``T - ope
 
 from __future__ import annotations
 
-import ibis
-
 from valuemodel.data.reader import DataSet
 from valuemodel.features.activity import last_event_source, last_trade_source
 from valuemodel.features.asof import Spine, day_count
-from valuemodel.features.config import FeatureConfig
-from valuemodel.features.parts import Part, assemble
+from valuemodel.features.definition import Family, Feature
+from valuemodel.features.parts import Source
 
 
-def recency_part(data: DataSet, spine: Spine, config: FeatureConfig) -> Part:
-    """Columns: days_since_last_trade, days_since_last_login (with logins),
-    days_since_last_deposit, days_since_last_withdrawal (with cashflows), tenure_days."""
-    sources = [last_trade_source(data, spine)]
-    if data.has("logins"):
-        sources.append(last_event_source("login", data.table("logins"), "date", spine))
-    if data.has("cashflows"):
-        flows = data.table("cashflows")
-        deposits, withdrawals = flows.filter(flows.amount > 0), flows.filter(flows.amount < 0)
-        sources.append(last_event_source("deposit", deposits, "date", spine))
-        sources.append(last_event_source("withdrawal", withdrawals, "date", spine))
-    events = [s.name.removeprefix("last_") for s in sources]
-
-    def features(x: ibis.Table) -> dict[str, ibis.Value]:
-        out = {f"days_since_last_{n}": day_count(x.as_of, x[f"last_{n}"]) for n in events}
-        out["tenure_days"] = day_count(x.as_of, x.open_date)
-        return out
-
-    return Part("recency", sources, features)
+def _last_login(data: DataSet, spine: Spine) -> Source:
+    return last_event_source("login", data.table("logins"), "date", spine)
 
 
-def recency_features(data: DataSet, spine: Spine, config: FeatureConfig) -> ibis.Table:
-    """Recency features per (account_id, as_of) of the spine's population."""
-    return assemble(spine, [recency_part(data, spine, config)])
+def _last_deposit(data: DataSet, spine: Spine) -> Source:
+    flows = data.table("cashflows")
+    return last_event_source("deposit", flows.filter(flows.amount > 0), "date", spine)
+
+
+def _last_withdrawal(data: DataSet, spine: Spine) -> Source:
+    flows = data.table("cashflows")
+    return last_event_source("withdrawal", flows.filter(flows.amount < 0), "date", spine)
+
+
+RECENCY = Family(
+    "recency",
+    (
+        Feature(
+            "days_since_last_trade",
+            unit="days",
+            requires=("trades",),
+            risk_direction="higher",
+            sources=(last_trade_source,),
+            expression=lambda x: day_count(x.as_of, x.last_trade),
+        ),
+        Feature(
+            "days_since_last_login",
+            unit="days",
+            requires=("logins",),
+            risk_direction="higher",
+            sources=(_last_login,),
+            expression=lambda x: day_count(x.as_of, x.last_login),
+        ),
+        Feature(
+            "days_since_last_deposit",
+            unit="days",
+            requires=("cashflows",),
+            risk_direction="higher",
+            sources=(_last_deposit,),
+            expression=lambda x: day_count(x.as_of, x.last_deposit),
+        ),
+        Feature(
+            "days_since_last_withdrawal",
+            unit="days",
+            requires=("cashflows",),
+            risk_direction="lower",
+            sources=(_last_withdrawal,),
+            expression=lambda x: day_count(x.as_of, x.last_withdrawal),
+        ),
+        Feature(
+            "tenure_days",
+            unit="days",
+            requires=("trades",),
+            risk_direction="lower",
+            expression=lambda x: day_count(x.as_of, x.open_date),
+        ),
+    ),
+)
+"""The recency features, in output order."""

@@ -1,9 +1,14 @@
-"""The feature registry: names, families, units and words for every output column.
+"""The feature registry: every declared feature with its words, for the scorer's reasons,
+the docs and the grouping of columns by family.
 
-Loaded from ``features/registry.yaml``. A windowed entry (``trades_{w}d``) is a template,
-expanded once per window: ``{w}`` is replaced in the name and all texts. Its ``windows`` key
-names the window sets of the feature configuration it is expanded over (``windows``,
-``short_windows``, ``change_windows``; default ``[windows]``), e.g. ``trades_{w}d`` over
+A feature's identity and metadata (family, unit, requirements, risk direction, window sets,
+categories) are declared once, with its expression, in its family module (see ``definition``
+and ``catalog``); ``features/registry.yaml`` holds only the words, keyed by the declared name:
+``description`` / ``description_zh`` and the reason templates ``reason_en`` / ``reason_zh``.
+``load_registry`` joins the two and fails when a declared feature has no words or words name
+no declared feature. A windowed template (``trades_{w}d``) is expanded once per window of its
+window sets (``windows``, ``short_windows``, ``change_windows`` of the feature configuration):
+``{w}`` is replaced in the name and all texts, e.g. ``trades_{w}d`` over
 ``[windows, short_windows]`` gives ``trades_7d`` ... ``trades_365d``. Reason templates are
 ``str.format`` strings filled by the scorer: ``{value}`` is the feature's own value and any
 other placeholder names another output column of the same row (``{active_trading_days_30d}``),
@@ -16,27 +21,29 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from valuemodel.errors import InputError
+from valuemodel.features.catalog import DECLARED
 from valuemodel.features.config import FAMILIES, FeatureConfig, default_config_dir
+from valuemodel.features.definition import WINDOW, Feature
 from valuemodel.io import read_yaml
 
-RISK_DIRECTIONS = ("higher", "lower", "none")
-KINDS = ("numeric", "category")
-WINDOW = "{w}"
-WINDOW_SETS = ("windows", "short_windows", "change_windows")
+WORDS = ("description", "description_zh", "reason_en", "reason_zh")
+"""The keys of a feature's entry in ``features/registry.yaml``."""
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """One feature (or a windowed template when ``window`` is None and the name has ``{w}``).
+    """One feature (or a windowed template when ``window`` is None and the name has ``{w}``):
+    its declaration (see ``definition.Feature``) with its words.
 
     ``risk_direction``: ``higher`` when higher values go with more churn risk, ``lower`` when
-    lower values do, ``none`` when neither. ``requires``: the tables it needs.
-    ``window_sets``: the configuration's window sets a template is expanded over.
+    lower values do, ``none`` when neither. ``requires``: the tables (or ``table.column``) it
+    needs. ``window_sets``: the configuration's window sets a template is expanded over.
+    ``categories``: the fixed categories of a categorical feature (None: observed values).
     """
 
     name: str
@@ -52,6 +59,7 @@ class FeatureSpec:
     template: str = ""
     window: int | None = None
     window_sets: tuple[str, ...] = ("windows",)
+    categories: tuple[str, ...] | None = None
 
     @property
     def windowed(self) -> bool:
@@ -88,7 +96,8 @@ class FeatureSpec:
 
 @dataclass(frozen=True)
 class FeatureRegistry:
-    """The registry's entries (templates as written); look features up by concrete name."""
+    """The registry's entries (templates as declared, in output order); look features up by
+    concrete name."""
 
     entries: tuple[FeatureSpec, ...]
 
@@ -126,7 +135,7 @@ class FeatureRegistry:
         short_windows: Iterable[int] | None = None,
         change_windows: Iterable[int] | None = None,
     ) -> list[FeatureSpec]:
-        """Every concrete feature in registry order, windowed ones expanded per window of
+        """Every concrete feature in output order, windowed ones expanded per window of
         their window sets (each set defaults to ``FeatureConfig()``'s)."""
         default = FeatureConfig()
         given = {"windows": windows, "short_windows": short_windows}
@@ -158,73 +167,105 @@ class FeatureRegistry:
 
 
 def load_registry(path: str | Path | None = None) -> FeatureRegistry:
-    """Read ``features/registry.yaml`` (or ``path``) and check every entry."""
+    """Every declared feature, in output order, with its words from ``features/registry.yaml``
+    (or ``path``).
+
+    Raises ``InputError`` naming the file and the features when a declared feature has no
+    words, words name a feature nobody declares, an entry misses a word or has other keys, or
+    a reason template does not parse or names an unknown feature.
+    """
     path = Path(path) if path is not None else default_config_dir() / "registry.yaml"
+    words = _read_words(path)
+    declared = {f.name: (family.name, f) for family in DECLARED.values() for f in family.features}
+    missing = [name for name in declared if name not in words]
+    if missing:
+        raise InputError(f"{path}: no words for declared feature(s) {missing}")
+    unknown = [name for name in words if name not in declared]
+    if unknown:
+        raise InputError(f"{path}: words for feature(s) nobody declares {unknown}")
+    registry = FeatureRegistry(
+        tuple(_spec(family, f, words[name], path) for name, (family, f) in declared.items())
+    )
+    _check_placeholders(registry, path)
+    return registry
+
+
+def _read_words(path: Path) -> dict[str, Any]:
+    """The ``features`` mapping of a registry file: feature name -> its words."""
     if not path.is_file():
         raise InputError(f"{path}: feature registry not found")
     raw = read_yaml(path) or {}
-    items = raw.get("features") if isinstance(raw, dict) else None
-    if not isinstance(items, list):
-        raise InputError(f"{path}: expected a top-level 'features' list")
-    specs = tuple(_spec(item, i, path) for i, item in enumerate(items))
-    seen: set[str] = set()
-    for spec in specs:
-        if spec.name in seen:
-            raise InputError(f"{path}: feature '{spec.name}' is listed twice")
-        seen.add(spec.name)
-    return FeatureRegistry(specs)
+    words = raw.get("features") if isinstance(raw, dict) else None
+    if not isinstance(words, dict):
+        raise InputError(f"{path}: expected a top-level 'features' mapping of names to words")
+    return words
 
 
-_OPTIONAL = ("kind", "requires", "template", "window", "window_sets")
-_REQUIRED = tuple(f.name for f in fields(FeatureSpec) if f.name not in _OPTIONAL)
-
-
-def _spec(item: Any, index: int, path: Path) -> FeatureSpec:
-    where = f"{path}: features[{index}]"
-    if not isinstance(item, dict):
-        raise InputError(f"{where}: expected a mapping")
-    name = item.get("name", f"#{index}")
-    where = f"{path}: feature '{name}'"
-    missing = [k for k in _REQUIRED if not isinstance(item.get(k), str) or not item[k].strip()]
-    if missing:
-        raise InputError(f"{where}: missing or empty key(s) {missing}")
-    unknown = sorted(set(item) - {*_REQUIRED, "kind", "requires", "windows"})
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {unknown}")
-    if item["family"] not in FAMILIES:
-        raise InputError(f"{where}: 'family' must be one of {list(FAMILIES)}")
-    if item["risk_direction"] not in RISK_DIRECTIONS:
-        raise InputError(f"{where}: 'risk_direction' must be one of {list(RISK_DIRECTIONS)}")
-    kind = item.get("kind", "numeric")
-    if kind not in KINDS:
-        raise InputError(f"{where}: 'kind' must be one of {list(KINDS)}")
-    sets = item.get("windows", ["windows"])
-    if not isinstance(sets, list) or not sets or any(w not in WINDOW_SETS for w in sets):
-        raise InputError(f"{where}: 'windows' must be a list of {list(WINDOW_SETS)}")
-    spec = FeatureSpec(
-        **{k: item[k].strip() for k in _REQUIRED},
-        kind=kind,
-        requires=tuple(item.get("requires") or ()),
-        window_sets=tuple(sets),
+def _spec(family: str, feature: Feature, words: Any, path: Path) -> FeatureSpec:
+    """The declaration of ``feature`` joined with its words, each word checked."""
+    where = f"{path}: feature '{feature.name}'"
+    if not isinstance(words, dict):
+        raise InputError(f"{where}: expected a mapping of {list(WORDS)}")
+    empty = [k for k in WORDS if not isinstance(words.get(k), str) or not words[k].strip()]
+    if empty:
+        raise InputError(f"{where}: missing or empty key(s) {empty}")
+    other = sorted(set(words) - set(WORDS))
+    if other:
+        raise InputError(
+            f"{where}: unknown key(s) {other}; only the words {list(WORDS)} are kept here, the"
+            f" rest is declared with the feature in src/valuemodel/features/{family}.py"
+        )
+    return FeatureSpec(
+        name=feature.name,
+        family=family,
+        unit=feature.unit,
+        **{k: words[k].strip() for k in WORDS},
+        risk_direction=feature.risk_direction,
+        kind=feature.kind,
+        requires=feature.requires,
+        window_sets=feature.window_sets,
+        categories=feature.categories,
     )
-    try:
-        spec.placeholders()
-    except ValueError as exc:
-        raise InputError(f"{where}: reason template does not parse ({exc})") from exc
-    return spec
+
+
+def _check_placeholders(registry: FeatureRegistry, path: Path) -> None:
+    """Every reason template parses and names only ``value`` and registered features
+    (checked on the templates expanded over the default windows)."""
+    for spec in registry.specs():
+        try:
+            names = spec.placeholders() - {"value"}
+        except ValueError as exc:
+            where = f"{path}: feature '{spec.name}'"
+            raise InputError(f"{where}: reason template does not parse ({exc})") from exc
+        unknown = sorted(n for n in names if n not in registry)
+        if unknown:
+            raise InputError(
+                f"{path}: feature '{spec.name}': reason names unknown feature(s) {unknown}"
+            )
 
 
 def render_feature_docs(registry: FeatureRegistry) -> str:
     """``docs/features.md``: the registry as Markdown, one table per family."""
+    lines = _docs_intro()
+    for family in FAMILIES:
+        specs = registry.family(family)
+        if specs:
+            lines += _family_table(family, specs)
+    lines += _CONVENTIONS
+    return "\n".join(lines)
+
+
+def _docs_intro() -> list[str]:
     default = FeatureConfig()
     windows = ", ".join(str(w) for w in default.windows)
     short = ", ".join(str(w) for w in default.short_windows)
     changes = ", ".join(str(w) for w in default.change_windows)
-    lines = [
+    return [
         "# Features",
         "",
-        "<!-- Generated by valuemodel.features.render_feature_docs from features/registry.yaml;"
-        " do not edit by hand. -->",
+        "<!-- Generated by valuemodel.features.render_feature_docs from the declarations in"
+        " src/valuemodel/features/<family>.py and the words in features/registry.yaml"
+        " (make docs); do not edit by hand. -->",
         "",
         "One row per account in the population at each as-of date `T`; every feature uses rows"
         " dated on or before `T` only. A window of `w` days is the period `(T - w, T]`;"
@@ -232,32 +273,30 @@ def render_feature_docs(registry: FeatureRegistry) -> str:
         " days, `features/default.yaml`); those marked *+short* also for each short window"
         f" (`short_windows`, default {short} days), those marked *change* for each change"
         f" window (`change_windows`, default {changes} days) instead, comparing the state at"
-        " `T` with the state at `T - w`. A feature whose table is absent is absent from the"
-        " output. *Risk* says whether higher or lower values go with more churn risk.",
+        " `T` with the state at `T - w`. A feature is built only when the tables (or columns)"
+        " it *needs* are present. *Risk* says whether higher or lower values go with more"
+        " churn risk.",
         "",
     ]
-    for family in FAMILIES:
-        specs = registry.family(family)
-        if not specs:
-            continue
-        lines += [f"## {family.capitalize()}", ""]
-        lines += [
-            "| feature | unit | needs | risk | description | 说明 |",
-            "|---|---|---|---|---|---|",
+
+
+def _family_table(family: str, specs: list[FeatureSpec]) -> list[str]:
+    lines = [f"## {family.capitalize()}", ""]
+    lines += [
+        "| feature | unit | needs | risk | description | 说明 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in specs:
+        cells = [
+            f"`{s.name}`" + _window_note(s),
+            s.unit + (f": {', '.join(s.categories)}" if s.categories else ""),
+            ", ".join(s.requires),
+            s.risk_direction,
+            s.description,
+            s.description_zh,
         ]
-        for s in specs:
-            cells = [
-                f"`{s.name}`" + _window_note(s),
-                s.unit,
-                ", ".join(s.requires),
-                s.risk_direction,
-                s.description,
-                s.description_zh,
-            ]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-        lines.append("")
-    lines += _CONVENTIONS
-    return "\n".join(lines)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return [*lines, ""]
 
 
 def _window_note(spec: FeatureSpec) -> str:

@@ -12,8 +12,9 @@ off mostly by a shift of the log-odds. **Platt scaling is the default**: a logis
   the ranked list (sorted by value at risk) would then order by value alone.
 
 Isotonic regression is available (``method="isotonic"``) for large validation sets where the
-miscalibration is not sigmoid-shaped. Both serialise to JSON (coefficients, or thresholds for
-``numpy.interp``): no serialised Python objects.
+miscalibration is not sigmoid-shaped. Both are fitted by scikit-learn and serialise to JSON
+(the two coefficients, or thresholds for ``numpy.interp``): no serialised Python objects, and
+loading and applying a calibrator needs no scikit-learn object.
 """
 
 from __future__ import annotations
@@ -21,49 +22,37 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 METHODS = ("platt", "isotonic")
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+def _fit_platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Maximum-likelihood ``(a, b)`` with Platt's smoothed targets, by scikit-learn.
 
-
-def _log_loss(w: np.ndarray, x: np.ndarray, target: np.ndarray, ridge: float) -> float:
-    z = x @ w
-    return float(np.sum(np.logaddexp(0, z) - target * z) + 0.5 * ridge * w @ w)
-
-
-def _fit_platt(margin: np.ndarray, y: np.ndarray, ridge: float = 1e-6) -> tuple[float, float]:
-    """Maximum-likelihood (a, b) with Platt's smoothed targets.
-
-    Newton's method with step halving on the standardised margin, so that a nearly constant
-    margin (a booster of one or two trees) cannot make the steps diverge.
+    Platt's targets (``(n_pos + 1) / (n_pos + 2)`` for a churner, ``1 / (n_neg + 2)`` for the
+    others) are soft labels, which ``LogisticRegression`` takes as each row twice: once as a
+    churner weighted by its target, once as a non-churner weighted by the rest. ``C=inf``: no
+    penalty. The margin is standardised first so that a nearly constant margin (a booster of
+    one or two trees) is as easy to fit as any other; ``(a, b)`` are mapped back to the raw
+    margin.
     """
     n_pos, n_neg = y.sum(), len(y) - y.sum()
     target = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
     center, scale = float(margin.mean()), float(margin.std())
     scale = scale if scale > 1e-12 else 1.0
-    x = np.column_stack([(margin - center) / scale, np.ones_like(margin)])
-    w = np.array([1.0, 0.0])
-    loss = _log_loss(w, x, target, ridge)
-    for _ in range(100):
-        p = _sigmoid(x @ w)
-        grad = x.T @ (p - target) + ridge * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + ridge * np.eye(2)
-        step = np.linalg.solve(hess, grad)
-        t = 1.0
-        while t > 1e-8 and _log_loss(w - t * step, x, target, ridge) > loss:
-            t /= 2
-        w, new_loss = w - t * step, _log_loss(w - t * step, x, target, ridge)
-        if loss - new_loss < 1e-12 * max(1.0, abs(loss)):
-            break
-        loss = new_loss
-    a = w[0] / scale
-    return float(a), float(w[1] - a * center)
+    x = ((margin - center) / scale)[:, None]
+    fit = LogisticRegression(C=np.inf, tol=1e-10).fit(
+        np.vstack([x, x]),
+        np.r_[np.ones(len(y)), np.zeros(len(y))],
+        sample_weight=np.r_[target, 1 - target],
+    )
+    a = float(fit.coef_[0, 0]) / scale
+    return a, float(fit.intercept_[0]) - a * center
 
 
 class ProbabilityCalibrator(BaseEstimator):
@@ -100,7 +89,7 @@ class ProbabilityCalibrator(BaseEstimator):
         raw = np.asarray(raw, dtype=float)
         if self.method == "platt":
             check_is_fitted(self, ["a_", "b_"])
-            return _sigmoid(self.a_ * raw + self.b_)
+            return expit(self.a_ * raw + self.b_)
         check_is_fitted(self, ["x_thresholds_", "y_thresholds_"])
         return np.interp(raw, self.x_thresholds_, self.y_thresholds_)
 

@@ -1,7 +1,8 @@
 """Training figures logged with each run: calibration, gains vs baselines, feature importance.
 
 Functions return matplotlib ``Figure`` objects built without pyplot (no global state); the
-caller saves or logs them. All inputs are aggregates of the validation part.
+caller saves or logs them. All inputs are aggregates of the validation part. What they draw is
+computed by :mod:`valuemodel.models.metrics`, so a figure shows the numbers the run logs.
 """
 
 from __future__ import annotations
@@ -12,23 +13,18 @@ import lightgbm as lgb
 import numpy as np
 from matplotlib.figure import Figure
 
-from valuemodel.models.metrics import gains_curve
+from valuemodel.models.metrics import calibration_bins, gains_curve, lift_top_decile
 
 
 def calibration_figure(y, probabilities: Mapping[str, np.ndarray], bins: int = 10) -> Figure:
-    """Reliability diagram: mean predicted probability vs observed churn rate per bin."""
-    y = np.asarray(y, dtype=float)
+    """Reliability diagram: mean predicted probability vs observed churn rate per bin
+    (:func:`~valuemodel.models.metrics.calibration_bins`)."""
     fig = Figure(figsize=(5.5, 5))
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
     for name, proba in probabilities.items():
-        proba = np.asarray(proba, dtype=float)
-        idx = np.clip((proba * bins).astype(int), 0, bins - 1)
-        counts = np.bincount(idx, minlength=bins)
-        seen = counts > 0
-        mean_p = np.bincount(idx, proba, bins)[seen] / counts[seen]
-        rate = np.bincount(idx, y, bins)[seen] / counts[seen]
-        ax.plot(mean_p, rate, marker="o", label=name)
+        table = calibration_bins(y, proba, bins)
+        ax.plot(table["predicted"], table["observed"], marker="o", label=name)
     ax.set_xlabel("predicted churn probability")
     ax.set_ylabel("observed churn rate")
     ax.set_title("Calibration on the out-of-time validation part")
@@ -40,7 +36,6 @@ def calibration_figure(y, probabilities: Mapping[str, np.ndarray], bins: int = 1
 
 def gains_figure(y, scores: Mapping[str, np.ndarray], what: str = "churners") -> Figure:
     """Cumulative gains and top-decile lift of the model and its baselines."""
-    y = np.asarray(y, dtype=float)
     fig = Figure(figsize=(10, 4.5))
     gains_ax, lift_ax = fig.subplots(1, 2)
     gains_ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="random")
@@ -49,7 +44,7 @@ def gains_figure(y, scores: Mapping[str, np.ndarray], what: str = "churners") ->
         curve = gains_curve(y, score, points=20)
         gains_ax.plot(curve.fraction_contacted, curve.fraction_captured, label=name)
         names.append(name)
-        lifts.append(curve.fraction_captured.iloc[2] / 0.1)
+        lifts.append(lift_top_decile(y, score))
     gains_ax.set_xlabel("share of accounts contacted (highest score first)")
     gains_ax.set_ylabel(f"share of {what} captured")
     gains_ax.set_title("Cumulative gains")

@@ -1,9 +1,9 @@
 """Out-of-time metrics for the churn and value models, as plain functions of arrays.
 
 Churn (``y`` in {0, 1}, ``score`` any monotone risk score, ``proba`` a probability):
-ROC-AUC, PR-AUC (average precision), Brier score, expected calibration error, lift and capture
-in the top decile, and the gains curve. Value (``actual`` revenue >= 0, ``predicted``):
-normalized Gini, Spearman rank correlation, decile MAPE and aggregate error.
+ROC-AUC, PR-AUC (average precision), Brier score, the calibration bins and expected calibration
+error, lift and capture in the top decile, and the gains curve. Value (``actual`` revenue >= 0,
+``predicted``): normalized Gini, Spearman rank correlation, decile MAPE and aggregate error.
 
 "Top decile" and "decile" always mean the accounts ranked by the score, highest first: the
 first ``ceil(n / 10)`` rows. Ties in the score are resolved by averaging the outcome over the
@@ -66,21 +66,43 @@ def brier(y, proba) -> float:
     return float(brier_score_loss(y, proba))
 
 
-def expected_calibration_error(y, proba, bins: int = 10) -> float:
-    """ECE over ``bins`` equal-width probability bins on [0, 1].
+def calibration_bins(y, proba, bins: int = 10) -> pd.DataFrame:
+    """The reliability table: one row per non-empty bin of ``bins`` equal-width probability
+    bins on [0, 1], columns ``lower``, ``upper``, ``n`` (rows), ``predicted`` (mean
+    probability) and ``observed`` (mean outcome).
 
-    ``sum_b n_b / n * |mean(y in b) - mean(proba in b)|``; a probability of exactly 1 falls
-    in the last bin.
+    Bin ``b`` holds ``b / bins <= proba < (b + 1) / bins``; a probability of exactly 1 falls in
+    the last bin. Away from the bin edges ``predicted`` and ``observed`` equal
+    ``sklearn.calibration.calibration_curve``'s (``strategy="uniform"``), which returns no
+    counts and puts a probability on an edge in the lower bin; the table is the one binning
+    behind the ECE and the calibration figure.
     """
     y, proba = _arrays(y, proba)
     idx = np.clip((proba * bins).astype(int), 0, bins - 1)
     counts = np.bincount(idx, minlength=bins)
-    gap = np.abs(np.bincount(idx, y, bins) - np.bincount(idx, proba, bins))
-    return float(gap.sum() / counts.sum())
+    seen = np.flatnonzero(counts)
+    return pd.DataFrame(
+        {
+            "lower": seen / bins,
+            "upper": (seen + 1) / bins,
+            "n": counts[seen],
+            "predicted": np.bincount(idx, proba, bins)[seen] / counts[seen],
+            "observed": np.bincount(idx, y, bins)[seen] / counts[seen],
+        }
+    )
+
+
+def expected_calibration_error(y, proba, bins: int = 10) -> float:
+    """ECE over the bins of :func:`calibration_bins`:
+    ``sum_b n_b / n * |mean(y in b) - mean(proba in b)|``."""
+    table = calibration_bins(y, proba, bins)
+    gap = (table["observed"] - table["predicted"]).abs()
+    return float((table["n"] * gap).sum() / table["n"].sum())
 
 
 def lift_top_decile(y, score) -> float:
-    """Churn rate in the top decile by score divided by the overall churn rate."""
+    """Churn rate in the top decile by score divided by the overall churn rate (for a value
+    ``y``, such as revenue: the top decile's mean divided by the overall mean)."""
     y, score = _arrays(y, score)
     if y.sum() == 0:
         return math.nan

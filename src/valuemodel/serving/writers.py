@@ -3,15 +3,15 @@
 Every file is first written to a temporary file in the target's folder, then moved over the
 target with ``os.replace`` (atomic on one file system): a run that fails midway leaves any
 earlier file untouched and no temporary file behind. Outputs are byte-identical for identical
-frames: no timestamps (the Excel file's zip entries and document dates are pinned).
+frames: no timestamps (the Excel file's document date is pinned; XlsxWriter dates its zip
+entries itself).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 FORMATS = (".csv", ".parquet", ".xlsx")
-_PINNED_TIME = (1980, 1, 1, 0, 0, 0)
-_PINNED_ISO = "2000-01-01T00:00:00Z"
+_PINNED_CREATED = datetime(2000, 1, 1, tzinfo=UTC)
+_PERCENT_FORMAT, _MONEY_FORMAT, _COUNT_FORMAT = "0.0%", "#,##0.00", "#,##0"
 _PERCENT = {"churn_probability"}
 _MONEY = {"clv", "value_at_risk", "priority_score", "total_assets"}
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -109,74 +109,82 @@ def write_xlsx(frame: pd.DataFrame, path: Path, summary: list[tuple[str, Any]]) 
     """A ``Summary`` sheet, one sheet per manager (or branch), formats and widths set.
 
     Accounts with ``control`` true are on a last sheet of their own, ``CONTROL_SHEET``, and on
-    no manager's sheet: they are held out of contact.
+    no manager's sheet: they are held out of contact. Written by XlsxWriter row by row
+    (``constant_memory``); the document date is pinned and XlsxWriter gives every part of the
+    file a fixed time, so identical frames give identical bytes.
     """
-    from openpyxl import Workbook
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    used = {"summary", CONTROL_SHEET.lower()}
-    _summary_sheet(wb, summary)
-    held = frame["control"].fillna(False).astype(bool) if "control" in frame.columns else None
-    contacted = frame if held is None else frame.loc[~held]
-    _, groups = sheet_groups(contacted)
-    for name, rows in groups:
-        _list_sheet(wb, _sheet_name(name, used), rows)
-    if held is not None and held.any():
-        _list_sheet(wb, CONTROL_SHEET, frame.loc[held])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    path.write_bytes(_pin_zip(buffer.getvalue()))
+    with xlsxwriter.Workbook(path, {"constant_memory": True}) as workbook:
+        workbook.set_properties({"created": _PINNED_CREATED})
+        styles = _Styles(workbook)
+        used = {"summary", CONTROL_SHEET.lower()}
+        _summary_sheet(workbook, styles, summary)
+        held = frame["control"].fillna(False).astype(bool) if "control" in frame.columns else None
+        contacted = frame if held is None else frame.loc[~held]
+        _, groups = sheet_groups(contacted)
+        for name, rows in groups:
+            _list_sheet(workbook, styles, _sheet_name(name, used), rows)
+        if held is not None and held.any():
+            _list_sheet(workbook, styles, CONTROL_SHEET, frame.loc[held])
 
 
-def _summary_sheet(wb: Any, summary: list[tuple[str, Any]]) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+class _Styles:
+    """The cell formats of one workbook (XlsxWriter formats belong to the workbook that made
+    them): ``bold``, and ``numbers`` by number format."""
 
-    ws = wb.create_sheet("Summary")
-    ws.column_dimensions["A"].width = 40
-    ws.column_dimensions["B"].width = 60
-    for key, value in summary:
-        cell = WriteOnlyCell(ws, value=key)
-        cell.font = Font(bold=True)
+    def __init__(self, workbook: Any):
+        self.bold = workbook.add_format({"bold": True})
+        self.numbers = {
+            f: workbook.add_format({"num_format": f})
+            for f in (_PERCENT_FORMAT, _MONEY_FORMAT, _COUNT_FORMAT)
+        }
+
+
+def _summary_sheet(workbook: Any, styles: _Styles, summary: list[tuple[str, Any]]) -> None:
+    ws = workbook.add_worksheet("Summary")
+    ws.set_column(0, 0, 40)
+    ws.set_column(1, 1, 60)
+    for row, (key, value) in enumerate(summary):
+        ws.write_string(row, 0, str(key), styles.bold)
         if isinstance(value, int | float) and not isinstance(value, bool):
-            shown = WriteOnlyCell(ws, value=value)
-            shown.number_format = "#,##0.00" if isinstance(value, float) else "#,##0"
-        else:
-            shown = WriteOnlyCell(ws, value=None if value is None else str(value))
-        ws.append([cell, shown])
+            shown = _MONEY_FORMAT if isinstance(value, float) else _COUNT_FORMAT
+            _write(ws, row, 1, value, styles.numbers[shown])
+        elif value is not None:
+            ws.write_string(row, 1, str(value))
 
 
-def _list_sheet(wb: Any, title: str, rows: pd.DataFrame) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
+def _list_sheet(workbook: Any, styles: _Styles, title: str, rows: pd.DataFrame) -> None:
+    ws = workbook.add_worksheet(title)
     columns = list(rows.columns)
-    for i, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = _width(column, rows[column])
-    ws.freeze_panes = "C2"
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(ws, value=column)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
-    formats = ["0.0%" if c in _PERCENT else "#,##0.00" if c in _MONEY else None for c in columns]
-    for values in rows.itertuples(index=False, name=None):
-        ws.append([_cell(ws, v, f) for v, f in zip(values, formats, strict=True)])
+    for i, column in enumerate(columns):
+        ws.set_column(i, i, _width(column, rows[column]))
+    ws.freeze_panes(1, 2)
+    for i, column in enumerate(columns):
+        ws.write_string(0, i, column, styles.bold)
+    formats = [styles.numbers.get(_number_format(c)) for c in columns]
+    for row, values in enumerate(rows.itertuples(index=False, name=None), start=1):
+        for col, (value, cell_format) in enumerate(zip(values, formats, strict=True)):
+            _write(ws, row, col, value, cell_format)
 
 
-def _cell(ws: Any, value: Any, number_format: str | None) -> Any:
-    from openpyxl.cell import WriteOnlyCell
+def _number_format(column: str) -> str | None:
+    if column in _PERCENT:
+        return _PERCENT_FORMAT
+    return _MONEY_FORMAT if column in _MONEY else None
 
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    if number_format is None:
-        return value if isinstance(value, int | float | str) else str(value)
-    cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = number_format
-    return cell
+
+def _write(ws: Any, row: int, col: int, value: Any, cell_format: Any) -> None:
+    """One cell by its Python type: a missing value stays empty, booleans and numbers are
+    Excel's own, anything else is text (never a formula or a link, whatever it starts with)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return
+    if isinstance(value, bool):
+        ws.write_boolean(row, col, value)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, str(value))
 
 
 def _width(column: str, values: pd.Series) -> float:
@@ -186,23 +194,3 @@ def _width(column: str, values: pd.Series) -> float:
         return 16
     longest = max([len(column), *(len(str(v)) for v in values.head(200).tolist())])
     return min(max(longest + 2, 8), 40)
-
-
-def _pin_zip(data: bytes) -> bytes:
-    """The same workbook with fixed zip timestamps and document dates (byte-stable output)."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                    rb"\g<1>" + _PINNED_ISO.encode() + rb"\g<3>",
-                    content,
-                )
-            pinned = zipfile.ZipInfo(info.filename, date_time=_PINNED_TIME)
-            pinned.compress_type = zipfile.ZIP_DEFLATED
-            pinned.external_attr = info.external_attr
-            target.writestr(pinned, content)
-    return out.getvalue()

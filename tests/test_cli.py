@@ -54,6 +54,28 @@ def test_validate_rejects_bad_input_with_exit_2_and_a_message_on_stderr(tmp_path
     assert result.stdout == ""
 
 
+HEAVY = ("mlflow", "lightgbm", "shap", "optuna", "matplotlib", "sklearn")
+
+
+@pytest.mark.parametrize("command", [["--help"], ["validate", "--data", "{data}"]])
+def test_help_and_validate_import_no_model_library(tmp_path, command):
+    # first contact stays fast: MLflow, LightGBM, SHAP... load only for the commands using them
+    TRADES.to_csv(tmp_path / "trades.csv", index=False)
+    args = [a.format(data=tmp_path) for a in command]
+    code = (
+        "import sys\n"
+        "from valuemodel.cli import app\n"
+        f"try:\n    app({args!r})\n"
+        "except SystemExit as done:\n    assert not done.code, done.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_a_missing_data_directory_exits_2(tmp_path):
     result = run("validate", "--data", str(tmp_path / "nope"))
     assert result.returncode == 2

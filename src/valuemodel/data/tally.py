@@ -36,21 +36,30 @@ def bad_count(rule: Rule) -> Callable[[ibis.Table], ibis.Value]:
 def count(table: ibis.Table, tallies: list[Tally]) -> tuple[int, dict[str, int]]:
     """The number of rows and every tally, exactly.
 
-    One query computes the rows, the tallies without a screen and every screen (a shared
-    screen once); a second query counts, row by row, only the tallies whose screen did not
-    clear them. A cleared tally is 0.
+    One query computes the rows, the tallies without a screen and the plain screens (a shared
+    screen once), another the screens over distinct values; a last query counts, row by row,
+    only the tallies whose screen did not clear them. A cleared tally is 0.
     """
     screens = {t.screen.key: t.screen for t in tallies if t.screen is not None}
+    plain = {k: s for k, s in screens.items() if not s.distinct}
     direct = [t for t in tallies if t.screen is None]
-    first = table.aggregate(
-        n_rows=table.count(),
-        **{t.key: t.exact(table) for t in direct},
-        **{f"s{i}": s.measure(table) for i, s in enumerate(screens.values())},
-    )
-    row = engine.execute(first).iloc[0]
+    names = {k: f"s{i}" for i, k in enumerate(screens)}
+    row = engine.execute(
+        table.aggregate(
+            n_rows=table.count(),
+            **{t.key: t.exact(table) for t in direct},
+            **{names[k]: s.measure(table) for k, s in plain.items()},
+        )
+    ).iloc[0]
+    values = {k: row[names[k]] for k in plain}
+    distinct = {k: s for k, s in screens.items() if s.distinct}
+    if distinct:
+        found = table.aggregate(**{names[k]: s.measure(table) for k, s in distinct.items()})
+        row_distinct = engine.execute(found).iloc[0]
+        values.update({k: row_distinct[names[k]] for k in distinct})
     rows = as_count(row["n_rows"])
     counted = {t.key: as_count(row[t.key]) for t in direct}
-    cleared = {k for i, (k, s) in enumerate(screens.items()) if s.clean(row[f"s{i}"], rows)}
+    cleared = {k for k, s in screens.items() if s.clean(values[k], rows)}
     rest = [t for t in tallies if t.screen is not None and t.screen.key not in cleared]
     counted.update({t.key: 0 for t in tallies if t.screen is not None and t not in rest})
     if rest:

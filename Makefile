@@ -72,6 +72,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_score.py e2e
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_quality.py --write
+	$(BIN)/python benchmarks/bench_ceiling.py
 
 clean:
 	rm -rf $(VENV) valuemodel-demo .pytest_cache .ruff_cache

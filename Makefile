@@ -91,6 +91,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_score.py e2e
 	$(INSTALL) -e ".[bench]"
 	$(BIN)/python benchmarks/bench_quality.py --write
+	$(BIN)/python benchmarks/bench_ceiling.py
 
 clean:
 	rm -rf $(VENV) $(UV_DIR) valuemodel-demo .pytest_cache .ruff_cache

@@ -64,7 +64,7 @@ test: $(VENV)/.dev
 test-fast: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	@$(call PYTEST,tests -m "not spark and not slow" -p no:nbmake -o addopts="-ra --strict-markers")
+	@$(call PYTEST,tests -m "not spark and not slow" -n 2 -p no:nbmake -o addopts="-ra --strict-markers")
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -1,9 +1,10 @@
 """Counting over a table: the exact aggregates, spared where a screen clears them.
 
 A :class:`Tally` is one count to make (the rows breaking a rule, the rows a normalisation
-changes). :func:`count` makes every tally of a table in one query, computing the cheap
-screens (:class:`valuemodel.data.rules.Screen`) in place of the row-by-row counts they can
-clear, and a second query only for the tallies whose screen did not clear them.
+changes). :func:`count` makes every tally of a table in one query (screens over distinct
+values in a second), computing the cheap screens (:class:`valuemodel.data.rules.Screen`) in
+place of the row-by-row counts they can clear, and a last query only for the tallies whose
+screen did not clear them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@
 
 For each size, ``valuemodel validate``, ``valuemodel features`` (one as-of date) and
 ``valuemodel score`` (end to end: validation, features, both models, tiers, ranking, reasons
-and actions, the written list) run as the user runs them, each in a fresh process; wall
+and actions, the written list; once with ``--recheck``, once as a repeat on unchanged files,
+which skips the checks) run as the user runs them, each in a fresh process; wall
 time, CPU time (all threads) and peak RSS come from the operating system (``wait4``).
 ``valuemodel train`` runs once, on the 100k-account brokerage (the sample every larger size
 is trained on: a model needs tens of thousands of accounts, not millions), with ``--trials``
@@ -92,16 +93,18 @@ def main() -> None:
         )
     for n in args.sizes:
         data = copies(base, n, args.work)
+        score = [
+            "score", "--data", str(data), "--as-of", AS_OF, "--tracking-uri", uri,
+            "--out", str(args.work / f"ranked_{n}.csv"),
+        ]  # fmt: skip
         steps = {
             "validate": ["validate", "--data", str(data)],
             "features (1 date)": [
-                "features", "--data", str(data), "--as-of", AS_OF,
+                "features", "--data", str(data), "--as-of", AS_OF, "--recheck",
                 "--out", str(args.work / f"features_{n}.parquet"),
             ],
-            "score (end to end)": [
-                "score", "--data", str(data), "--as-of", AS_OF, "--tracking-uri", uri,
-                "--out", str(args.work / f"ranked_{n}.csv"),
-            ],
+            "score (end to end)": [*score, "--recheck"],
+            "score (files unchanged: checks skipped)": score,
         }  # fmt: skip
         for step, command in steps.items():
             measured = [run(command) for _ in range(args.repeats)]

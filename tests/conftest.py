@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from valuemodel.data.generate import generate_brokerage, write_brokerage
 
 TINY_ACCOUNTS = 20
+
+
+def pytest_configure(config):
+    # Records of checked input (valuemodel.data.record) go to a folder of this test session,
+    # never to the user's cache; each test gets its own (below), session fixtures share one.
+    os.environ["VALUEMODEL_CACHE"] = tempfile.mkdtemp(prefix="valuemodel-cache-")
+
+
+@pytest.fixture(autouse=True)
+def _own_check_records(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("VALUEMODEL_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,7 @@ def test_a_command_gets_the_reading_options_where_its_source_stands():
         "encoding",
         "labels",
         "engine",
+        "recheck",
         "top",
     ]
 
@@ -44,10 +45,12 @@ def test_a_command_gets_the_reading_options_where_its_source_stands():
 def test_a_command_receives_the_reading_options_as_one_input():
     received: list[Input] = []
     args = ["--data", "d", "--quarantine", "q", "--max-bad-share", "0.01", "--engine", "spark"]
-    result = CliRunner().invoke(_app(received), args)
+    result = CliRunner().invoke(_app(received), [*args, "--recheck"])
     assert result.exit_code == 0, result.output
     assert received == [
-        Input(Path("d"), quarantine=Path("q"), max_bad_share=0.01, engine=Engine.spark)
+        Input(
+            Path("d"), quarantine=Path("q"), max_bad_share=0.01, engine=Engine.spark, recheck=True
+        )
     ]
     CliRunner().invoke(_app(received), ["--data", "d"])
     assert received[-1] == Input(Path("d"))

@@ -102,20 +102,35 @@ def parse_date(value: str, option: str = "--as-of") -> date:
         raise InputError(f"{option} {value!r}: not a date (expected YYYY-MM-DD)") from None
 
 
-def load_valid(source: Path | Input) -> tuple[Any, Any]:
+def load_valid(source: Path | Input, reuse: bool = True) -> tuple[Any, Any]:
     """Open and validate a data directory; reject it (exit 2) before any work if it is bad.
 
     Returns the data set (quarantined rows left out, normalisations applied) and the report.
+    With ``reuse`` (and without ``--recheck``), input that passed the checks before and has
+    not changed since is not checked again (``valuemodel.data.record``).
     """
-    from valuemodel.data import open_data, validate
+    from valuemodel.data import open_data, record, validate
     from valuemodel.data.settings import ReadSettings
 
     source = source if isinstance(source, Input) else Input(source)
     settings = ReadSettings.load(source.timezone, source.encoding, source.labels)
     con = _connect(source.engine)
     data = open_data(source.path, con=con, settings=settings)
-    with progress_bar("Checking the data"):
-        report = validate(data, source.quarantine, source.max_bad_share)
+    key = record.input_key(data, source.max_bad_share)
+    found = None
+    if key is not None and reuse and not source.recheck and source.quarantine is None:
+        found = record.load(data, key)
+    if found is not None:
+        report = found.report
+        err.print(
+            f"[green]checked:[/] {escape(str(source.path))} passed the checks at "
+            f"{found.checked_at} and its files have not changed since: not checked again "
+            "(--recheck to check)",
+            highlight=False,
+        )
+    else:
+        with progress_bar("Checking the data"):
+            report = validate(data, source.quarantine, source.max_bad_share)
     for note in report.normalised:
         err.print(f"[yellow]normalised:[/] {escape(str(note))}", highlight=False)
     for warning in report.warnings:
@@ -127,6 +142,8 @@ def load_valid(source: Path | Input) -> tuple[Any, Any]:
             f"{source.quarantine / (Path(file).stem + '.parquet')}",
             highlight=False,
         )
+    if key is not None and found is None:
+        record.save(data, key, report)
     return data, report
 
 
@@ -141,7 +158,7 @@ def _connect(engine_name: str) -> Any:
 @reads_data
 def validate(data: DataOpt, source: Input = INPUT_OPTIONS) -> None:
     """Check a data directory against the data contract (exit 2 when it breaks a rule)."""
-    _, report = load_valid(source)
+    _, report = load_valid(source, reuse=False)
     for name, rows in report.rows.items():
         out.print(f"  {name}: {rows:,} rows")
     out.print(f"[green]ok[/]: {data} follows the data contract ({len(report.warnings)} warnings)")

@@ -1,8 +1,8 @@
 """The options the ``valuemodel`` commands share: types, names, defaults and help texts.
 
-The commands that read a data directory take the same seven options; each command declares
+The commands that read a data directory take the same eight options; each command declares
 ``data`` and one ``source: Input = INPUT_OPTIONS`` parameter, and :func:`reads_data` puts the
-other six options where ``source`` stands (their place in the command line and its help) and
+other seven options where ``source`` stands (their place in the command line and its help) and
 hands them to the command as one :class:`Input`.
 """
 
@@ -71,6 +71,14 @@ class Engine(enum.StrEnum):
     spark = "spark"
 
 
+RecheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--recheck",
+        help="Check the data even if these files passed the checks before and have not "
+        "changed (validate always checks).",
+    ),
+]
 EngineOpt = Annotated[
     Engine,
     typer.Option("--engine", help="duckdb (embedded) or spark (SPARK_MASTER, else local[*])."),
@@ -93,6 +101,7 @@ class Input:
     encoding: str | None = None
     labels: Path | None = None
     engine: Engine = Engine.duckdb
+    recheck: bool = False
 
 
 _INPUT_OPTIONS = {
@@ -102,6 +111,7 @@ _INPUT_OPTIONS = {
     "encoding": EncodingOpt,
     "labels": LabelsOpt,
     "engine": EngineOpt,
+    "recheck": RecheckOpt,
 }
 
 INPUT_OPTIONS: Any = object()

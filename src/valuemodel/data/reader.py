@@ -68,7 +68,9 @@ class InputState:
     ``{stored name: contract name}``; ``encodings``: per CSV table, the encoding it was read
     in; ``keep``: per table, the filter that leaves out its quarantined rows; ``collapse``:
     per table, whether its duplicate rows must be merged (None: not checked yet);
-    ``normalised`` and ``quarantined``: what validation reported (for run summaries).
+    ``normalised`` and ``quarantined``: what validation reported (for run summaries);
+    ``checked_before``: when the checks were not run again because these unchanged files
+    passed them before (``data.record``), the time they passed (UTC, ISO), else None.
     """
 
     stored: dict[str, ibis.Table] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class InputState:
     collapse: dict[str, bool] = field(default_factory=dict)
     normalised: list[Any] = field(default_factory=list)
     quarantined: dict[str, int] = field(default_factory=dict)
+    checked_before: str | None = None
 
 
 @dataclass
@@ -184,6 +187,7 @@ class DataSet:
         return {
             "normalised": [str(p) for p in self.state.normalised],
             "quarantined_rows": dict(self.state.quarantined),
+            "checks_reused_from": self.state.checked_before,
             "timezone": self.settings.timezone,
             "encodings": dict(self.state.encodings),
         }

@@ -151,14 +151,37 @@ def explain(
     drivers = top_drivers(contributions(booster, X))
     registry = _Cached(registry) if registry is not None else None
     needed = _needed_columns(drivers, registry, lang, features.columns)
-    records = features.loc[X.index, needed].to_dict(orient="index")
+    rows = features.loc[X.index, needed]
+    columns = {c: rows[c].tolist() for c in needed}
     reasons = {c: [] for c in REASON_COLUMNS}
-    for idx, names in zip(X.index, drivers.itertuples(index=False, name=None), strict=True):
-        row = records[idx]
+    for i, names in enumerate(drivers.itertuples(index=False, name=None)):
+        row = _Row(columns, i)
         for column, name in zip(REASON_COLUMNS, names, strict=True):
             reasons[column].append(None if name is None else phrase(name, row, registry, lang))
     out = pd.DataFrame(reasons, index=X.index, dtype="object")
     return pd.concat([out, drivers], axis=1)
+
+
+class _Row(Mapping):
+    """Row ``i`` of ``columns`` (name -> list of values) as a mapping, without copying it:
+    the list's rows share one set of column lists (a dict per row cost 6 s per 100,000)."""
+
+    __slots__ = ("columns", "i")
+
+    def __init__(self, columns: dict[str, list], i: int):
+        self.columns, self.i = columns, i
+
+    def __getitem__(self, name: str) -> Any:
+        return self.columns[name][self.i]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
 
 
 def _needed_columns(

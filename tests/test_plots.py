@@ -110,6 +110,23 @@ def test_shap_summary_lists_the_strongest_features(churn):
     assert ax.get_xlabel() == "SHAP value (log-odds of churn)"
 
 
+def test_shap_summary_draws_the_same_dots_every_time_and_leaves_numpy_alone(churn):
+    *_, exp = churn
+
+    def dots() -> list[np.ndarray]:
+        fig = plots.shap_summary(exp, max_display=3)
+        return [c.get_offsets().copy() for c in fig.axes[0].collections if len(c.get_offsets())]
+
+    np.random.seed(123)  # noqa: NPY002 - the global generator is what is tested
+    first = dots()
+    after = np.random.random()  # noqa: NPY002
+    np.random.seed(999)  # noqa: NPY002 - the global generator is what is tested
+    second = dots()
+    assert first and all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    np.random.seed(123)  # noqa: NPY002 - the global generator is what is tested
+    assert np.random.random() == after  # noqa: NPY002 - it went on as if never used
+
+
 def test_shap_summary_draws_a_feature_missing_for_every_account_quietly(churn, recwarn):
     model, features, _, _ = churn
     empty = features.assign(total_assets=np.nan)

@@ -131,11 +131,18 @@ def shap_summary(
     rows = min(explanation.shape[1], max_display)
     with _pyplot_figure((8, 0.4 * rows + 1.8)) as fig:
         ax = fig.add_subplot()
-        with warnings.catch_warnings():  # a feature missing for every account has no colour
-            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-            shap.plots.beeswarm(
-                explanation, max_display=max_display, ax=ax, show=False, plot_size=None
-            )
+        # The beeswarm jitters its dots with NumPy's global generator: seeded here (and put
+        # back after), so the same model and rows draw the same figure every time.
+        state = np.random.get_state()  # noqa: NPY002 - the generator SHAP draws from
+        np.random.seed(0)  # noqa: NPY002
+        try:
+            with warnings.catch_warnings():  # a feature missing for every account: no colour
+                warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+                shap.plots.beeswarm(
+                    explanation, max_display=max_display, ax=ax, show=False, plot_size=None
+                )
+        finally:
+            np.random.set_state(state)  # noqa: NPY002
         if units:
             ax.set_xlabel(f"SHAP value ({units})")
         ax.set_title(title or "What drives the scores (SHAP summary)")

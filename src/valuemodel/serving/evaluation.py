@@ -86,20 +86,16 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[dict[str
     """The reliability table: per equal-width probability bin with rows, ``predicted`` (mean
     probability) against ``observed`` (churn rate); the bins ``expected_calibration_error``
     uses."""
-    idx = np.clip((p * bins).astype(int), 0, bins - 1)
-    rows = []
-    for b in range(bins):
-        hit = idx == b
-        if hit.any():
-            rows.append(
-                {
-                    "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
-                    "n": int(hit.sum()),
-                    "predicted": _num(p[hit].mean()),
-                    "observed": _num(y[hit].mean()),
-                }
-            )
-    return rows
+    table = m.calibration_bins(y, p, bins)
+    return [
+        {
+            "bin": f"{row.lower:.1f}-{row.upper:.1f}",
+            "n": int(row.n),
+            "predicted": _num(row.predicted),
+            "observed": _num(row.observed),
+        }
+        for row in table.itertuples(index=False)
+    ]
 
 
 def captured(y: np.ndarray, p: np.ndarray, clv: np.ndarray) -> list[dict[str, Any]]:

@@ -79,11 +79,11 @@ def account_counts(
     name: str,
     stored: ibis.Table,
     joined: ibis.Table,
-    rules: list[Rule],
-    offset: int,
+    outside: Rule,
     seen: dict[str, ibis.Table],
-) -> dict[int, int]:
-    """The counts of the account rules (unknown account; activity outside the account's life).
+) -> tuple[int, int]:
+    """The counts of the two account rules: rows of an unknown account, and rows dated
+    outside the account's life (``outside``, the rule that counts them row by row).
 
     The table is first reduced to one row per account (its rows, first and last date), and
     that small table is compared with ``accounts`` (it is kept in ``seen`` for the other
@@ -91,7 +91,6 @@ def account_counts(
     outside an account's life are counted row by row only when some account's first or last
     date falls outside it.
     """
-    outside = rules[1]
     day = as_date(stored[TABLES[name].date_column])
     per = stored.group_by(_key=account_key(data, name, stored)).aggregate(
         _n=stored.count(), _first=day.min(), _last=day.max()
@@ -109,7 +108,7 @@ def account_counts(
     exact = (
         as_count(engine.execute(bad_count(outside)(joined))) if as_count(counts["outside"]) else 0
     )
-    return {offset: as_count(counts["unknown"]), offset + 1: exact}
+    return as_count(counts["unknown"]), exact
 
 
 def per_account_name(name: str) -> str:

@@ -172,9 +172,10 @@ def _check_table(
     found: dict[int, int] = {}
     if joined is not None:
         table = joined
-        account = list(account_rules(spec))
-        found = tally.account_counts(data, name, stored, joined, account, len(rules), seen)
-        rules += account
+        unknown, outside = account_rules(spec)
+        counts = tally.account_counts(data, name, stored, joined, outside, seen)
+        found = dict(zip((len(rules), len(rules) + 1), counts, strict=True))
+        rules += [unknown, outside]
     problems, bad, rows = _run_rules(report, data, name, table, rules, found)
     move = None
     if problems and allow_bad is not None and bad <= allow_bad * rows:

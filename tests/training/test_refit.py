@@ -86,3 +86,23 @@ def test_without_held_out_accounts_or_when_disabled_the_tuned_model_is_kept(fram
     assert same is fitted and "not refitted" in notes[0]
     off = parse_config({"churn": {"refit": False}})
     assert refit_churn(fitted, frame, PLAN, train, held, off) == (fitted, [])
+
+
+def test_the_drift_profile_is_the_latest_labelled_snapshot_the_model_is_calibrated_on(
+    frame, tuned
+):
+    from valuemodel.models.schema import FeatureSchema
+    from valuemodel.serving.drift import feature_psi
+
+    train, _, held, fitted = tuned
+    shifted = frame.copy()
+    latest = shifted.as_of == pd.Timestamp(DATES[8])
+    shifted.loc[latest, "days_since_last_trade"] += 100.0  # the latest month moved away
+    final, _ = refit_churn(fitted, shifted, PLAN, train, held, CONFIG)
+    last = frames.hold_out(frames.select(shifted, [DATES[8]], "churn"))[0]
+    assert final.schema.profile == FeatureSchema.from_frame(last.features).profile
+    assert final.schema.feature_names == fitted.schema.feature_names
+    assert final.schema.dtypes == fitted.schema.dtypes
+    scored = last.features["days_since_last_trade"]
+    assert feature_psi(scored, final.schema.profile["days_since_last_trade"]) < 0.01
+    assert feature_psi(scored, fitted.schema.profile["days_since_last_trade"]) > 1.0

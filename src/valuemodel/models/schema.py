@@ -4,12 +4,13 @@ Scoring must present features exactly as training did: the same columns in the s
 numbers as float64 and categorical columns as pandas ``category`` with the *training* category
 list (LightGBM encodes a category by its position in that list; an unseen value becomes
 missing). The profile holds aggregate distributions for drift checks (PSI): decile bin edges
-and the share of training rows per bin, or the share per category. No row-level data.
+and the share of training rows per bin, or the share per category (a refitted churn model
+takes it from the latest labelled snapshot instead: ``profiled_on``). No row-level data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,18 @@ class FeatureSchema:
                 dtypes[name] = "float64"
                 profile[name] = _numeric_profile(pd.Series(stable_float(col)))
         return cls(names, dtypes, categories, profile)
+
+    def profiled_on(self, features: pd.DataFrame) -> FeatureSchema:
+        """The same schema with the drift profile of ``features`` (bins drawn anew from
+        them; categories keep the training lists)."""
+        profile = {}
+        for name in self.feature_names:
+            col = features[name]
+            if self.dtypes[name] == "category":
+                profile[name] = _categorical_profile(col, self.categories[name])
+            else:
+                profile[name] = _numeric_profile(pd.Series(stable_float(col)))
+        return replace(self, profile=profile)
 
     def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
         """Columns in training order, float64 numbers, categories with the training lists.

@@ -2,7 +2,9 @@
 
 The training profile (``LoadedModel.feature_profile``, see ``valuemodel.models.schema``) holds,
 per feature, decile bin edges and the share of training rows per bin (numbers) or the share per
-category, plus the share of missing values. The same bins are filled with the scored
+category, plus the share of missing values. For a refitted churn model those rows are the
+latest labelled snapshot, which its probabilities are calibrated on (``training.refit``); for
+the value model, its training snapshots. The same bins are filled with the scored
 population, missing values forming their own bin and unseen categories an "other" bin, and
 
     PSI = sum over bins of (actual - expected) * ln(actual / expected)

@@ -15,6 +15,11 @@ saved and scores is refitted:
   it, so the map is fitted out of sample, and on the most recent churn rate. This is the
   base-rate correction: the probabilities follow the latest month's churn rate rather than
   the average of the training months.
+- **Drift profile** (what ``score`` compares the scored population with, PSI) from that
+  same latest snapshot, the data the probabilities are calibrated to, rather than the
+  training months: a population that has not moved since the latest labelled month shows
+  no drift, even where the early months differ from it only because the history was shorter
+  then (e.g. days since the last deposit, capped by the months of data).
 - **Held-out accounts** (``frames.hold_out``) are in no row after the last training snapshot,
   neither trees nor calibration, so the promotion decision still judges the final model and
   the champion on labels neither has seen. (A champion refitted in an earlier run excluded
@@ -96,6 +101,7 @@ def refit_churn(
         fitted,
         boosters={"main": booster},
         calibration=calibrator.to_dict(),
+        schema=schema.profiled_on(calib.features),
         extra_metrics=extra,
         final=final,
     )

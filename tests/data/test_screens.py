@@ -8,6 +8,7 @@ out (NaN, infinities, blanks, empty text, labels to map, dates out of range).
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date
 
 import pandas as pd
@@ -128,3 +129,105 @@ def test_a_blank_id_sorts_first_and_is_found_in_parquet(tmp_path):
     trades.to_parquet(tmp_path / "trades.parquet", index=False)
     (problem,) = validate(open_data(tmp_path)).errors
     assert "column 'account_id': value is missing (required) (1 row)" in str(problem)
+
+
+BALANCE_DAYS = st.sampled_from([date(2024, 1, 5), date(2024, 1, 6), date(2025, 2, 1), None])
+
+
+@st.composite
+def balance_tables(draw) -> dict[str, pa.Table]:
+    """Daily balances of a few accounts with exact repeats, conflicting snapshots of a day,
+    missing dates and an unknown account among them (or none of these)."""
+    n = draw(st.integers(1, 8))
+    rows = [
+        (
+            draw(st.sampled_from(["A1", "A2", "A9"])),
+            draw(BALANCE_DAYS),
+            draw(st.sampled_from([1.0, 2.0])),
+        )
+        for _ in range(n)
+    ]
+    ids, days, assets = zip(*rows, strict=True)
+    accounts = pa.table(
+        {
+            "account_id": ["A1", "A2"],
+            "open_date": pa.array([date(2023, 6, 1)] * 2, pa.date32()),
+        }
+    )
+    balances = pa.table(
+        {
+            "account_id": list(ids),
+            "date": pa.array(days, pa.date32()),
+            "total_assets": pa.array(assets, pa.float64()),
+        }
+    )
+    trades = pa.table(
+        {
+            "account_id": ["A1"],
+            "trade_date": pa.array([date(2024, 1, 2)], pa.date32()),
+            "amount": [1.0],
+            "commission": [0.0],
+        }
+    )
+    return {"trades": trades, "accounts": accounts, "balances": balances}
+
+
+def _checked(path) -> tuple[tuple[list[str], ...], dict[str, bool]]:
+    data = open_data(path)
+    report = validate(data)
+    found = (report.errors, report.warnings, report.normalised)
+    said = tuple([str(p) for p in problems] for problems in found)
+    return said, dict(data.state.collapse)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tables=balance_tables())
+def test_day_bitmaps_prove_a_key_unique_only_when_it_is(tmp_path_factory, monkeypatch, tables):
+    path = tmp_path_factory.mktemp("bitmaps")
+    for name, table in tables.items():
+        pq.write_table(table, path / f"{name}.parquet")
+    with_bitmaps = _checked(path)
+    with monkeypatch.context() as patch:  # every key proven by the hash count
+        patch.setattr(tally, "_day_bitmap", lambda *args: {})
+        without = _checked(path)
+    assert with_bitmaps == without
+
+
+def test_clean_daily_balances_are_proven_unique_by_their_bitmaps(tmp_path, monkeypatch):
+    tables = {
+        "trades": pa.table(
+            {
+                "account_id": ["A1"],
+                "trade_date": pa.array([date(2024, 1, 2)], pa.date32()),
+                "amount": [1.0],
+                "commission": [0.0],
+            }
+        ),
+        "accounts": pa.table(
+            {"account_id": ["A1", "A2"], "open_date": pa.array([date(2023, 6, 1)] * 2)}
+        ),
+        "balances": pa.table(
+            {
+                "account_id": ["A1", "A1", "A2"],
+                "date": pa.array([date(2024, 1, 5), date(2024, 1, 6), date(2024, 1, 5)]),
+                "total_assets": [1.0, 2.0, 3.0],
+            }
+        ),
+    }
+    for name, table in tables.items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    checking = sys.modules["valuemodel.data.validate"]  # the module, not the function
+    hashed: list[list[str]] = []
+    key_hash = checking._key_hash
+
+    def recorded(raw, key):
+        hashed.append(list(key))
+        return key_hash(raw, key)
+
+    monkeypatch.setattr(checking, "_key_hash", recorded)
+    data = open_data(tmp_path)
+    assert validate(data).ok and data.state.collapse["balances"] is False
+    assert ["account_id"] in hashed  # accounts' key is still counted by its hashes
+    assert ["account_id", "date"] not in hashed  # balances' is proven by the bitmaps

@@ -192,7 +192,7 @@ def _check_table(
                 f"{allow_bad:g}: the table is rejected, not quarantined"
             )
             report.errors.append(Problem(file.name, None, rule, None))
-    _check_keys(report, data, name)
+    _check_keys(report, data, name, seen)
     return move
 
 
@@ -396,16 +396,23 @@ def _key_hash(raw: ibis.Table, key: list[str]) -> ibis.Value:
     return ibis.struct({k: raw[k] for k in key}).hash()
 
 
-def _check_keys(report: ValidationReport, data: DataSet, name: str) -> None:
+def _check_keys(
+    report: ValidationReport, data: DataSet, name: str, seen: dict[str, ibis.Table]
+) -> None:
     """Duplicate keys: lots (summed), exact repeats of balances (kept once), else errors.
 
     Equal keys have equal hashes, so as many distinct key hashes as rows proves that there is
-    no duplicate; the exact grouping (twice the cost) runs only when there are fewer.
+    no duplicate; the exact grouping (twice the cost) runs only when there are fewer. Where
+    the per-account table holds day bitmaps (``tally.unique_by_bitmap``), they prove it
+    first (of all rows: the rows kept after a quarantine are fewer, so unique too).
     """
     spec, file = TABLES[name], data.files[name].name
     raw = data.raw(name)
     key = _key(spec, raw)
     if not key:
+        return
+    if tally.unique_by_bitmap(seen, name):
+        data.state.collapse[name] = False
         return
     hashes = raw.aggregate(rows=raw.count(), keys=_key_hash(raw, key).nunique())
     counted = engine.execute(hashes).iloc[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,18 +17,10 @@ from tests.data.test_export_shapes import (
     in_chinese,
     split_into_lots,
 )
+from tests.test_cli import run
 from valuemodel.data.generate import generate_brokerage, write_brokerage
 
 pytestmark = pytest.mark.slow  # each test trains models or runs whole commands
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "valuemodel.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.test_cli import run
 from valuemodel.data import open_data, record, validate
 from valuemodel.data.generate import generate_brokerage, write_brokerage
 
@@ -41,15 +41,6 @@ def data(source, tmp_path) -> Path:
     copy = tmp_path / "data"
     shutil.copytree(source, copy)
     return copy
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "valuemodel.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def features(data: Path, out: Path, *options: str) -> subprocess.CompletedProcess:

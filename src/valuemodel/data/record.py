@@ -129,7 +129,7 @@ def save(data: DataSet, key: str, report: ValidationReport) -> None:
     """Record a validation that passed without quarantining rows (else nothing is written).
     The record is written whole or not at all; failing to write it only costs the next run
     its checks."""
-    if not report.ok or report.quarantined or data.state.keep:
+    if not report.ok or data.state.keep:  # keep: the filters of quarantined rows
         return
     record = {
         "format": FORMAT,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from itertools import pairwise
 
 import ibis
 import pandas as pd
@@ -12,11 +13,14 @@ import pytest
 from valuemodel import engine
 from valuemodel.errors import InputError
 from valuemodel.features.asof import (
+    Cuts,
     as_of_dates,
     bucket,
     calendar_table,
+    distinct_days,
     last_month_end,
     latest_on_or_before,
+    spine_cuts,
 )
 
 
@@ -62,3 +66,31 @@ def test_calendar_bounds():
     assert list(cal.pnl_to.dt.date) == [date(2024, 12, 31), date(2025, 2, 28)]
     assert list(cal.pnl_from.dt.date) == [date(2023, 12, 31), date(2024, 2, 29)]
     assert last_month_end(date(2025, 3, 1)) == date(2025, 2, 28)
+
+
+def test_distinct_days_count_each_day_of_an_interval_once():
+    day = [date(2025, 1, d) for d in (1, 1, 5, 31, 31, 31)] + [date(2025, 2, 2)]
+    events = ibis.memtable(
+        pa.table({"account_id": ["a"] * 6 + ["b"], "date": pa.array(day, pa.date32())})
+    )
+    cuts = Cuts.of([date(2024, 12, 31), date(2025, 1, 31), date(2025, 2, 28)])
+    t = cuts.assign(events, "date", bit="_bit")
+    per = t.group_by(["account_id", t._k.name("k")]).aggregate(days=distinct_days(t._bit))
+    got = {(r.account_id, r.k): r.days for r in engine.execute(per).itertuples()}
+    # a: 01-01 twice, 01-05, 01-31 three times (the interval's last day, bit 0)
+    assert got == {("a", 1): 3.0, ("b", 2): 1.0}
+
+
+def test_cuts_keep_intervals_within_a_month_for_long_windows():
+    t = date(2025, 6, 30)
+    cuts = spine_cuts([t], (7, 30, 730))
+    assert cuts.bounds[0] == t - timedelta(days=730)
+    assert max((b - a).days for a, b in pairwise(cuts.bounds)) <= 31
+
+
+def test_day_bits_refuse_an_interval_longer_than_the_bits():
+    events = ibis.memtable(
+        pa.table({"account_id": ["a"], "date": pa.array([date(2024, 6, 1)], pa.date32())})
+    )
+    with pytest.raises(ValueError, match="366 days"):
+        Cuts.of([date(2023, 12, 31), date(2024, 12, 31)]).assign(events, "date", bit="_bit")

@@ -17,6 +17,7 @@ from valuemodel.features.asof import (
     ACTIVE_MONTHS,
     Spine,
     day_count,
+    distinct_days,
     latest_on_or_before,
     month_index,
     ratio,
@@ -89,12 +90,6 @@ def _trade_sums(t: ibis.Table) -> dict[str, ibis.Value]:
     return aggs | {f"{p}_value": amount.sum(where=t.product == p) for p in PRODUCT_SHARES}
 
 
-def login_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Table:
-    """Distinct (account_id, day) with a login (within ``(after, until]``)."""
-    t = _between(data.table("logins"), "date", dates)
-    return t.group_by(["account_id", t.date.name("day")]).aggregate()
-
-
 def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.Table:
     """Revenue per account and day: (account_id, day, revenue) (within ``(after, until]``)."""
     t = _between(data.table("revenue"), "date", dates)
@@ -103,14 +98,11 @@ def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.
 
 def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
     """Trades reduced per (account_id, _k) straight from the raw rows: the ``trade_days``
-    measures, ``days`` (distinct trading days) and ``first_day`` (the earliest trading day).
-
-    One step: at 100k accounts and 12 as-of dates, ``count(DISTINCT day)`` next to the sums
-    took 2.2 s against 2.9 s for reducing to account-days first (an earlier measurement at
-    25k accounts had found the opposite, 2.9 s against 2.3 s of operator time)."""
-    t = spine.cuts.assign(data.table("trades"), "trade_date")
+    measures, ``days`` (distinct trading days, see ``distinct_days``) and ``first_day`` (the
+    earliest trading day)."""
+    t = spine.cuts.assign(data.table("trades"), "trade_date", bit="_bit")
     return t.group_by(["account_id", "_k"]).aggregate(
-        days=t.trade_date.nunique().cast(dt.float64),
+        days=distinct_days(t._bit),
         first_day=t.trade_date.min(),
         **_trade_sums(t),
     )
@@ -174,8 +166,8 @@ def active_months_source(data: DataSet, spine: Spine) -> Source:
 def login_window_source(data: DataSet, spine: Spine) -> Source:
     """``logins_{w}``: login days in each window of the spine (0 when none)."""
     cuts = spine.cuts
-    days = cuts.assign(login_days(data, (cuts.bounds[0], cuts.bounds[-1])), "day")
-    per = days.group_by(["account_id", "_k"]).aggregate(logins=days.count().cast(dt.float64))
+    t = cuts.assign(data.table("logins"), "date", bit="_bit")
+    per = t.group_by(["account_id", "_k"]).aggregate(logins=distinct_days(t._bit))
     table = windowed(
         per,
         cuts,

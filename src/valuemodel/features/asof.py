@@ -25,6 +25,7 @@ import calendar as _calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 import ibis
@@ -285,16 +286,26 @@ class Cuts:
     def index(self, d: date) -> int:
         return self.bounds.index(d)
 
-    def assign(self, events: ibis.Table, date_col: str, hi: str | None = None) -> ibis.Table:
-        """``events`` dated in ``(b_0, b_n]`` with their interval ``_k`` (and its upper bound
-        as column ``hi`` when given)."""
+    def assign(
+        self, events: ibis.Table, date_col: str, hi: str | None = None, bit: str | None = None
+    ) -> ibis.Table:
+        """``events`` dated in ``(b_0, b_n]`` with their interval ``_k``; when given, its upper
+        bound as column ``hi``, and as column ``bit`` the event's day bit, ``1 << (days from
+        the event to the upper bound)``, for ``distinct_days``."""
         b = self.bounds
         d = events[date_col]
         e = events.filter(d > ibis.literal(b[0], dt.date), d <= ibis.literal(b[-1], dt.date))
         d = e[date_col]
         cols = {"_k": pick(d, b[1:], range(1, len(b)), dt.int64)}
+        upper = pick(d, b[1:], b[1:], dt.date)
         if hi is not None:
-            cols[hi] = pick(d, b[1:], b[1:], dt.date)
+            cols[hi] = upper
+        if bit is not None:
+            longest = max((later - earlier).days for earlier, later in pairwise(b))
+            if longest > MAX_BIT_DAYS:
+                raise ValueError(f"an interval of {longest} days has no day bitmap")
+            days = upper.delta(d, unit="day").cast(dt.int64)
+            cols[bit] = ibis.literal(1, dt.int64) << days
         return e.mutate(**cols)
 
     def rings(self, dates: Sequence[date], windows: Sequence[int]) -> ibis.Table:
@@ -330,15 +341,44 @@ class Cuts:
 def spine_cuts(dates: Sequence[date], back: Sequence[int], months: int = ACTIVE_MONTHS) -> Cuts:
     """The cuts of a build: every ``T``, every ``T - w`` (``w`` in ``back``) and the month ends
     from the one before the first of the ``months`` calendar months ending with the earliest
-    ``T``'s month up to the latest ``T``."""
+    ``T``'s month (or from the earliest ``T - w``, if earlier) up to the latest ``T``.
+
+    So no interval is longer than a month, and an interval's distinct days fit the bits of
+    one integer (see ``distinct_days``).
+    """
     cuts = set(dates)
     cuts |= {t - timedelta(days=w) for t in dates for w in back}
     last = max(dates)
-    first_month = month_index(min(dates)) - months
+    first_month = min(month_index(min(dates)) - months, month_index(min(cuts)))
     for m in range(first_month, month_index(last) + 1):
         if month_end(m) <= last:
             cuts.add(month_end(m))
     return Cuts.of(cuts)
+
+
+MAX_BIT_DAYS = 63
+"""The longest interval whose distinct days ``day_bit`` can tell apart (bits of an int64)."""
+
+
+@ibis.udf.agg.builtin(name="bit_or")
+def _bit_or(x: int) -> int:  # DuckDB's and Spark's
+    """The bitwise OR of the group's values."""
+
+
+@ibis.udf.scalar.builtin(name="bit_count")
+def _bit_count(x: int) -> int:  # DuckDB's and Spark's
+    """The number of bits set in ``x``."""
+
+
+def distinct_days(bit: ibis.Value) -> ibis.Value:
+    """The number of distinct days among a group's events of one interval, from their
+    ``bit`` column (``Cuts.assign``): the bits set in the OR of the events' day bits.
+
+    One pass over the events: a ``count(DISTINCT day)`` beside other aggregates made DuckDB
+    materialise the events and group them twice (at 100k accounts, trades per account and
+    interval took 2.1 s against 1.1 s, login days 1.25 s against 0.46 s).
+    """
+    return _bit_count(_bit_or(bit)).cast(dt.float64)
 
 
 def windowed(

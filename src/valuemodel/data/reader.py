@@ -170,13 +170,32 @@ class DataSet:
                 raise KeyError(f"table {name!r} is not in {self.path}")
         return self._typed[name]
 
-    def _normalised(self, name: str) -> ibis.Table:
+    def lots(self) -> ibis.Table:
+        """``positions`` typed like ``table("positions")`` but one row per lot: its lots not
+        summed per account, date and symbol. For a feature that sums them itself once it has
+        cut the table down (the holdings read a few snapshots per account); ``sums_lots``
+        says whether it must."""
+        key = "positions lots"
+        if key not in self._typed:
+            self._typed[key] = _known_by(self._typed_rows("positions"), "positions", self.cutoff)
+        return self._typed[key]
+
+    @property
+    def sums_lots(self) -> bool:
+        """Whether ``positions`` may hold several lots of one symbol on one date (True
+        unless validation found none)."""
+        return self.state.collapse.get("positions", True)
+
+    def _typed_rows(self, name: str) -> ibis.Table:
         text = self.files[name].suffix == ".csv"
-        typed = _typed(self.raw(name), name, self.settings.labels, strip_ids=text)
+        return _typed(self.raw(name), name, self.settings.labels, strip_ids=text)
+
+    def _normalised(self, name: str) -> ibis.Table:
+        typed = self._typed_rows(name)
         # Lots are summed unless validation found none (summing is right either way); exact
         # repeats of balance rows are dropped only where validation found some, as the
         # distinct costs a full pass over the largest table.
-        if name == "positions" and self.state.collapse.get(name, True):
+        if name == "positions" and self.sums_lots:
             typed = normalise.sum_lots(typed)
         elif name == "balances" and self.state.collapse.get(name, False):
             typed = typed.distinct()

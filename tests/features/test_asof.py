@@ -94,3 +94,12 @@ def test_day_bits_refuse_an_interval_longer_than_the_bits():
     )
     with pytest.raises(ValueError, match="366 days"):
         Cuts.of([date(2023, 12, 31), date(2024, 12, 31)]).assign(events, "date", bit="_bit")
+
+
+def test_distinct_days_reach_the_first_day_of_the_longest_interval():
+    day = [date(2025, 1, 2), date(2025, 1, 2), date(2025, 3, 5)]  # 62 and 0 days before 03-05
+    events = ibis.memtable(pa.table({"account_id": ["a"] * 3, "date": pa.array(day, pa.date32())}))
+    cuts = Cuts.of([date(2025, 1, 1), date(2025, 3, 5)])  # one interval of 63 days
+    t = cuts.assign(events, "date", bit="_bit")
+    got = engine.execute(t.group_by("account_id").aggregate(days=distinct_days(t._bit)))
+    assert list(got.days) == [2.0]

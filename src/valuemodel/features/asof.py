@@ -364,7 +364,8 @@ def spine_cuts(dates: Sequence[date], back: Sequence[int], months: int = ACTIVE_
 
 
 MAX_BIT_DAYS = 63
-"""The longest interval whose distinct days ``day_bit`` can tell apart (bits of an int64)."""
+"""The longest interval whose days ``distinct_days`` can tell apart: bits 0-62 of an int64
+(bit 63 is the sign)."""
 
 
 @ibis.udf.agg.builtin(name="bit_or")

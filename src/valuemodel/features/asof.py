@@ -208,14 +208,10 @@ def values_at(
 
     Returns (account_id, as_of, ``shifted_name(v, s)`` for each value and shift); an account
     with no snapshot on or before any of the shifted dates has no row.
-
-    The snapshot dates are found first and their rows then joined back: at 100k accounts
-    that beat carrying six values through ``latest_on_or_before`` (1.3 s against 2.0 s).
-    Rows repeating one account and date give the largest value.
     """
     shifts = sorted(set(shifts))
     pairs = [(t, t + timedelta(days=s), s) for t in dates for s in shifts]
-    latest = latest_on_or_before(events, date_col, [p[1] for p in pairs])
+    latest = latest_on_or_before(events, date_col, [p[1] for p in pairs], values)
     pair_table = ibis.memtable(
         pa.table(
             {
@@ -225,10 +221,7 @@ def values_at(
             }
         )
     )
-    snap = latest.join(pair_table, latest.at == pair_table._at)
-    snap = snap.select("account_id", "last_date", "as_of", "_shift")
-    on = [events.account_id == snap.account_id, events[date_col] == snap.last_date]
-    joined = events.join(snap, on)
+    joined = latest.join(pair_table, latest.at == pair_table._at)
     aggs = {
         shifted_name(v, s): joined[v].max(where=joined._shift == s) for v in values for s in shifts
     }

@@ -143,9 +143,9 @@ def _scratch() -> str:
     return _SCRATCH[0]
 
 
-def sum_lots(positions: ibis.Table) -> ibis.Table:
-    """One row per account, date and symbol: market value and cost basis summed over lots."""
-    return positions.group_by(["account_id", "date", "symbol"]).aggregate(
+def sum_lots(positions: ibis.Table, by: tuple[str, ...] = ("account_id", "date")) -> ibis.Table:
+    """One row per ``by`` and symbol: market value and cost basis summed over lots."""
+    return positions.group_by([*by, "symbol"]).aggregate(
         market_value=positions.market_value.sum(),
         cost_basis=positions.cost_basis.sum(),
     )

@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import pyarrow as pa
 
+from valuemodel.data import normalise
 from valuemodel.data.reader import DataSet
 from valuemodel.features.asof import Spine, latest_on_or_before, ratio
 from valuemodel.features.definition import Family, Feature
@@ -83,9 +84,7 @@ def _holdings_at(
     )
     j = pos.join(snap, [pos.account_id == snap.account_id, pos.date == snap.last_date])
     if sum_lots:
-        j = j.group_by(["account_id", "as_of", "_shift", "symbol"]).aggregate(
-            market_value=j.market_value.sum(), cost_basis=j.cost_basis.sum()
-        )
+        j = normalise.sum_lots(j, by=("account_id", "as_of", "_shift"))
     mv = j.market_value
     costed = j.cost_basis.notnull()
     aggs: dict[str, ibis.Value] = {}

@@ -77,6 +77,13 @@ def brokerages(draw) -> dict[str, pa.Table]:
     return {"trades": trades, "accounts": accounts, "balances": balances}
 
 
+def _written(path, tables: dict[str, pa.Table]):
+    """``path`` with each table written as ``<name>.parquet``."""
+    for name, table in tables.items():
+        pq.write_table(table, path / f"{name}.parquet")
+    return path
+
+
 def _said(path) -> tuple[list[str], list[str], list[str]]:
     report = validate(open_data(path))
     return (
@@ -92,9 +99,7 @@ def _said(path) -> tuple[list[str], list[str], list[str]]:
 )
 @given(tables=brokerages())
 def test_screens_never_change_the_report(tmp_path_factory, monkeypatch, tables):
-    path = tmp_path_factory.mktemp("screens")
-    for name, table in tables.items():
-        pq.write_table(table, path / f"{name}.parquet")
+    path = _written(tmp_path_factory.mktemp("screens"), tables)
     screened = _said(path)
     unscreened = tally.Tally
     with monkeypatch.context() as patch:  # every count made row by row
@@ -189,9 +194,7 @@ def _checked(path) -> tuple[tuple[list[tuple[str, int]], ...], dict[str, bool]]:
 )
 @given(tables=balance_tables())
 def test_day_bitmaps_prove_a_key_unique_only_when_it_is(tmp_path_factory, monkeypatch, tables):
-    path = tmp_path_factory.mktemp("bitmaps")
-    for name, table in tables.items():
-        pq.write_table(table, path / f"{name}.parquet")
+    path = _written(tmp_path_factory.mktemp("bitmaps"), tables)
     with_bitmaps = _checked(path)
     with monkeypatch.context() as patch:  # every key proven by the hash count
         patch.setattr(tally, "_day_bitmap", lambda *args: {})

@@ -7,7 +7,8 @@ expected revenue for a Tweedie value model; for a two-part value model, ``log1p`
 the amount part (default) or the log-odds of any revenue (``part="occurrence"``). They are
 the numbers behind ``reason_1..3`` of the ranked list (``valuemodel.serving.reasons``), the
 training report's importance and the notebooks' plots: this module is the one place that
-computes them.
+computes them. For many rows (a ranked list) LightGBM runs them tree by tree on one row per
+decision pattern (:func:`_by_pattern`): the same numbers, some seven times faster.
 
 A SHAP frame has the input's index and one column per model feature plus ``bias`` (the
 expected raw score); a row sums to the raw score of that account.
@@ -24,14 +25,162 @@ import pandas as pd
 BIAS = "bias"
 
 
+BY_PATTERN_MIN_ROWS = 20_000
+"""From this many rows on, contributions are computed tree by tree on one row per decision
+pattern (:func:`_by_pattern`); below it, in one ``pred_contrib`` call."""
+
+_ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold: |x| <= it is "zero" (missing)
+_ZERO_BOUNDS = [-_ZERO, float(np.nextafter(-_ZERO, -np.inf)), _ZERO]  # x <= b for each tells
+
+
 def _raw_contributions(booster: Any, X: pd.DataFrame) -> np.ndarray:
     """``booster.predict(X, pred_contrib=True)`` checked: one column per feature, then bias."""
-    raw = np.asarray(booster.predict(X, pred_contrib=True), dtype=float)
+    if len(X) >= BY_PATTERN_MIN_ROWS and booster.num_model_per_iteration() == 1:
+        raw = _by_pattern(booster, X)
+    else:
+        raw = np.asarray(booster.predict(X, pred_contrib=True), dtype=float)
     if raw.ndim != 2 or raw.shape[1] != X.shape[1] + 1:
         raise ValueError(
             f"expected {X.shape[1] + 1} contribution columns (one output), got {raw.shape}"
         )
     return raw
+
+
+def _by_pattern(booster: Any, X: pd.DataFrame) -> np.ndarray:
+    """The same contributions as ``pred_contrib``, tree by tree, one row per decision pattern.
+
+    A row's TreeSHAP values for one tree depend on the row only through the side it takes at
+    each of the tree's splits. So the rows are grouped by that pattern (a tree of 10 leaves
+    has a few dozen patterns among a million rows), LightGBM's own TreeSHAP runs on one row
+    of each group (``start_iteration``: that tree alone) and its values are given to the
+    whole group, then summed over the trees in their order. The grouping is exact (see
+    :class:`_Classes`). Equal to one ``pred_contrib`` call up to the order of the
+    floating-point sums (about 1e-15; ``tests/models/test_shap_by_pattern.py``). On the 100k
+    benchmark's 82,523 written rows: 15 s to 2 s (18.8M walks of a row down a tree become 162k).
+    """
+    model = booster.dump_model()
+    trees = model["tree_info"]
+    if booster.best_iteration > 0:
+        trees = trees[: booster.best_iteration]
+    n, width = len(X), X.shape[1] + 1
+    splits = [_splits(tree["tree_structure"]) for tree in trees]
+    classes = _Classes(X, splits)
+    columns = [_as_read(X.iloc[:, j]) for j in range(X.shape[1])]
+    out = np.zeros((width, n))  # one contiguous row per output column
+    everyone = np.arange(n)
+    for t, tree_splits in enumerate(splits):
+        pattern, k = classes.pattern(tree_splits)
+        one = np.empty(k, dtype=np.int64)
+        one[pattern] = everyone  # any member of each group stands for it
+        rows = np.empty((k, width - 1))
+        for j, column in enumerate(columns):
+            rows[:, j] = column[one]
+        part = booster.predict(rows, pred_contrib=True, start_iteration=t, num_iteration=1)
+        part = np.asarray(part, dtype=float)
+        for j in np.flatnonzero(np.any(part != 0, axis=0)):
+            out[j] += np.take(part[:, j], pattern)
+    return out.T
+
+
+def _as_read(column: pd.Series) -> np.ndarray:
+    """A column as LightGBM reads it from a frame: a category's code (NaN when missing; the
+    frame has the training categories, ``LoadedModel.prepare``), else the number."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        return np.where(codes < 0, np.nan, codes.astype(float))
+    return column.to_numpy(dtype=float)
+
+
+def _splits(node: dict) -> dict[int, list[float] | None]:
+    """Per feature split on in this tree: its thresholds, or None for a categorical split."""
+    found: dict[int, list[float] | None] = {}
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if "split_feature" not in node:
+            continue
+        f = int(node["split_feature"])
+        if node["decision_type"] != "<=":
+            found[f] = None
+        elif found.get(f, []) is not None:
+            found.setdefault(f, []).append(float(node["threshold"]))
+            if node["missing_type"] == "Zero":  # |x| <= _ZERO goes the default way
+                found[f] += _ZERO_BOUNDS
+        stack += [node["left_child"], node["right_child"]]
+    return found
+
+
+class _Classes:
+    """For each feature the trees split on, a class per row that no split tells apart.
+
+    Numeric features: the interval between the model's thresholds that the value falls in
+    (NaN apart; |x| <= ``_ZERO`` read as 0, as LightGBM reads a row; zero's own bounds where a
+    split takes zero for missing), computed once, then coarsened to one tree's thresholds
+    with a lookup. Categorical features (or any feature with a categorical split): the value.
+    """
+
+    def __init__(self, X: pd.DataFrame, splits: list[dict[int, list[float] | None]]):
+        self.n = len(X)
+        edges: dict[int, set[float]] = {}
+        exact: set[int] = set()
+        for tree in splits:
+            for f, thresholds in tree.items():
+                if thresholds is None or isinstance(X.dtypes.iloc[f], pd.CategoricalDtype):
+                    exact.add(f)
+                else:
+                    edges.setdefault(f, set()).update(thresholds)
+        self.bounds: dict[int, np.ndarray] = {}
+        self.global_class: dict[int, np.ndarray] = {}
+        self.size: dict[int, int] = {}
+        for f in exact:
+            codes, uniques = pd.factorize(X.iloc[:, f], use_na_sentinel=True)
+            self.global_class[f] = codes.astype(np.int64) + 1  # 0: missing
+            self.size[f] = len(uniques) + 1
+        for f, thresholds in edges.items():
+            if f in exact:
+                continue
+            bounds = np.unique(list(thresholds))
+            values = X.iloc[:, f].to_numpy(dtype=float, copy=True)
+            values[np.abs(values) <= _ZERO] = 0.0  # how LightGBM reads a row (``kZeroThreshold``)
+            cls = np.searchsorted(bounds, values, side="left").astype(np.int64)
+            cls[np.isnan(values)] = len(bounds) + 1
+            self.bounds[f], self.global_class[f] = bounds, cls
+            self.size[f] = len(bounds) + 2
+
+    def pattern(self, tree: dict[int, list[float] | None]) -> tuple[np.ndarray, int]:
+        """Each row's group for one tree (0..k-1) and the number of groups k."""
+        code = np.zeros(self.n, dtype=np.int64)
+        size = 1
+        for f, thresholds in sorted(tree.items()):
+            cls, k = self._tree_class(f, thresholds)
+            code = code * k + cls
+            size *= k
+            if size > 4 * self.n:
+                code, size = _dense(code, None)
+        return _dense(code, size)
+
+    def _tree_class(self, f: int, thresholds: list[float] | None) -> tuple[np.ndarray, int]:
+        if f not in self.bounds:
+            return self.global_class[f], self.size[f]
+        bounds = self.bounds[f]
+        mine = np.unique(thresholds)
+        # a value in global interval b (bounds[b-1] < x <= bounds[b]) has as many of this
+        # tree's bounds below it as there are up to bounds[b-1]
+        lookup = np.searchsorted(mine, np.concatenate([[-np.inf], bounds]), side="right")
+        lookup = np.concatenate([lookup, [len(mine) + 1]])
+        lookup[0] = 0
+        return lookup[self.global_class[f]], len(mine) + 2
+
+
+def _dense(code: np.ndarray, size: int | None) -> tuple[np.ndarray, int]:
+    """``code`` renumbered 0..k-1 (k distinct values)."""
+    if size is None:
+        dense, uniques = pd.factorize(code)
+        return dense.astype(np.int64), len(uniques)
+    seen = np.zeros(size, dtype=bool)
+    seen[code] = True
+    number = np.cumsum(seen) - 1
+    return number[code], int(seen.sum())
 
 
 def contributions(booster: Any, X: pd.DataFrame) -> pd.DataFrame:

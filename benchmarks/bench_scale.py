@@ -1,7 +1,7 @@
 """How the command line's cost grows with the number of accounts: 100k, 300k and 1M.
 
     python benchmarks/bench_scale.py [--sizes 100000 300000 1000000] [--trials 20]
-                                     [--skip-train] [--work DIR]
+                                     [--skip-train] [--work DIR] [--only score ...]
 
 For each size, ``valuemodel validate``, ``valuemodel features`` (one as-of date) and
 ``valuemodel score`` (end to end: validation, features, both models, tiers, ranking, reasons
@@ -36,6 +36,7 @@ from bench_features import ensure_data
 AS_OF = "2025-12-31"
 TABLES = ("accounts", "trades", "balances", "cashflows", "positions", "logins", "revenue")
 BASE = 100_000
+STEPS = ["validate", "features", "score"]
 
 
 def copies(base: Path, n_accounts: int, work: Path) -> Path:
@@ -80,6 +81,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--skip-train", action="store_true", help="reuse the registered models")
     parser.add_argument("--work", type=Path, default=Path(__file__).parent / "_data" / "scale")
+    parser.add_argument(
+        "--only", nargs="+", choices=STEPS, default=STEPS, help="run only these steps"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     base = ensure_data(BASE)
@@ -107,6 +111,8 @@ def main() -> None:
             "score (files unchanged: checks skipped)": score,
         }  # fmt: skip
         for step, command in steps.items():
+            if step.split(" ")[0] not in args.only:
+                continue
             measured = [run(command) for _ in range(args.repeats)]
             median = {k: statistics.median(m[k] for m in measured) for k in measured[0]}
             median["peak"] = max(m["peak"] for m in measured)

@@ -97,7 +97,11 @@ def account_counts(
         _n=stored.count(), _first=day.min(), _last=day.max(), **_day_bitmap(data, name, stored)
     )
     per = seen[name] = engine.materialize(data.con, per_account_name(name), per)
-    keys = account_table(data)
+    keys = seen.get(ACCOUNTS)
+    if keys is None:  # one row per account, computed once for every table's check
+        keys = seen[ACCOUNTS] = engine.materialize(
+            data.con, per_account_name(ACCOUNTS), account_table(data)
+        )
     both = per.left_join(keys, per._key == keys._account)
     late = (both._first < both._open) | (both._last > both._close)
     counts = engine.execute(
@@ -111,6 +115,10 @@ def account_counts(
     )
     return as_count(counts["unknown"]), exact
 
+
+ACCOUNTS = "_accounts"
+"""The key of ``account_counts``'s ``seen`` that holds ``accounts`` reduced to one row per ID
+(``rules.account_table``), the table every per-account table is compared with."""
 
 MAX_BITMAP_DAYS = 3660
 """The longest date range (about ten years) whose per-account day bitmaps prove a table's

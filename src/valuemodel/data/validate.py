@@ -114,7 +114,8 @@ def validate(
     target = _quarantine_dir(data, quarantine)
     report = ValidationReport()
     moves: list[_Quarantine] = []
-    seen: dict[str, ibis.Table] = {}  # per table, its rows reduced to one per account
+    seen: dict[str, ibis.Table] = {}  # per table, its rows reduced to one per account (and
+    # tally.ACCOUNTS: accounts reduced to one row per ID)
     try:
         for name in sorted(data.files, key=lambda n: n != "accounts"):
             allow_bad = max_bad_share if target else None
@@ -390,10 +391,19 @@ def _key(spec: Table, raw: ibis.Table) -> list[str]:
 
 
 def _key_hash(raw: ibis.Table, key: list[str]) -> ibis.Value:
-    """One hash of the whole key (one hash per row: hashing each column costs twice as much)."""
-    if len(key) == 1:
-        return raw[key[0]].hash()
-    return ibis.struct({k: raw[k] for k in key}).hash()
+    """One hash of the whole key (one hash per row: hashing each column costs twice as much).
+
+    On DuckDB, its own ``hash``, counted as the unsigned integer it is (Ibis's ``hash()``
+    reinterprets it as a signed one through a bitstring: 0.6 s against 0.9 s for the 7.8M
+    positions of the 100k benchmark).
+    """
+    value = raw[key[0]] if len(key) == 1 else ibis.struct({k: raw[k] for k in key})
+    return _duckdb_hash(value) if ibis.get_backend(raw).name == "duckdb" else value.hash()
+
+
+@ibis.udf.scalar.builtin(name="hash")
+def _duckdb_hash(value) -> dt.uint64:  # DuckDB's
+    """DuckDB's 64-bit hash of a value."""
 
 
 def _check_keys(

@@ -3,6 +3,7 @@ reasons format, docs are current."""
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -53,6 +54,30 @@ def test_reasons_fill_the_value_and_related_features():
         {"trading_days_trend": 0.5, "active_trading_days_30d": 3.0}
     )
     assert trend.endswith("(3 days in the last 30)")
+
+
+# Words that judge a value ("only 12 trades", "fell to 150%", "a new customer: opened 9861
+# days ago"). A reason is shown wherever the feature pushed an account's risk up, and a
+# model that is not monotone does that at either end of a feature's range.
+JUDGING = {
+    "en": re.compile(r"\b(only|fell|new customer|low|less|mostly|selling down)\b"),
+    "zh": re.compile("仅|降至|偏低|低于|新客户|以卖出为主|落后"),
+}
+
+
+def test_reasons_state_the_value_without_judging_it():
+    registry = load_registry()
+    judged = {
+        (name, lang, found.group())
+        for name in registry.names()
+        for lang, template in (("en", registry[name].reason_en), ("zh", registry[name].reason_zh))
+        for found in JUDGING[lang].finditer(template.lower())
+    }
+    assert judged == set()
+    tenure = registry["tenure_days"].reason({"tenure_days": 9861.0})
+    assert tenure == "account opened 9861 days ago"
+    score = registry["rfm_frequency_score"].reason({"rfm_frequency_score": 5.0}, "zh")
+    assert score == "F得分5/5（5为交易最频繁）"
 
 
 def test_every_output_column_of_a_full_build_is_registered(full_features):

@@ -57,6 +57,20 @@ def test_fewer_than_three_positive_contributions_leave_the_rest_empty():
     assert drivers.loc[9].tolist() == [None, None, None]
 
 
+@pytest.mark.parametrize("width", [4, 12, 40, 157])
+def test_top_drivers_order_is_a_stable_sort_even_with_ties(width):
+    values = np.random.default_rng(width).integers(-2, 3, size=(2000, width)).astype(float)
+    contrib = pd.DataFrame(values, columns=[f"f{j}" for j in range(width)])
+    expected = np.argsort(-values, axis=1, kind="stable")[:, :3]  # ties: the first column
+    names = np.where(
+        np.take_along_axis(values, expected, axis=1) > 0,
+        contrib.columns.to_numpy()[expected],
+        None,
+    )
+    got = top_drivers(contrib)
+    assert got.to_numpy().tolist() == names.tolist()
+
+
 def test_reasons_carry_the_accounts_real_values(models, scored):
     features, X = scored
     out = explain(models.churn.booster, X, features, REGISTRY)

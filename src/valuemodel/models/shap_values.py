@@ -201,7 +201,7 @@ def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     values = contrib.to_numpy(dtype=float)
     names = np.asarray(contrib.columns, dtype=object)
     k_eff = min(k, values.shape[1])
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k_eff]
+    order = _top_order(values, k_eff)
     top = np.take_along_axis(values, order, axis=1)
     drivers = np.where(top > 0, names[order], None).astype(object)
     if k_eff < k:
@@ -209,6 +209,24 @@ def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
         drivers = np.hstack([drivers, pad])
     columns = [f"driver_{i + 1}" for i in range(k)]
     return pd.DataFrame(drivers, index=contrib.index, columns=columns, dtype="object")
+
+
+def _top_order(values: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(-values, axis=1, kind="stable")[:, :k]`` without sorting whole rows: the
+    k + 1 largest of each row are found by partition and only they are sorted (a row whose
+    k-th and (k + 1)-th largest tie is sorted whole, so ties keep the column order)."""
+    n, m = values.shape
+    if k == 0 or m <= k + 1:
+        return np.argsort(-values, axis=1, kind="stable")[:, :k]
+    candidates = np.sort(np.argpartition(-values, k, axis=1)[:, : k + 1], axis=1)
+    picked = np.take_along_axis(values, candidates, axis=1)
+    ranked = np.argsort(-picked, axis=1, kind="stable")
+    order = np.take_along_axis(candidates, ranked, axis=1)
+    sorted_values = np.take_along_axis(picked, ranked, axis=1)
+    tied = ~(sorted_values[:, k - 1] > sorted_values[:, k])
+    if tied.any():
+        order[tied] = np.argsort(-values[tied], axis=1, kind="stable")[:, : k + 1]
+    return order[:, :k]
 
 
 def _booster(model: Any, part: str | None) -> Any:

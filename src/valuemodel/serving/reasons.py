@@ -150,14 +150,23 @@ def explain(
     """
     drivers = top_drivers(contributions(booster, X))
     registry = _Cached(registry) if registry is not None else None
-    needed = _needed_columns(drivers, registry, lang, features.columns)
+    reads = _reads(drivers, registry, lang, features.columns)
+    needed = [c for c in features.columns if any(c in r for r in reads.values())]
     rows = features.loc[X.index, needed]
     columns = {c: rows[c].tolist() for c in needed}
     reasons = {c: [] for c in REASON_COLUMNS}
+    said: dict[tuple, str] = {}  # a reason is a function of the values its template reads
     for i, names in enumerate(drivers.itertuples(index=False, name=None)):
         row = _Row(columns, i)
         for column, name in zip(REASON_COLUMNS, names, strict=True):
-            reasons[column].append(None if name is None else phrase(name, row, registry, lang))
+            if name is None:
+                reasons[column].append(None)
+                continue
+            key = (name, *(columns[c][i] for c in reads[name]))
+            text = said.get(key)
+            if text is None:
+                text = said[key] = phrase(name, row, registry, lang)
+            reasons[column].append(text)
     out = pd.DataFrame(reasons, index=X.index, dtype="object")
     return pd.concat([out, drivers], axis=1)
 
@@ -184,20 +193,23 @@ class _Row(Mapping):
         return len(self.columns)
 
 
-def _needed_columns(
+def _reads(
     drivers: pd.DataFrame, registry: Any, lang: str, columns: pd.Index
-) -> list[str]:
-    """The drivers and the features their templates name: all a reason can read."""
+) -> dict[str, tuple[str, ...]]:
+    """Per driver, the columns its reason can read: the driver and the features its template
+    names (those present). Equal values there give the same words."""
     names = {d for d in pd.unique(drivers.to_numpy().ravel()) if isinstance(d, str)}
-    needed = set(names)
+    reads = {}
     for name in names:
+        needed = {name}
         template = getattr(_spec(registry, name), "reason_zh" if lang == "zh" else "reason_en", "")
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(template or "") if f]
         except ValueError:
-            continue
+            fields = []
         needed |= {re.split(r"[.\[]", f)[0] for f in fields}
-    return [c for c in columns if c in needed]
+        reads[name] = tuple(c for c in columns if c in needed)
+    return reads
 
 
 # --- the ranked list against its SHAP values -----------------------------------------------

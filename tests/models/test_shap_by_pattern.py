@@ -118,3 +118,16 @@ def test_contributions_of_many_rows_go_by_pattern_and_name_the_same_drivers(monk
     pd.testing.assert_frame_equal(
         shap_values.top_drivers(grouped), shap_values.top_drivers(direct)
     )
+
+
+def test_linear_trees_are_left_to_pred_contrib(monkeypatch):
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.normal(size=3000)})
+    y = (X["a"] + 0.5 * X["b"] + rng.normal(size=3000) > 0).astype(int)
+    params = {"objective": "binary", "linear_tree": True, "num_leaves": 4, "verbose": -1}
+    booster = lgb.train(params, lgb.Dataset(X, y), num_boost_round=5)
+    monkeypatch.setattr(shap_values, "BY_PATTERN_MIN_ROWS", 1000)
+
+    assert _by_pattern(booster, X) is None  # a leaf's value depends on the row's values
+    with pytest.raises(lgb.basic.LightGBMError, match="not implemented for linear trees"):
+        shap_values.contributions(booster, X)  # LightGBM's own answer, not made-up numbers

@@ -131,3 +131,14 @@ def test_linear_trees_are_left_to_pred_contrib(monkeypatch):
     assert _by_pattern(booster, X) is None  # a leaf's value depends on the row's values
     with pytest.raises(lgb.basic.LightGBMError, match="not implemented for linear trees"):
         shap_values.contributions(booster, X)  # LightGBM's own answer, not made-up numbers
+
+
+def test_threads_sharing_the_rows_give_the_same_bits():
+    X = _frame(3000, 6)
+    booster = _booster(X, 6)
+    X = _at_thresholds(booster, X)
+
+    alone, shared = _by_pattern(booster, X, workers=1), _by_pattern(booster, X, workers=3)
+
+    np.testing.assert_array_equal(shared, alone)
+    np.testing.assert_allclose(shared, _full(booster, X), rtol=0, atol=1e-12)

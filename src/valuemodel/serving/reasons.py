@@ -163,9 +163,14 @@ def explain(
                 reasons[column].append(None)
                 continue
             key = (name, *(columns[c][i] for c in reads[name]))
-            text = said.get(key)
+            try:
+                text = said.get(key)
+            except TypeError:  # a value that cannot be a key (a list in an extra column)
+                text = key = None
             if text is None:
-                text = said[key] = phrase(name, row, registry, lang)
+                text = phrase(name, row, registry, lang)
+                if key is not None:
+                    said[key] = text
             reasons[column].append(text)
     out = pd.DataFrame(reasons, index=X.index, dtype="object")
     return pd.concat([out, drivers], axis=1)

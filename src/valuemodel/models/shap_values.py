@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from valuemodel.models.trees import as_read
+
 BIAS = "bias"
 
 
@@ -95,7 +97,7 @@ def _by_pattern_rows(
     part_X = X.iloc[rows]
     n, width = len(part_X), X.shape[1] + 1
     classes = _Classes(part_X, splits)
-    columns = [_as_read(part_X.iloc[:, j]) for j in range(X.shape[1])]
+    columns = [as_read(part_X.iloc[:, j]) for j in range(X.shape[1])]
     mine = out[:, rows]
     everyone = np.arange(n)
     for t, tree_splits in enumerate(splits):
@@ -109,15 +111,6 @@ def _by_pattern_rows(
         part = np.asarray(part, dtype=float)
         for j in np.flatnonzero(np.any(part != 0, axis=0)):
             mine[j] += np.take(part[:, j], pattern)
-
-
-def _as_read(column: pd.Series) -> np.ndarray:
-    """A column as LightGBM reads it from a frame: a category's code (NaN when missing; the
-    frame has the training categories, ``LoadedModel.prepare``), else the number."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy()
-        return np.where(codes < 0, np.nan, codes.astype(float))
-    return column.to_numpy(dtype=float)
 
 
 def _splits(node: dict) -> dict[int, list[float] | None] | None:

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from valuemodel.models import boosting
+from valuemodel.models import boosting, trees
 from valuemodel.models.churn import DEFAULT_PARAMS
 
 STRUCTURES = ("tweedie", "two_part")
@@ -136,7 +136,7 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
 def predict_value(boosters: dict[str, Any], smearing: float, X: pd.DataFrame) -> np.ndarray:
     """Expected revenue from a Tweedie (``main``) or two-part (``occurrence``/``amount``) model."""
     if "main" in boosters:
-        return np.clip(boosters["main"].predict(X), 0.0, None)
-    p = boosters["occurrence"].predict(X)
-    amount = smearing * np.exp(boosters["amount"].predict(X)) - 1.0
+        return np.clip(trees.predict(boosters["main"], X), 0.0, None)
+    p = trees.predict(boosters["occurrence"], X)
+    amount = smearing * np.exp(trees.predict(boosters["amount"], X)) - 1.0
     return p * np.clip(amount, 0.0, None)

@@ -4,8 +4,8 @@ made a block of trees at a time.
 LightGBM predicts row by row, walking every tree for each row. A value model of a thousand
 trees of 69 leaves (the tuned model of the 100k benchmark) is larger than the CPU's caches,
 so each row fetches the trees from memory again. Predicting a block of trees for all rows,
-then the next block, keeps each block in the cache: on 82,523 rows, 5.2-5.9 s against
-2.9-3.6 s, the raw scores equal to about 1e-13 (the sums over the trees are grouped by
+then the next block, keeps each block in the cache: on 82,523 rows, 5.3-5.8 s against
+3.6-3.9 s, the raw scores equal to about 1e-13 (the sums over the trees are grouped by
 block).
 """
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from valuemodel.models.trees import as_read
+from valuemodel.models.trees import as_read, used_iterations
 
 BIAS = "bias"
 
@@ -67,10 +67,7 @@ def _by_pattern(booster: Any, X: pd.DataFrame, workers: int | None = None) -> np
     threads take a share of the rows each (default: one per core, at most 4, each with at
     least ``BY_PATTERN_MIN_ROWS`` rows); the result is the same to the last bit.
     """
-    model = booster.dump_model()
-    trees = model["tree_info"]
-    if booster.best_iteration > 0:
-        trees = trees[: booster.best_iteration]
+    trees = booster.dump_model()["tree_info"][: used_iterations(booster)]
     n, width = len(X), X.shape[1] + 1
     splits = [_splits(tree["tree_structure"]) for tree in trees]
     if any(tree is None for tree in splits):

@@ -34,6 +34,11 @@ def as_read(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype=float)
 
 
+def used_iterations(booster: Any) -> int:
+    """The iterations ``booster.predict`` uses by default: up to the best one, when set."""
+    return booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+
+
 def _sigmoid(raw: np.ndarray, scale: float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-scale * raw))
 
@@ -55,16 +60,13 @@ def _link(objective: str) -> Callable[[np.ndarray], np.ndarray] | None:
 def predict(booster: Any, X: pd.DataFrame) -> np.ndarray:
     """``booster.predict(X)``, a block of ``TREES_PER_BLOCK`` trees at a time for a large
     single-output booster whose objective's link is known; one call otherwise."""
-    iterations = booster.best_iteration if booster.best_iteration > 0 else None
-    iterations = iterations or booster.current_iteration()
+    iterations = used_iterations(booster)
     objective = booster.dump_model(num_iteration=1)["objective"]
     link = _link(objective)
     if iterations <= 2 * TREES_PER_BLOCK or booster.num_model_per_iteration() != 1 or not link:
         return np.asarray(booster.predict(X), dtype=float)
     raw = np.zeros(len(X))
-    for first in range(
-        0, len(X), ROWS_PER_CHUNK
-    ):  # a chunk's values held once, as LightGBM reads them
+    for first in range(0, len(X), ROWS_PER_CHUNK):  # a chunk at a time, as LightGBM reads it
         chunk = X.iloc[first : first + ROWS_PER_CHUNK]
         rows = np.column_stack([as_read(chunk.iloc[:, j]) for j in range(X.shape[1])])
         for start in range(0, iterations, TREES_PER_BLOCK):

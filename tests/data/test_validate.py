@@ -201,6 +201,26 @@ def test_only_five_examples_are_shown(tmp_path):
     assert problem.count == n and len(problem.examples) == 5
 
 
+def test_the_examples_are_the_first_bad_rows_in_id_order_on_every_run(tmp_path):
+    # stored from the last ID to the first, over several row groups scanned in parallel,
+    # and joined to accounts: the examples must not depend on the order rows are met
+    n = 40_000
+    ids = [f"A{i:05d}" for i in reversed(range(n))]
+    bad = {
+        "account_id": ids,
+        "trade_date": ["2200-01-01" if i % 7 == 0 else "2024-01-02" for i in range(n)],
+        "amount": [1.0] * n,
+        "commission": [1.0] * n,
+    }
+    accounts = {"account_id": ids, "open_date": ["2020-01-01"] * n}
+    path = write(tmp_path, "parquet", trades=bad, accounts=accounts)
+    said = {tuple(errors_of(path)) for _ in range(3)}
+    ((problem,),) = said
+    first = sorted(i for i, day in zip(ids, bad["trade_date"], strict=True) if day > "2100")[:5]
+    examples = "; ".join(f"account_id='{i}', trade_date='2200-01-01'" for i in first)
+    assert problem.endswith(f"(5,715 rows); e.g. {examples}")  # every 7th of 40,000 rows
+
+
 CELLS = st.one_of(
     st.none(),
     st.text(max_size=6),

@@ -366,9 +366,14 @@ def _label_note(file: str, col: Column, changed: ibis.Value, mapped: ibis.Value)
 
 
 def _examples(raw: ibis.Table, rule: Rule) -> tuple[str, ...]:
+    """The first few rows breaking ``rule``, in the order of the columns shown.
+
+    Ordered, so a message is the same on every run: a parallel scan (and the join with
+    ``accounts``) meets the bad rows in no fixed order.
+    """
     cols = [c for c in rule.show if c in raw.columns]
     rows = engine.execute(
-        raw.filter(rule.bad(raw).fill_null(False)).select(cols).limit(MAX_EXAMPLES)
+        raw.filter(rule.bad(raw).fill_null(False)).select(cols).order_by(cols).limit(MAX_EXAMPLES)
     )
     return tuple(
         ", ".join(f"{_LABELS.get(c, c)}={_fmt(v)}" for c, v in zip(cols, values, strict=True))

@@ -114,7 +114,7 @@ class Workspace:
     def features(self, as_of: str | None = None) -> pd.DataFrame:
         """The features at ``as_of`` (default: the list's date) exactly as scoring built them."""
         from valuemodel.features import build_features
-        from valuemodel.serving.score import stable_features
+        from valuemodel.features.stable import stable_features
 
         frame = build_features(self.data(), as_of or self.as_of)
         return stable_features(frame.sort_values("account_id", kind="mergesort"))

@@ -56,6 +56,20 @@ def test_prepare_reorders_and_encodes_with_the_training_categories(frame):
     assert X["risk_level"].cat.codes.tolist() == [2, 0]
 
 
+def test_prepare_recodes_a_categorical_input_as_its_text_would_be(frame):
+    schema = FeatureSchema.from_frame(frame)
+    # categories in another order, an unseen one, a missing value, a label that is a number
+    channel = pd.Categorical(["web", None, "fax", "app", "web"], categories=["fax", "web", "app"])
+    risk = pd.Categorical([3, 1, 2, 1, 1], categories=[3, 2, 1])  # read as "3", "2", "1"
+    scoring = pd.DataFrame({"trades_90d": 1.0, "channel": channel, "risk_level": risk})
+    X = schema.prepare(scoring)
+    assert X["channel"].cat.codes.tolist() == [1, -1, -1, 0, 1]  # ["app", "web"]
+    assert list(X["channel"].cat.categories) == ["app", "web"]
+    assert X["risk_level"].isna().all()  # "1".."3" are not among C1..C3
+    as_text = schema.prepare(scoring.astype({"channel": object, "risk_level": object}))
+    pd.testing.assert_frame_equal(X, as_text)
+
+
 def test_prepare_names_missing_columns_and_dtype_mismatches(frame):
     schema = FeatureSchema.from_frame(frame)
     bad = pd.DataFrame({"trades_90d": ["many"], "channel": ["web"]})

@@ -44,6 +44,24 @@ def test_categorical_psi_counts_unseen_categories_apart():
     assert feature_psi(pd.Series(["C1", "C9"]), profile) > 0.25
 
 
+def test_a_categorical_column_is_counted_as_its_text_would_be():
+    profile = {
+        "kind": "categorical",
+        "categories": ["C1", "C2", "C3"],
+        "shares": [0.2, 0.5, 0.3],
+        "missing_share": 0.1,
+    }
+    # categories in another order, one unseen (C9), one never used (C3), missing values
+    values = pd.Series(
+        pd.Categorical(
+            ["C2", "C9", None, "C1", "C2", "C9", None, "C2"], categories=["C9", "C3", "C2", "C1"]
+        )
+    )
+    expected = psi([0.2, 0.5, 0.3, 0.1, 0.0], [1 / 8, 3 / 8, 0.0, 2 / 8, 2 / 8])
+    assert feature_psi(values, profile) == pytest.approx(expected, rel=1e-12)
+    assert feature_psi(values, profile) == feature_psi(values.astype(object), profile)
+
+
 def test_drift_report_covers_every_model_feature_and_warns_on_important_shifts(models):
     same = make_features(2000, seed=0)
     report = drift_report(same, models.as_dict())

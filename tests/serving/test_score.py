@@ -7,6 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from valuemodel.data import open_data
 from valuemodel.errors import InputError, ModelError
 from valuemodel.serving import writers
 from valuemodel.serving.score import CONTRACT_COLUMNS, SCORE_STEPS, score, side_paths
@@ -93,7 +94,8 @@ def test_summary_and_drift_are_written_next_to_the_list(data_dir, wired, tmp_pat
     assert summary_path.name == "list.summary.json" and drift_path.name == "list.drift.csv"
     summary = json.loads(summary_path.read_text())
     assert summary["as_of"] == AS_OF and summary["counts"]["written"] == 40
-    assert summary["counts"]["population"] == N and len(summary["data_fingerprint"]) == 64
+    assert summary["counts"]["population"] == N
+    assert summary["data_fingerprint"] == open_data(data_dir).fingerprint(AS_OF)
     assert summary["models"]["churn"]["version"] == "3"
     by_segment = summary["value_at_risk"]["by_service_segment"]
     assert sum(by_segment.values()) == pytest.approx(summary["value_at_risk"]["total"], abs=0.1)
@@ -211,20 +213,25 @@ def test_progress_is_reported_for_every_step(data_dir, wired, tmp_path):
     assert steps == list(zip(SCORE_STEPS, range(len(SCORE_STEPS)), strict=True))
 
 
-def test_stable_features_removes_floating_point_noise_only():
-    noisy = pd.DataFrame(
+def test_output_columns_write_dates_once_each_and_text_as_objects():
+    frame = pd.DataFrame(
         {
-            "account_id": pd.array(["A", "B", "C"], dtype="str"),
-            "commission_365d": [903.4999999999999, 903.5000000000001, np.nan],
-            "effective_commission_rate": [0.000111234567891234, 1e-300, -5.0],
-            "risk_level": pd.Categorical(["C1", None, "C3"]),
+            "rank": [2, 1, 3],
+            "account_id": pd.array(["A2", "A1", "A3"], dtype="str"),
+            "as_of": pd.to_datetime(["2024-06-28", "2024-06-28", None]),
+            "churn_probability": [0.1234567, 0.5, 0.25],
+            "manager_id": [7.0, np.nan, 8.0],  # numbers in a text column
         },
-        index=[5, 6, 7],
+        index=[10, 11, 12],
     )
-    stable = score_module.stable_features(noisy)
-    assert stable["commission_365d"].tolist()[:2] == [903.5, 903.5]
-    assert stable["effective_commission_rate"].tolist() == [0.000111234567891, 1e-300, -5.0]
-    assert list(stable.dtypes) == list(noisy.dtypes) and stable.index.tolist() == [0, 1, 2]
+    written = score_module.output_columns(frame)
+    assert written.index.tolist() == [0, 1, 2]
+    assert written["as_of"].tolist() == ["2024-06-28", "2024-06-28", None]
+    assert written["churn_probability"].tolist() == [0.123457, 0.5, 0.25]
+    assert written["manager_id"].tolist() == ["7.0", None, "8.0"]
+    assert written["account_id"].tolist() == ["A2", "A1", "A3"]
+    numbers = {"rank", "churn_probability", "clv", "value_at_risk", "priority_score"}
+    assert all(written[c].dtype == object for c in written.columns if c not in numbers)
 
 
 def test_a_control_share_marks_that_share_of_every_segment_after_the_contract_columns(

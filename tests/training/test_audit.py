@@ -13,8 +13,9 @@ from mlflow import MlflowClient
 
 from valuemodel.data.reader import open_data
 from valuemodel.features import build_features
+from valuemodel.features.stable import stable_features
 from valuemodel.models.baselines import ClvRule
-from valuemodel.serving.score import output_columns, score_features, stable_features
+from valuemodel.serving.score import output_columns, score_features
 from valuemodel.training import audit, format_train_summary, load_model, train
 from valuemodel.training.config import parse_config
 from valuemodel.training.frames import Part

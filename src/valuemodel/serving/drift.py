@@ -48,6 +48,14 @@ def _numeric_shares(values: pd.Series, edges: list[float]) -> np.ndarray:
 
 def _categorical_shares(values: pd.Series, categories: list[str]) -> np.ndarray:
     n = max(len(values), 1)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # counted by code, not by text
+        codes = values.cat.codes.to_numpy()
+        per_code = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
+        labels = pd.Index(values.cat.categories).astype(str)
+        counts = pd.Series(per_code, index=labels).groupby(level=0).sum()
+        other = int(counts[~counts.index.isin(categories)].sum()) / n
+        shares = [int(counts.get(c, 0)) / n for c in categories]
+        return np.array([*shares, int((codes < 0).sum()) / n, other], dtype=float)
     known = values.dropna().astype(str)
     counts = known.value_counts()
     shares = [counts.get(c, 0) / n for c in categories]

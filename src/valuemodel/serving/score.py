@@ -29,7 +29,9 @@ rounded to fixed decimals).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.errors import InputError, ModelError
+from valuemodel.features.stable import stable_features
 from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
@@ -84,7 +87,6 @@ EXTRA_COLUMNS = (
     "manager_id",
     "branch",
 )
-SIGNIFICANT_DIGITS = 12
 DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2}
 Progress = Callable[[str, int], None]
 SCORE_STEPS = ("models", "features", "predict", "rank", "reasons", "drift", "write")
@@ -210,6 +212,7 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """The contract's columns in order, then the extra columns present; fixed decimals.
 
     Text columns are object dtype with nulls as ``None``; ``as_of`` is an ISO date string.
+    The rows keep their order, with a new index 0..n-1.
     """
     control = ["control"] if "control" in frame.columns else []
     columns = [*CONTRACT_COLUMNS, *control, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
@@ -225,14 +228,22 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
         elif column in DECIMALS or column == "rfm_score":
             numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             out[column] = np.round(numbers, DECIMALS.get(column, 6))
-        elif column == "as_of":
-            dates = pd.to_datetime(values.astype("object"))
-            out[column] = dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        elif column == "as_of":  # a few distinct dates: each formatted once
+            codes, dates = pd.factorize(values)
+            text = pd.to_datetime(pd.Index(dates).astype("object")).strftime("%Y-%m-%d")
+            out[column] = np.append(text.to_numpy(dtype=object), None)[codes]  # -1: missing
         elif pd.api.types.is_numeric_dtype(values.dtype):
-            out[column] = values.astype("object").where(values.notna(), None).map(_text)
+            text = values.astype("object").where(values.notna(), None).map(_text)
+            out[column] = text.to_numpy(dtype=object, na_value=None)
         else:
             out[column] = values.to_numpy(dtype=object, na_value=None)
-    return pd.DataFrame(out, columns=columns).astype({c: "object" for c in _text_columns(columns)})
+    # text as object Series: a plain array of strings would be read as pandas' str dtype
+    # first, and converting it back costs seconds for a million rows
+    text = set(_text_columns(columns))
+    return pd.DataFrame(
+        {c: pd.Series(v, dtype="object") if c in text else v for c, v in out.items()},
+        columns=columns,
+    )
 
 
 def _text(value: Any) -> Any:
@@ -284,6 +295,7 @@ def score(
     from valuemodel.data import DataSet, open_data
 
     data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
+    fingerprint = _fingerprint_meanwhile(data, as_of_date)
     _step(progress, "models")
     models = {k: _load_model(k, model_alias, tracking_uri) for k in ("churn", "clv")}
     _step(progress, "features")
@@ -302,9 +314,8 @@ def score(
     drift = drift_report(features, models)
     warnings = _warnings(scored, config, drift, top)
     run = {"as_of": as_of_date, "alias": model_alias, "tiers": tiers, "top": top, "lang": lang}
-    fingerprint = data.fingerprint(as_of_date)
     summary = build_summary(
-        scored, written, models, drift, warnings, fingerprint=fingerprint, config=config, **run
+        scored, written, models, drift, warnings, fingerprint=fingerprint(), config=config, **run
     )
     summary["input"] = data.summary()
     summary |= loop_summary(scored, written, draw, shadow[1] if shadow else None)
@@ -325,6 +336,19 @@ def score(
         summary=summary,
         warnings=warnings,
     )
+
+
+def _fingerprint_meanwhile(data: Any, as_of: str) -> Callable[[], str]:
+    """``data.fingerprint(as_of)``, hashed on a thread of its own while the features are built
+    (the hash releases the GIL; a million accounts' 6 GB of files take some 5 s of one core,
+    which the feature query leaves idle part of the time). Warehouse tables are fingerprinted
+    by queries on the connection the features use, so theirs is taken when asked for."""
+    if data.database is not None:
+        return partial(data.fingerprint, as_of)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="fingerprint")
+    pending = pool.submit(data.fingerprint, as_of)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return pending.result
 
 
 def _check_arguments(
@@ -440,30 +464,6 @@ def _build_features(data: Any, as_of: str) -> pd.DataFrame:
 
     features = build_features(data, as_of)
     return stable_features(features.sort_values("account_id", kind="mergesort"))
-
-
-def stable_features(features: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) -> pd.DataFrame:
-    """Float features rounded to ``digits`` significant digits, index reset.
-
-    Parallel sums in the engine may differ in the last bits from run to run (903.4999999999
-    or 903.5000000001); rounding far below any meaningful precision makes the scores, tiers
-    and reason texts (``{value:.0f}``) identical on every run.
-    """
-    floats = [c for c in features.columns if pd.api.types.is_float_dtype(features[c].dtype)]
-    x = features[floats].to_numpy(dtype=float, na_value=np.nan)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        exponent = np.floor(np.log10(np.abs(x)))
-        scale = 10.0 ** (digits - 1 - np.where(np.isfinite(exponent), exponent, 0.0))
-        rounded = np.round(x * scale) / scale
-    rounded = np.where(np.isfinite(rounded), rounded, x)
-    frame = pd.concat(
-        [
-            features.drop(columns=floats),
-            pd.DataFrame(rounded, columns=floats, index=features.index),
-        ],
-        axis=1,
-    )
-    return frame[list(features.columns)].reset_index(drop=True)
 
 
 def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:

@@ -202,8 +202,8 @@ def test_only_five_examples_are_shown(tmp_path):
 
 
 def test_the_examples_are_the_first_bad_rows_in_id_order_on_every_run(tmp_path):
-    # stored from the last ID to the first, over several row groups scanned in parallel,
-    # and joined to accounts: the examples must not depend on the order rows are met
+    # stored from the last ID to the first and joined to accounts (a hash join meets the rows
+    # in no fixed order): the examples must not depend on the order the rows are met
     n = 40_000
     ids = [f"A{i:05d}" for i in reversed(range(n))]
     bad = {

@@ -15,6 +15,8 @@ import duckdb
 import ibis
 import pandas as pd
 
+from valuemodel.cores import usable_cores
+
 
 def connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
     """An embedded in-memory DuckDB connection (through Ibis).
@@ -60,7 +62,7 @@ def connect_spark() -> Any:
         if master.startswith("local"):
             # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
             # it costs more in task overhead than the work (a cluster's setting is kept).
-            builder = builder.config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
+            builder = builder.config("spark.sql.shuffle.partitions", str(usable_cores()))
             builder = builder.config("spark.ui.enabled", "false")
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")

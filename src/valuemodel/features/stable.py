@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from valuemodel.cores import usable_cores
 
 SIGNIFICANT_DIGITS = 12
 ROUNDING_BLOCK = 16
@@ -36,7 +37,7 @@ def stable_features(features: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) ->
         return np.where(np.isfinite(out), out, x)
 
     columns: dict[str, Any] = {}
-    with ThreadPoolExecutor(max(1, min(len(blocks), os.cpu_count() or 1))) as pool:
+    with ThreadPoolExecutor(max(1, min(len(blocks), usable_cores()))) as pool:
         for names, values in zip(blocks, pool.map(rounded, blocks), strict=True):
             columns.update((name, values[:, j]) for j, name in enumerate(names))
     return pd.DataFrame(

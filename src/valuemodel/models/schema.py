@@ -10,7 +10,6 @@ takes it from the latest labelled snapshot instead: ``profiled_on``). No row-lev
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from valuemodel.cores import usable_cores
 from valuemodel.errors import ModelError
 
 ID_COLUMNS = ("account_id", "as_of")
@@ -172,7 +172,7 @@ class FeatureSchema:
         if problems:
             raise ModelError("features do not match the model's schema: " + "; ".join(problems))
         numbers = [n for n in self.feature_names if self.dtypes[n] != "category"]
-        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # numpy releases the GIL
+        with ThreadPoolExecutor(usable_cores()) as pool:  # numpy releases the GIL
             found = pool.map(lambda n: stable_float(features[n]), numbers)
             stable = dict(zip(numbers, found, strict=True))
         out = {

@@ -16,7 +16,6 @@ expected raw score); a row sums to the raw score of that account.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from valuemodel.cores import usable_cores
 from valuemodel.models.trees import as_read, used_iterations
 
 BIAS = "bias"
@@ -74,7 +74,7 @@ def _by_pattern(booster: Any, X: pd.DataFrame, workers: int | None = None) -> np
         return None
     out = np.zeros((width, n))  # one contiguous row per output column
     if workers is None:
-        workers = max(1, min(_cores(), 4, n // BY_PATTERN_MIN_ROWS))
+        workers = max(1, min(usable_cores(), 4, n // BY_PATTERN_MIN_ROWS))
     chunks = [slice(c[0], c[-1] + 1) for c in np.array_split(np.arange(n), workers) if len(c)]
     # each chunk of rows on its own thread (numpy and LightGBM release the GIL), with its own
     # copy of the booster: LightGBM sets a booster's iteration range for each prediction, so
@@ -85,13 +85,6 @@ def _by_pattern(booster: Any, X: pd.DataFrame, workers: int | None = None) -> np
     with ThreadPoolExecutor(len(chunks)) as pool:
         list(pool.map(partial(_by_pattern_rows, X=X, splits=splits, out=out), boosters, chunks))
     return out.T
-
-
-def _cores() -> int:
-    """The cores this process may use (all of the machine's where the OS cannot say)."""
-    if hasattr(os, "sched_getaffinity"):  # Linux
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _by_pattern_rows(

@@ -1,6 +1,8 @@
+import gc
 import hashlib
 import importlib
 import json
+import weakref
 
 import numpy as np
 import openpyxl
@@ -211,6 +213,31 @@ def test_progress_is_reported_for_every_step(data_dir, wired, tmp_path):
     steps = []
     score(data_dir, AS_OF, tmp_path / "l.csv", top=5, progress=lambda s, d: steps.append((s, d)))
     assert steps == list(zip(SCORE_STEPS, range(len(SCORE_STEPS)), strict=True))
+
+
+def test_the_feature_frame_is_let_go_before_the_reasons(data_dir, wired, tmp_path, monkeypatch):
+    # The reasons step is a run's memory peak; the feature frame (a copy of every feature,
+    # about 1 GB per million accounts) must not be held through it.
+    frames = []
+
+    def features(data, as_of):
+        frames.append(weakref.ref(out := make_features(N, seed=5, as_of=as_of)))
+        return out
+
+    alive = []
+    finish = score_module.finish_list
+
+    def finish_list(*args, **kwargs):
+        gc.collect()
+        alive.append(frames[0]() is not None)
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(score_module, "_build_features", features)
+    monkeypatch.setattr(score_module, "finish_list", finish_list)
+    result = score(data_dir, AS_OF, tmp_path / "l.csv")
+    assert alive == [False]
+    assert result.accounts_written == N
+    assert len(pd.read_csv(side_paths(tmp_path / "l.csv")[1])) > 0  # drift still written
 
 
 def test_output_columns_write_dates_once_each_and_text_as_objects():

@@ -113,11 +113,9 @@ class Workspace:
 
     def features(self, as_of: str | None = None) -> pd.DataFrame:
         """The features at ``as_of`` (default: the list's date) exactly as scoring built them."""
-        from valuemodel.features import build_features
-        from valuemodel.features.stable import stable_features
+        from valuemodel.features.stable import scoring_features
 
-        frame = build_features(self.data(), as_of or self.as_of)
-        return stable_features(frame.sort_values("account_id", kind="mergesort"))
+        return scoring_features(self.data(), as_of or self.as_of)
 
     def read_ranked_list(self) -> pd.DataFrame:
         """The ranked list (CSV, Parquet or Excel: every sheet but the Summary), IDs as text."""

@@ -43,3 +43,12 @@ def stable_features(features: pd.DataFrame, digits: int = SIGNIFICANT_DIGITS) ->
     return pd.DataFrame(
         {c: columns[c] if c in columns else features[c].array for c in features.columns}
     )
+
+
+def scoring_features(data: Any, as_of: Any) -> pd.DataFrame:
+    """The features of ``data`` at ``as_of`` as scoring reads them: one row per account in
+    ``account_id`` order, floats made stable (:func:`stable_features`), index 0..n-1."""
+    from valuemodel.features.build import build_features
+
+    features = build_features(data, as_of)
+    return stable_features(features.sort_values("account_id", kind="mergesort"))

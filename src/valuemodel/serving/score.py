@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.errors import InputError, ModelError
-from valuemodel.features.stable import stable_features
+from valuemodel.features.stable import scoring_features
 from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
@@ -465,10 +465,8 @@ def _warnings(
 
 
 def _build_features(data: Any, as_of: str) -> pd.DataFrame:
-    from valuemodel.features import build_features
-
-    features = build_features(data, as_of)
-    return stable_features(features.sort_values("account_id", kind="mergesort"))
+    """The one place ``score`` builds features (tests replace it with small frames)."""
+    return scoring_features(data, as_of)
 
 
 def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:

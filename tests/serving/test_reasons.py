@@ -3,6 +3,8 @@ import pandas as pd
 import pytest
 import shap
 
+from valuemodel.models import shap_values
+from valuemodel.serving import reasons
 from valuemodel.serving.reasons import contributions, explain, phrase, top_drivers
 
 from .fakes import REGISTRY, make_features
@@ -57,8 +59,11 @@ def test_fewer_than_three_positive_contributions_leave_the_rest_empty():
     assert drivers.loc[9].tolist() == [None, None, None]
 
 
+@pytest.mark.parametrize("chunk", [16_384, 7])
 @pytest.mark.parametrize("width", [4, 12, 40, 157])
-def test_top_drivers_order_is_a_stable_sort_even_with_ties(width):
+def test_top_drivers_order_is_a_stable_sort_even_with_ties(width, chunk, monkeypatch):
+    # in chunks of 7 rows (2000 = 285 x 7 + 5), each row keeps its own drivers
+    monkeypatch.setattr(shap_values, "TOP_CHUNK_ROWS", chunk)
     values = np.random.default_rng(width).integers(-2, 3, size=(2000, width)).astype(float)
     contrib = pd.DataFrame(values, columns=[f"f{j}" for j in range(width)])
     expected = np.argsort(-values, axis=1, kind="stable")[:, :3]  # ties: the first column
@@ -71,9 +76,14 @@ def test_top_drivers_order_is_a_stable_sort_even_with_ties(width):
     assert got.to_numpy().tolist() == names.tolist()
 
 
-def test_reasons_carry_the_accounts_real_values(models, scored):
+@pytest.mark.parametrize("chunk", [16_384, 7])
+def test_reasons_carry_the_accounts_real_values(models, scored, chunk, monkeypatch):
+    # phrased 7 rows at a time (300 = 42 x 7 + 6), rows of X in another order than features
+    monkeypatch.setattr(reasons, "PHRASE_CHUNK_ROWS", chunk)
     features, X = scored
+    X = X.sample(frac=1.0, random_state=5)
     out = explain(models.churn.booster, X, features, REGISTRY)
+    assert out.index.equals(X.index)
     checked = 0
     for idx, row in out.iterrows():
         account = features.loc[idx]

@@ -34,6 +34,10 @@ BY_PATTERN_MIN_ROWS = 20_000
 """From this many rows on, contributions are computed tree by tree on one row per decision
 pattern (:func:`_by_pattern`); below it, in one ``pred_contrib`` call."""
 
+TOP_CHUNK_ROWS = 16_384
+"""Rows whose strongest drivers are found at once: ``_top_order`` holds a negated copy and an
+index matrix of its rows, so a million rows at once would hold two more gigabytes."""
+
 _ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold: |x| <= it is "zero" (missing)
 _ZERO_BOUNDS = [-_ZERO, float(np.nextafter(-_ZERO, -np.inf)), _ZERO]  # x <= b for each tells
 
@@ -211,7 +215,8 @@ def contributions(booster: Any, X: pd.DataFrame) -> pd.DataFrame:
     ``X`` is the model's prepared feature frame (``LoadedModel.prepare``).
     """
     raw = _raw_contributions(booster, X)
-    return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(X.columns))
+    # a view of ``raw``, not a copy: at a million rows the matrix is over a gigabyte
+    return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(X.columns), copy=False)
 
 
 def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
@@ -223,7 +228,10 @@ def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     values = contrib.to_numpy(dtype=float)
     names = np.asarray(contrib.columns, dtype=object)
     k_eff = min(k, values.shape[1])
-    order = _top_order(values, k_eff)
+    order = np.empty((len(values), k_eff), dtype=np.int64)
+    for start in range(0, len(values), TOP_CHUNK_ROWS):  # the row's order needs only its row
+        rows = slice(start, start + TOP_CHUNK_ROWS)
+        order[rows] = _top_order(values[rows], k_eff)
     top = np.take_along_axis(values, order, axis=1)
     drivers = np.where(top > 0, names[order], None).astype(object)
     if k_eff < k:

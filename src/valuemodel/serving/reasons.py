@@ -152,10 +152,41 @@ def explain(
     registry = _Cached(registry) if registry is not None else None
     reads = _reads(drivers, registry, lang, features.columns)
     needed = [c for c in features.columns if any(c in r for r in reads.values())]
-    rows = features.loc[X.index, needed]
-    columns = {c: rows[c].tolist() for c in needed}
-    reasons = {c: [] for c in REASON_COLUMNS}
+    reasons: dict[str, list] = {c: [] for c in REASON_COLUMNS}
     said: dict[tuple, str] = {}  # a reason is a function of the values its template reads
+    for start in range(0, len(X), PHRASE_CHUNK_ROWS):
+        chunk = slice(start, start + PHRASE_CHUNK_ROWS)
+        _phrase_rows(
+            drivers.iloc[chunk],
+            features.loc[X.index[chunk], needed],
+            reads,
+            said,
+            reasons,
+            registry=registry,
+            lang=lang,
+        )
+    out = pd.DataFrame(reasons, index=X.index, dtype="object")
+    return pd.concat([out, drivers], axis=1)
+
+
+PHRASE_CHUNK_ROWS = 16_384
+"""Rows phrased at once. Their values are read as Python objects (about 32 bytes each, over
+the columns the reasons read): the whole list at once held 4 GB at a million accounts."""
+
+
+def _phrase_rows(
+    drivers: pd.DataFrame,
+    rows: pd.DataFrame,
+    reads: dict[str, tuple[str, ...]],
+    said: dict[tuple, str],
+    reasons: dict[str, list],
+    *,
+    registry: Any,
+    lang: str,
+) -> None:
+    """Append the reasons of ``drivers``' rows (values in ``rows``) to ``reasons``; ``said``
+    keeps the words already found for a driver and the values its template reads."""
+    columns = {c: rows[c].tolist() for c in rows.columns}
     for i, names in enumerate(drivers.itertuples(index=False, name=None)):
         row = _Row(columns, i)
         for column, name in zip(REASON_COLUMNS, names, strict=True):
@@ -172,8 +203,6 @@ def explain(
                 if key is not None:
                     said[key] = text
             reasons[column].append(text)
-    out = pd.DataFrame(reasons, index=X.index, dtype="object")
-    return pd.concat([out, drivers], axis=1)
 
 
 class _Row(Mapping):

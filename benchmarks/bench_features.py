@@ -1,6 +1,7 @@
 """Time and size the feature build (results: BENCHMARKS.md, section "Feature library").
 
     python benchmarks/bench_features.py [--accounts 100000] [--repeats 3] [--scaling]
+        [--kinds floor,columns,features,core,pandas] [--date-counts 1,12]
 
 Generates a two-year data set into benchmarks/_data/ once (gitignored), then measures, each
 run in a fresh subprocess (wall time, peak RSS from ru_maxrss; median of ``--repeats``):
@@ -10,7 +11,12 @@ run in a fresh subprocess (wall time, peak RSS from ru_maxrss; median of ``--rep
   frequency, contribution, flows), the like-for-like comparison;
 - ``pandas``: the core families (recency, frequency, turnover/contribution, flows) written the
   way an analyst would in plain pandas (loop over as-of dates, boolean masks, groupby);
-- ``floor``: one DuckDB group-by per input table (the cost of reading everything once).
+- ``floor``: one DuckDB group-by per input table (the cost of reading everything once);
+- ``columns``: the same, reading every column the one-date build reads (``FEATURE_COLUMNS``)
+  with one aggregate each: what reading the features' inputs once costs, before any window.
+
+Kinds are measured in turn within each repeat (``floor, features, floor, features, ...``), so
+that a busy minute of a shared machine falls on all of them.
 """
 
 from __future__ import annotations
@@ -82,6 +88,33 @@ def run_floor(path: Path, dates: list[str]) -> int:
     return rows
 
 
+FEATURE_COLUMNS = {
+    "accounts": ["open_date", "close_date", "birth_year", "gender", "risk_level"]
+    + ["investor_type", "branch", "channel"],
+    "balances": ["date", "total_assets", "cash", "stock_value", "fund_value", "bond_value"]
+    + ["margin_debt"],
+    "cashflows": ["date", "amount"],
+    "logins": ["date"],
+    "positions": ["date", "symbol", "market_value", "cost_basis"],
+    "revenue": ["date", "amount"],
+    "trades": ["trade_date", "amount", "commission", "side", "product"],
+}
+"""Per table, the columns DuckDB reads for ``build_features`` at one date (the
+``READ_PARQUET`` projections of its profile, 157 features, 2026-11-30)."""
+
+
+def run_columns(path: Path, dates: list[str]) -> int:
+    import ibis
+
+    con = ibis.duckdb.connect()
+    rows = 0
+    for name, cols in FEATURE_COLUMNS.items():
+        t = con.read_parquet(str(path / f"{name}.parquet"))
+        aggs = {"n": t.count(), **{f"max_{c}": t[c].max() for c in cols}}
+        rows += len(t.group_by("account_id").aggregate(**aggs).execute())
+    return rows
+
+
 def run_pandas(path: Path, dates: list[str]) -> int:
     """Recency, frequency, turnover/contribution and flows, the way an analyst writes them."""
     import pandas as pd
@@ -117,7 +150,13 @@ def run_pandas(path: Path, dates: list[str]) -> int:
     return len(pd.concat(out))
 
 
-RUNNERS = {"features": run_features, "core": run_core, "floor": run_floor, "pandas": run_pandas}
+RUNNERS = {
+    "features": run_features,
+    "core": run_core,
+    "floor": run_floor,
+    "columns": run_columns,
+    "pandas": run_pandas,
+}
 
 
 def measure_here(kind: str, path: Path, n_dates: int) -> dict:
@@ -137,28 +176,31 @@ def measure_here(kind: str, path: Path, n_dates: int) -> dict:
     }
 
 
-def measure(kind: str, path: Path, n_dates: int, repeats: int) -> dict:
-    runs = []
+def measure_once(kind: str, path: Path, n_dates: int) -> dict:
+    cmd = [sys.executable, __file__, "--measure", kind, "--data", str(path)]
+    done = subprocess.run(
+        [*cmd, "--dates", str(n_dates)], check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(kinds: list[str], path: Path, n_dates: int, repeats: int) -> list[dict]:
+    """Each kind ``repeats`` times, the kinds in turn; medians per kind."""
+    runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
     for _ in range(repeats):
-        cmd = [
-            sys.executable,
-            __file__,
-            "--measure",
-            kind,
-            "--data",
-            str(path),
-            "--dates",
-            str(n_dates),
-        ]
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return {
-        **runs[0],
-        "seconds": statistics.median(r["seconds"] for r in runs),
-        "cpu_s": statistics.median(r["cpu_s"] for r in runs),
-        "peak_mb": statistics.median(r["peak_mb"] for r in runs),
-        "repeats": repeats,
-    }
+        for kind in kinds:
+            runs[kind].append(measure_once(kind, path, n_dates))
+    return [
+        {
+            **rs[0],
+            "seconds": statistics.median(r["seconds"] for r in rs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in rs),
+            "peak_mb": statistics.median(r["peak_mb"] for r in rs),
+            "all_seconds": [round(r["seconds"], 1) for r in rs],
+            "repeats": repeats,
+        }
+        for rs in runs.values()
+    ]
 
 
 def main() -> None:
@@ -166,7 +208,8 @@ def main() -> None:
     p.add_argument("--accounts", type=int, default=100_000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--scaling", action="store_true", help="also 25k and 50k accounts")
-    p.add_argument("--kinds", default="floor,features,core,pandas")
+    p.add_argument("--kinds", default="floor,columns,features,core,pandas")
+    p.add_argument("--date-counts", default="1,12", help="as-of date counts to measure")
     p.add_argument("--measure", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     p.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--dates", type=int, default=1, help=argparse.SUPPRESS)
@@ -176,24 +219,31 @@ def main() -> None:
         return
     results = []
     path = ensure_data(args.accounts)
-    for kind in args.kinds.split(","):
-        for n_dates in (1, 12):
-            r = measure(kind, path, n_dates, args.repeats)
+    print(f"load before: {Path('/proc/loadavg').read_text().strip()}", flush=True)
+    for n_dates in (int(d) for d in args.date_counts.split(",")):
+        for r in measure(args.kinds.split(","), path, n_dates, args.repeats):
             results.append({**r, "accounts": args.accounts})
             print(json.dumps(results[-1]), flush=True)
     if args.scaling:
         for n in (25_000, 50_000):
-            r = measure("features", ensure_data(n), 12, args.repeats)
+            (r,) = measure(["features"], ensure_data(n), 12, args.repeats)
             results.append({**r, "accounts": n})
             print(json.dumps(results[-1]), flush=True)
+    print(f"load after: {Path('/proc/loadavg').read_text().strip()}")
+    floors = {(r["accounts"], r["dates"]): r["seconds"] for r in results if r["kind"] == "floor"}
     print(
-        "\n| accounts | what | as-of dates | rows | wall s (median) | CPU s | peak RSS MB | runs |"
+        "\n| accounts | what | as-of dates | rows | wall s (runs) | median | x floor | CPU s "
+        "| peak RSS MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        floor = floors.get((r["accounts"], r["dates"]))
+        times = ", ".join(f"{s:.1f}" for s in r["all_seconds"])
+        ratio = f"{r['seconds'] / floor:.1f}" if floor else ""
         print(
-            f"| {r['accounts']:,} | {r['kind']} | {r['dates']} | {r['rows']:,} | "
-            f"{r['seconds']:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:.0f} | {r['repeats']} |"
+            f"| {r['accounts']:,} | {r['kind']} | {r['dates']} | {r['rows']:,} | {times} | "
+            f"{r['seconds']:.1f} | {ratio} | "
+            f"{r['cpu_s']:.1f} | {r['peak_mb']:.0f} |"
         )
 
 

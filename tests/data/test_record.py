@@ -136,3 +136,18 @@ def test_a_damaged_record_is_ignored_and_a_record_restores_what_validation_decid
     (path,) = records()
     path.write_text(json.dumps({"format": 1, "warnings": "not a list"}))
     assert record.load(open_data(data), key) is None
+
+
+def test_an_empty_optional_table_stays_absent_when_the_checks_are_skipped(data, tmp_path):
+    # validation reads an empty optional table as absent; a repeat that skips the checks must
+    # too (it once read the empty balances as present, and training failed on them)
+    balances = pd.read_parquet(data / "balances.parquet")
+    balances.iloc[:0].to_parquet(data / "balances.parquet", index=False)
+    first = features(data, tmp_path / "first.parquet")
+    assert "balances.parquet: table is empty (no rows): treated as absent" in first.stderr
+    second = features(data, tmp_path / "second.parquet")
+    assert SKIPPED in second.stderr
+    assert "treated as absent" in second.stderr
+    built = pd.read_parquet(tmp_path / "first.parquet")
+    assert "total_assets" not in built.columns  # no balances: no asset features
+    pd.testing.assert_frame_equal(built, pd.read_parquet(tmp_path / "second.parquet"), rtol=1e-12)

@@ -6,7 +6,8 @@ again on the same files (train and then score on one export, a rerun after a fai
 step), the checks would find what they found before. After a successful validation the
 command line writes a record; before the next one it looks for it, and when one matches it
 takes the report (warnings, normalisations, row counts) and what validation decided for
-reading (which tables need their duplicate rows merged) from it, and says so.
+reading (which tables need their duplicate rows merged, which empty optional tables are read
+as absent) from it, and says so.
 
 A record matches only the same files, byte for byte as far as the file system can tell
 (path, size and modification time to the nanosecond of every file in the directory), read
@@ -38,7 +39,7 @@ import valuemodel
 from valuemodel.data.reader import DataSet
 from valuemodel.data.validate import Problem, ValidationReport
 
-FORMAT = 1
+FORMAT = 2
 _CHECKING_CODE = (
     "normalise.py",
     "reader.py",
@@ -117,8 +118,13 @@ def load(data: DataSet, key: str) -> Checked | None:
         )
         collapse = {str(k): bool(v) for k, v in saved["collapse"].items()}
         checked_at = str(saved["checked_at"])
+        tables = {str(name) for name in saved["tables"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    if not tables <= set(data.files):
+        return None
+    for name in set(data.files) - tables:  # an optional table that validation set aside
+        del data.files[name]  # (empty: treated as absent), as it did then
     data.state.collapse.update(collapse)
     data.state.normalised = list(report.normalised)
     data.state.checked_before = checked_at
@@ -138,6 +144,7 @@ def save(data: DataSet, key: str, report: ValidationReport) -> None:
         "normalised": [dataclasses.asdict(p) for p in report.normalised],
         "rows": report.rows,
         "collapse": data.state.collapse,
+        "tables": sorted(data.files),
     }
     target = _path(key)
     tmp = None

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -194,3 +195,31 @@ def test_a_worse_model_does_not_replace_the_champion_unless_forced(
     promotion = client.download_artifacts(forced.churn.run_id, "promotion.json")
     assert json.loads(Path(promotion).read_text())["forced"] is True
     assert np.isfinite(forced.churn.metrics["roc_auc"])
+
+
+def test_net_negative_revenue_over_the_horizon_is_fitted_as_zero(
+    brokerage_dir, tmp_path, fast_config
+):
+    # revenue is signed: a correction larger than a year's revenue makes the value label of
+    # a snapshot negative, which the Tweedie objective refuses (training used to fail)
+    data = tmp_path / "data"
+    shutil.copytree(brokerage_dir, data)
+    revenue = pd.read_parquet(data / "revenue.parquet")
+    accounts = revenue["account_id"].drop_duplicates().iloc[:40]
+    corrections = pd.DataFrame(
+        {"account_id": accounts, "date": pd.Timestamp("2025-06-30").date(), "amount": -1e6}
+    ).assign(kind="commission")
+    pd.concat([revenue, corrections[revenue.columns]], ignore_index=True).to_parquet(
+        data / "revenue.parquet", index=False
+    )
+    result = train(
+        data,
+        AS_OF,
+        config=fast_config,
+        trials=0,
+        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+    )
+    (note,) = [n for n in result.notes if "net-negative revenue" in n]
+    assert int(note.split()[1].replace(",", "")) >= 40  # each account, at several snapshots
+    assert result.clv.version == "1"
+    assert result.clv.metrics["spearman"] > 0

@@ -98,7 +98,24 @@ def select(frame: pd.DataFrame, dates: Sequence[date], label: str) -> Part:
     y = rows[label].to_numpy(dtype=float)
     if label == "value":
         y = np.round(y, 2)  # cents: engine float sums differ in the last bit between runs
+        # revenue may be signed (corrections); a net loss over the horizon is fitted as no
+        # revenue: the value model predicts revenue >= 0 (see ``negative_values``)
+        y = np.maximum(y, 0.0)
     return Part(features, y, tuple(dates))
+
+
+def negative_values(frame: pd.DataFrame, dates: Sequence[date], horizon_days: int) -> list[str]:
+    """A note when some value labels at ``dates`` are a net loss (corrections larger than the
+    revenue of the horizon): ``select`` fits and judges them as 0."""
+    at = frame["as_of"].isin(pd.to_datetime(list(dates)))
+    n = int((frame.loc[at, "value"] < 0).sum())
+    if n == 0:
+        return []
+    return [
+        f"value: {n:,} snapshots have net-negative revenue over the {horizon_days}-day horizon "
+        "(corrections larger than revenue); the value model is fitted and validated with "
+        "them as 0"
+    ]
 
 
 def held_out(account_ids: pd.Series) -> np.ndarray:

@@ -145,6 +145,7 @@ def train(
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
     steps()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
+    notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
     # The churn model is fitted without the excluded families; the parts keep every column
     # for what is judged on them (the fairness table needs age and gender).
     fit_parts = tuple(

@@ -329,3 +329,26 @@ def test_too_many_bad_rows_reject_even_with_quarantine(tables, clean_dir, tmp_pa
         "--max-bad-share 0.0001: the table is rejected, not quarantined"
     )
     assert not quarantine.exists()
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_two_spellings_in_another_case_only_are_ambiguous_too(tmp_path, tables, suffix):
+    # DuckDB reads `Amount`, `AMOUNT` as `Amount`, `AMOUNT_1`: the file's own names decide
+    trades = tables["trades"].head(10).rename(columns={"amount": "Amount"}).assign(AMOUNT=1.0)
+    out = tmp_path / "ambiguous"
+    out.mkdir()
+    if suffix == "csv":
+        trades.to_csv(out / "trades.csv", index=False)
+    else:
+        trades.to_parquet(out / "trades.parquet")
+    with pytest.raises(InputError, match=r"columns 'Amount' and 'AMOUNT' both name 'amount'"):
+        validate(open_data(out))
+
+
+def test_a_column_named_like_an_engine_rename_is_read_as_written(tmp_path, tables):
+    # `amount_1` beside `amount` is an extra column, not a second spelling of `amount`
+    trades = tables["trades"].head(10).assign(amount_1=1.0)
+    out = tmp_path / "extra"
+    out.mkdir()
+    trades.to_csv(out / "trades.csv", index=False)
+    assert validate(open_data(out)).ok

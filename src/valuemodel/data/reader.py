@@ -13,7 +13,8 @@ derived from trade commissions when absent. Every normalisation is defined in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -124,6 +125,10 @@ class DataSet:
                         file, self.settings.encoding
                     )
                 table = _read(self.con, source, file)
+                if _renamed_twins(table.columns):  # the engine renamed `AMOUNT` to `AMOUNT_1`:
+                    # judge the file's own names (raises when two spell one contract column)
+                    header = _file_header(self.con, source, file)
+                    normalise.contract_names(header, TABLES[name], file.name)
             renames = normalise.contract_names(list(table.columns), TABLES[name], file.name)
             if renames:
                 table = table.rename({new: old for old, new in renames.items()})
@@ -319,6 +324,28 @@ def _read(con: Any, source: Path, file: Path) -> ibis.Table:
     except Exception as err:  # the engine's own error types differ by engine
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(f"{file}: cannot be read as {file.suffix[1:]}: {first}") from err
+
+
+def _renamed_twins(columns: Sequence[str]) -> bool:
+    """Whether a column looks renamed by the engine for repeating another's name in another
+    case (DuckDB reads the columns `Amount`, `AMOUNT` as `Amount`, `AMOUNT_1`)."""
+    keys = {c.casefold() for c in columns}
+    return any(
+        (m := re.fullmatch(r"(.+)_\d+", c)) is not None and m.group(1).casefold() in keys
+        for c in columns
+    )
+
+
+def _file_header(con: Any, source: Path, file: Path) -> list[str]:
+    """The column names as written in the file (the engine may have renamed repeats)."""
+    if file.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(source).names)
+    if con.name != "duckdb":
+        return []
+    first = con.read_csv(str(source), header=False, all_varchar=True).head(1).to_pyarrow()
+    return [str(v) for v in first.to_pylist()[0].values()] if first.num_rows else []
 
 
 def _typed(raw: ibis.Table, name: str, labels: Any = None, strip_ids: bool = True) -> ibis.Table:

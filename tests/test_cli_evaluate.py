@@ -110,6 +110,7 @@ def test_the_same_run_twice_gives_the_same_control_group(loop):
     )
     summary = json.loads((lists["first"].with_name("first.summary.json")).read_text())
     assert summary["control"]["share"] == 0.1 and summary["control"]["seed"] == 20240101
+    assert summary["list"] == "first.csv"  # what evaluate checks the list against
     assert summary["models"]["churn"]["churn_definition"] == "assets"
 
 

@@ -189,6 +189,21 @@ def test_a_list_without_its_summary_is_rejected(tmp_path):
         evaluate(tmp_path / "alone.csv", open_data(tmp_path / "data"), tmp_path / "out")
 
 
+def test_a_summary_written_with_a_list_of_another_format_is_rejected(tmp_path):
+    # list.parquet scored, then list.csv: one list.summary.json, the csv's
+    frame, _ = brokerage(tmp_path / "data", 50, 0.2, 0.2)
+    listed = write_list(frame, tmp_path / "list.csv")
+    summary_file = tmp_path / "list.summary.json"
+    summary = json.loads(summary_file.read_text())
+    frame.to_parquet(tmp_path / "list.parquet", index=False)
+    summary_file.write_text(json.dumps(summary | {"list": "list.csv"}))
+    with pytest.raises(InputError, match="written with the list 'list.csv', not 'list.parquet'"):
+        evaluate(tmp_path / "list.parquet", open_data(tmp_path / "data"), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")  # its own list: judged
+    assert (tmp_path / "out" / "evaluation.json").is_file()
+
+
 def test_a_file_that_is_not_a_ranked_list_is_rejected(tmp_path):
     frame, _ = brokerage(tmp_path / "data", 50, 0.2, 0.2)
     listed = write_list(frame.drop(columns="churn_probability"), tmp_path / "list.csv")

@@ -78,6 +78,13 @@ def read_list(path: str | Path) -> PastList:
         raise InputError(f"--list {path}: expected one as_of date, found {len(dates)}")
     as_of = date.fromisoformat(str(dates[0]))
     summary = _read_summary(summary_path(path), as_of)
+    written_with = summary.get("list")  # absent from summaries written before it was kept
+    if written_with is not None and written_with != path.name:
+        raise InputError(
+            f"{summary_path(path)}: this summary was written with the list {written_with!r}, "
+            f"not {path.name!r} (a list scored later to another format replaced it); score "
+            f"{path.name!r} again or evaluate {written_with!r}"
+        )
     return PastList(path, frame.sort_values("rank", kind="mergesort"), summary, as_of)
 
 

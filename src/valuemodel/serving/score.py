@@ -323,6 +323,7 @@ def score(
         scored, written, models, drift, warnings, fingerprint=fingerprint(), config=config, **run
     )
     summary["input"] = data.summary()
+    summary["list"] = out.name  # a list of another format shares this summary's path
     summary |= loop_summary(scored, written, draw, shadow[1] if shadow else None)
     _step(progress, "write")
     summary_path, drift_path = write_outputs(

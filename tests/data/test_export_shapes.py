@@ -352,3 +352,23 @@ def test_a_column_named_like_an_engine_rename_is_read_as_written(tmp_path, table
     out.mkdir()
     trades.to_csv(out / "trades.csv", index=False)
     assert validate(open_data(out)).ok
+
+
+def test_text_times_with_a_utc_offset_are_dated_and_reported(tables, tmp_path, clean_features):
+    # the same mornings as text in a CSV, half with their offset, half in UTC ("Z")
+    out = tmp_path / "tz_text"
+    write_brokerage(tables, out)
+    stamps = pd.Series(beijing_morning(tables["trades"].trade_date).to_pandas())
+    text = stamps.dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    utc = stamps.dt.strftime("%Y-%m-%d %H:%M:%SZ")
+    half = len(text) // 2
+    trades = pd.read_parquet(out / "trades.parquet")
+    trades["trade_date"] = pd.concat([text.iloc[:half], utc.iloc[half:]]).to_numpy()
+    (out / "trades.parquet").unlink()
+    trades.to_csv(out / "trades.csv", index=False)
+    features, report = features_of(out)
+    assert_same(features, clean_features)
+    assert notes(report) == [
+        f"trades.csv, column 'trade_date': timestamps with a UTC offset: dated in "
+        f"Asia/Shanghai (the brokerage's time zone) ({len(trades):,} rows)"
+    ]

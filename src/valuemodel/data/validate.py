@@ -339,14 +339,26 @@ def _normalisations(
                 labels_screen(col.name, col.allowed),
                 _label_note(file, col, changed, mapped),
             )
-        elif col.kind == "date" and stored.type().is_timestamp() and stored.type().timezone:
-            zone = data.settings.timezone
-            rule = f"time-zone-aware timestamps: dated in {zone} (the brokerage's time zone)"
+        elif col.kind == "date":
+            kind = stored.type()
+            if kind.is_timestamp() and kind.timezone:
+                what, count = "time-zone-aware timestamps", stored.count()
+            elif kind.is_string():
+                what = "timestamps with a UTC offset"
+                count = stored.re_search(TEXT_OFFSET).cast("int64").sum()
+            else:
+                continue
+            rule = f"{what}: dated in {data.settings.timezone} (the brokerage's time zone)"
             yield (
-                lambda t, stored=stored: stored.count(),
+                lambda t, count=count: count,
                 None,
                 lambda raw, n, col=col, rule=rule: Problem(file, col.name, rule, n),
             )
+
+
+TEXT_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$"
+"""A time of day and a UTC offset (``T07:30:00+08:00``, ``23:59Z``): ``as_date`` dates it in
+the brokerage's time zone."""
 
 
 def _label_note(file: str, col: Column, changed: ibis.Value, mapped: ibis.Value) -> Callable:

@@ -97,18 +97,22 @@ def select(frame: pd.DataFrame, dates: Sequence[date], label: str) -> Part:
     features = rows.drop(columns=list(LABELS)).reset_index(drop=True)
     y = rows[label].to_numpy(dtype=float)
     if label == "value":
-        y = np.round(y, 2)  # cents: engine float sums differ in the last bit between runs
         # revenue may be signed (corrections); a net loss over the horizon is fitted as no
         # revenue: the value model predicts revenue >= 0 (see ``negative_values``)
-        y = np.maximum(y, 0.0)
+        y = np.maximum(_cents(y), 0.0)
     return Part(features, y, tuple(dates))
+
+
+def _cents(value: np.ndarray) -> np.ndarray:
+    """A value label in cents: engine float sums differ in the last bit between runs."""
+    return np.round(value, 2)
 
 
 def negative_values(frame: pd.DataFrame, dates: Sequence[date], horizon_days: int) -> list[str]:
     """A note when some value labels at ``dates`` are a net loss (corrections larger than the
     revenue of the horizon): ``select`` fits and judges them as 0."""
     at = frame["as_of"].isin(pd.to_datetime(list(dates)))
-    n = int((frame.loc[at, "value"] < 0).sum())
+    n = int((_cents(frame.loc[at, "value"].to_numpy(dtype=float)) < 0).sum())
     if n == 0:
         return []
     return [

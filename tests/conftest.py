@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +47,66 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(command: list[str], log: Path, ready: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start one Spark daemon in the foreground and wait (up to 90 s) for ``ready`` in its log."""
+    handle = log.open("w")
+    process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 90
+    while ready not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{command[1]} did not start:\n{log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    return process
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone cluster on 127.0.0.1: a master and one worker (1 core, 1 GB), started
+    with the ``spark-class`` launcher that ships with PySpark and stopped at the end, also when
+    a test fails. Yields the environment a command needs to run against it (``SPARK_MASTER``)."""
+    pyspark = pytest.importorskip(
+        "pyspark", reason="pyspark is not installed (pip install .[spark])"
+    )
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed (PySpark needs a JVM)")
+    home = Path(pyspark.__file__).parent
+    logs = tmp_path_factory.mktemp("spark-cluster")
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(logs),
+        "SPARK_WORKER_DIR": str(logs / "work"),
+        # the executors' Python workers run this interpreter (the one with valuemodel installed)
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    launcher = str(home / "bin" / "spark-class")
+    port = _free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    daemons: list[subprocess.Popen] = []
+    try:
+        master = [launcher, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1"]
+        master += ["--port", str(port), "--webui-port", str(_free_port())]
+        daemons.append(_start(master, logs / "master.log", "ALIVE", env))
+        worker = [launcher, "org.apache.spark.deploy.worker.Worker", master_url]
+        worker += ["--host", "127.0.0.1", "--cores", "1", "--memory", "1g"]
+        worker += ["--webui-port", str(_free_port())]
+        daemons.append(_start(worker, logs / "worker.log", "Successfully registered", env))
+        yield {**env, "SPARK_MASTER": master_url}
+    finally:
+        for daemon in reversed(daemons):
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()

@@ -22,12 +22,15 @@ TRADES = pd.DataFrame(
 )
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "valuemodel.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env=env,
         timeout=600,
     )
 
@@ -330,20 +333,26 @@ def test_every_key_of_the_scoring_config_is_an_option_of_score():
 
 
 @pytest.mark.spark
-def test_features_and_score_on_spark_equal_the_embedded_engine(trained, tmp_path):
+def test_validate_features_and_score_on_a_spark_cluster_equal_the_embedded_engine(
+    trained, spark_cluster, tmp_path
+):
+    # a standalone master and worker: executors in their own JVM and Python workers, as on
+    # any real cluster (serialised functions, file paths, the model bundle shipped to them)
     root, data, uri, _ = trained
     lists = {}
     for engine in ("duckdb", "spark"):
+        env = spark_cluster if engine == "spark" else None
+        common = ("--engine", engine, "--data", str(data))
+        result = run("validate", *common, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "follows the data contract" in result.stdout
         features = tmp_path / f"features-{engine}.parquet"
-        result = run(
-            "features", "--engine", engine, "--data", str(data), "--as-of", "2025-06-30",
-            "--out", str(features),
-        )  # fmt: skip
+        result = run("features", *common, "--as-of", "2025-06-30", "--out", str(features), env=env)
         assert result.returncode == 0, result.stderr
         lists[engine] = tmp_path / f"list-{engine}.csv"
         result = run(
-            "score", "--engine", engine, "--data", str(data), "--as-of", "2025-12-31",
-            "--out", str(lists[engine]), "--tracking-uri", uri,
+            "score", *common, "--as-of", "2025-12-31",
+            "--out", str(lists[engine]), "--tracking-uri", uri, env=env,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
     pd.testing.assert_frame_equal(

@@ -59,6 +59,19 @@ def connect_spark() -> Any:
         master = os.environ.get("SPARK_MASTER", "local[*]")
         builder = SparkSession.builder.appName("valuemodel").master(master)
         builder = builder.config("spark.ui.showConsoleProgress", "false")
+        # Adaptive execution (Spark's default since 3.2, said here so an older default cannot
+        # turn it off): shuffle partitions coalesced to the data's size, skewed joins split.
+        for key in ("enabled", "coalescePartitions.enabled", "skewJoin.enabled"):
+            builder = builder.config(f"spark.sql.adaptive.{key}", "true")
+        # ... cached results included: else a small cached aggregate keeps the 200 shuffle
+        # partitions of a cluster's default, and every read of it runs 200 tasks
+        builder = builder.config(
+            "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true"
+        )
+        # The small tables made in Python (the as-of calendar, window offsets) go to the JVM
+        # as Arrow: without it they are pickled rows that every executor must unpickle in a
+        # Python worker, started per task, for each of the plan's dozen uses.
+        builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
         if master.startswith("local"):
             # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
             # it costs more in task overhead than the work (a cluster's setting is kept).
@@ -109,17 +122,26 @@ def to_pyarrow(expr: ibis.Table):
 
 
 def materialize(con: Any, name: str, expr: ibis.Table) -> ibis.Table:
-    """Compute ``expr`` once into a temporary table on ``con`` and return it (DuckDB).
+    """Compute ``expr`` once into a temporary table on ``con`` and return it.
 
-    A table of the same name is replaced. Other engines get ``expr`` back as it is: they
-    compute it where it is used (Spark plans its own reuse, and Ibis 12 cannot drop a Spark
-    table: ``drop_table(..., force=True)`` emits ``DROP TABLE IF EXISTS`` without the name,
-    as it does on DuckDB 2.0, where this module drops the table itself).
+    A table of the same name is replaced. On DuckDB a temporary table; on Spark the result is
+    cached (``persist``, memory and disk: computed by the first query that reads it, then read
+    from the executors' cache by the others) until :func:`drop_temporary`. Ibis 12 cannot drop
+    a Spark table, nor a DuckDB 2.0 one (``drop_table(..., force=True)`` emits ``DROP TABLE IF
+    EXISTS`` without the name), so this module drops them itself.
     """
+    if con.name == "pyspark":
+        drop_temporary(con, name)
+        cached = _SPARK_CACHED[(id(con), name)] = expr.cache()
+        return cached
     if con.name != "duckdb":
         return expr
     drop_temporary(con, name)
     return con.create_table(name, expr, temp=True)
+
+
+_SPARK_CACHED: dict[tuple[int, str], ibis.Table] = {}
+"""The tables :func:`materialize` cached on a Spark connection, by (connection, name)."""
 
 
 def drop_temporary(con: Any, name: str) -> None:
@@ -127,3 +149,6 @@ def drop_temporary(con: Any, name: str) -> None:
     if con.name == "duckdb":
         quoted = '"' + name.replace('"', '""') + '"'
         con.raw_sql(f"DROP TABLE IF EXISTS temp.main.{quoted}")
+    cached = _SPARK_CACHED.pop((id(con), name), None)
+    if cached is not None:
+        cached.release()

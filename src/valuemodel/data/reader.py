@@ -71,7 +71,8 @@ class InputState:
     per table, whether its duplicate rows must be merged (None: not checked yet);
     ``normalised`` and ``quarantined``: what validation reported (for run summaries);
     ``checked_before``: when the checks were not run again because these unchanged files
-    passed them before (``data.record``), the time they passed (UTC, ISO), else None.
+    passed them before (``data.record``), the time they passed (UTC, ISO), else None;
+    ``cached``: on Spark, per table, its normalised rows cached once (``DataSet._cached``).
     """
 
     stored: dict[str, ibis.Table] = field(default_factory=dict)
@@ -82,6 +83,7 @@ class InputState:
     normalised: list[Any] = field(default_factory=list)
     quarantined: dict[str, int] = field(default_factory=dict)
     checked_before: str | None = None
+    cached: dict[str, tuple[tuple, ibis.Table]] = field(default_factory=dict)
 
 
 @dataclass
@@ -204,7 +206,19 @@ class DataSet:
             typed = normalise.sum_lots(typed)
         elif name == "balances" and self.state.collapse.get(name, False):
             typed = typed.distinct()
+        if self.con.name == "pyspark":
+            typed = self._cached(name, typed)
         return typed
+
+    def _cached(self, name: str, typed: ibis.Table) -> ibis.Table:
+        """On Spark, ``typed`` read from the files once and cached on the executors (memory,
+        then disk): the feature plan reads a table in many places (cashflows 17 times,
+        trades 10), and Spark reuses only identical subplans, so each would read and
+        normalise the file again. Keyed by what the view depends on (quarantine, repeats)."""
+        key = (name, id(self.state.keep.get(name)), self.state.collapse.get(name))
+        if self.state.cached.get(name, (None,))[0] != key:
+            self.state.cached[name] = (key, engine.materialize(self.con, f"_vm_{name}", typed))
+        return self.state.cached[name][1]
 
     def summary(self) -> dict[str, Any]:
         """What was normalised and quarantined, for the summaries of runs (JSON-ready)."""

@@ -415,12 +415,22 @@ def _key_hash(raw: ibis.Table, key: list[str]) -> ibis.Value:
     positions of the 100k benchmark).
     """
     value = raw[key[0]] if len(key) == 1 else ibis.struct({k: raw[k] for k in key})
-    return _duckdb_hash(value) if ibis.get_backend(raw).name == "duckdb" else value.hash()
+    backend = ibis.get_backend(raw).name
+    if backend == "duckdb":
+        return _duckdb_hash(value)
+    # Spark's ``hash`` (Ibis's) is 32 bits: among millions of rows some keys always share one,
+    # and the exact grouping would run every time (and its odds grow with the square of rows)
+    return _xxhash64(value) if backend == "pyspark" else value.hash()
 
 
 @ibis.udf.scalar.builtin(name="hash")
 def _duckdb_hash(value) -> dt.uint64:  # DuckDB's
     """DuckDB's 64-bit hash of a value."""
+
+
+@ibis.udf.scalar.builtin(name="xxhash64")
+def _xxhash64(value) -> dt.int64:  # Spark's
+    """Spark's 64-bit xxHash of a value."""
 
 
 def _check_keys(

@@ -70,7 +70,7 @@ def _start(command: list[str], log: Path, ready: str, env: dict[str, str]) -> su
 
 @pytest.fixture(scope="session")
 def spark_cluster(tmp_path_factory):
-    """A Spark standalone cluster on 127.0.0.1: a master and one worker (1 core, 1 GB), started
+    """A Spark standalone cluster on 127.0.0.1: a master and one worker (2 cores, 1 GB), started
     with the ``spark-class`` launcher that ships with PySpark and stopped at the end, also when
     a test fails. Yields the environment a command needs to run against it (``SPARK_MASTER``)."""
     pyspark = pytest.importorskip(
@@ -88,6 +88,9 @@ def spark_cluster(tmp_path_factory):
         "SPARK_WORKER_DIR": str(logs / "work"),
         # the executors' Python workers run this interpreter (the one with valuemodel installed)
         "PYSPARK_PYTHON": sys.executable,
+        # a cluster's settings come from Spark's own configuration, as a user's would; two
+        # shuffle partitions for a few hundred accounts (200 by default: 200 tasks a stage)
+        "PYSPARK_SUBMIT_ARGS": "--conf spark.sql.shuffle.partitions=2 pyspark-shell",
     }
     launcher = str(home / "bin" / "spark-class")
     port = _free_port()
@@ -98,7 +101,7 @@ def spark_cluster(tmp_path_factory):
         master += ["--port", str(port), "--webui-port", str(_free_port())]
         daemons.append(_start(master, logs / "master.log", "ALIVE", env))
         worker = [launcher, "org.apache.spark.deploy.worker.Worker", master_url]
-        worker += ["--host", "127.0.0.1", "--cores", "1", "--memory", "1g"]
+        worker += ["--host", "127.0.0.1", "--cores", "2", "--memory", "1g"]
         worker += ["--webui-port", str(_free_port())]
         daemons.append(_start(worker, logs / "worker.log", "Successfully registered", env))
         yield {**env, "SPARK_MASTER": master_url}

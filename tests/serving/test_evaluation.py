@@ -211,7 +211,7 @@ def test_a_file_that_is_not_a_ranked_list_is_rejected(tmp_path):
         evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")
 
 
-def test_both_models_are_judged_on_the_whole_population_from_the_compare_file(tmp_path):
+def test_both_models_are_judged_on_the_control_accounts_of_the_compare_file(tmp_path):
     frame, churn = brokerage(tmp_path / "data", 400, 0.2, 0.2)
     population = frame.assign(challenger_churn_probability=churn.loc[frame.account_id].to_numpy())
     population = population.assign(
@@ -227,13 +227,22 @@ def test_both_models_are_judged_on_the_whole_population_from_the_compare_file(tm
     population.to_csv(tmp_path / "top.compare.csv", index=False)
     result = evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")
     both = result.evaluation["challenger"]
-    assert both["n"] == 400 and result.evaluation["churn"]["n"] == 100
+    held = population[population.control]
+    assert both["basis"] == "control" and both["n"] == len(held) == 81
+    assert result.evaluation["churn"]["n"] == 100
     assert both["challenger"]["roc_auc"] == 1.0
-    y = churn.loc[frame.account_id].to_numpy()
+    y = churn.loc[held.account_id].to_numpy()
     assert both["champion"]["roc_auc"] == pytest.approx(
-        roc_auc_score(y, frame.churn_probability), abs=1e-6
+        roc_auc_score(y, held.churn_probability), abs=1e-6
     )
-    assert "challenger" in result.html_path.read_text()
+    assert both["verdict"].startswith("challenger ahead: ROC-AUC +")
+    assert "81 control accounts" in result.html_path.read_text()
+    population.drop(columns="control").to_csv(tmp_path / "top.compare.csv", index=False)
+    both = evaluate(listed, open_data(tmp_path / "data"), tmp_path / "again").evaluation[
+        "challenger"
+    ]
+    assert both["basis"] is None and both["verdict"] is None
+    assert "no control column" in both["note"]
 
 
 def test_the_control_figure_shows_one_interval_per_conclusive_group():

@@ -12,8 +12,9 @@ into ``out``:
   null metrics while the value window is open), ``by`` (the same per service segment, asset
   tier and manager), ``estimate`` (the expected performance recorded at scoring time beside the
   realised one), ``control`` (treated vs control, :mod:`valuemodel.serving.control`) and
-  ``challenger`` (both models on the same outcomes, when the list was scored with
-  ``--compare``);
+  ``challenger`` (when the list was scored with ``--compare``: both models on the control
+  accounts only, ``basis`` and ``n`` saying so, or no verdict without a control group;
+  :mod:`valuemodel.serving.challenger`);
 - ``evaluation.html``: the same as a self-contained page with plots.
 
 "Lost value" is the predicted ``clv`` of the accounts that churned: the revenue the list put
@@ -36,6 +37,7 @@ import pandas as pd
 
 from valuemodel.errors import InputError
 from valuemodel.models import metrics as m
+from valuemodel.serving.challenger import challenger_section
 from valuemodel.serving.control import compare_groups
 from valuemodel.serving.estimation import top_sizes
 from valuemodel.serving.fairness import fairness_section
@@ -47,7 +49,6 @@ from valuemodel.serving.outcomes import (
     read_contacted,
     read_list,
 )
-from valuemodel.serving.shadow import PREFIX, compare_paths, read_compare
 
 GROUPS = ("service_segment", "asset_tier", "manager_id")
 BINS = 10
@@ -227,47 +228,6 @@ def control_section(
     return out
 
 
-def challenger_section(
-    past: PastList, population: pd.DataFrame, value_complete: bool
-) -> dict[str, Any] | None:
-    """Champion and challenger judged on the same outcomes (lists scored with ``--compare``):
-    every account of the compare file, the whole population, so that a top-K list does not
-    favour the model that chose its K accounts."""
-    table_path, _ = compare_paths(past.path)
-    info = past.summary.get("compare")
-    if not info or not table_path.is_file():
-        return None
-    table = read_compare(table_path)
-    outcome = population[["account_id", "churn", "value"]]
-    table = table.merge(outcome, on="account_id", how="inner")
-    table = table[table["churn"].notna()]
-    out: dict[str, Any] = {
-        "alias": info.get("alias"),
-        "models": info.get("models"),
-        "k": info.get("k"),
-    }
-    for name, prefix in (("champion", ""), ("challenger", PREFIX)):
-        ordered = table.sort_values(f"{prefix}rank", kind="mergesort")
-        model_view = pd.DataFrame(
-            {
-                "churn": ordered["churn"],
-                "value": ordered["value"],
-                "churn_probability": ordered[f"{prefix}churn_probability"],
-                "clv": ordered[f"{prefix}clv"],
-            }
-        )
-        judged = judge(model_view, value_complete)
-        out[name] = {
-            "roc_auc": judged["churn"].get("roc_auc"),
-            "pr_auc": judged["churn"].get("pr_auc"),
-            "ece": judged["churn"].get("ece"),
-            "value_spearman": judged["value"]["spearman"],
-            "top": judged["churn"].get("top", []),
-        }
-    out["n"] = int(table["churn"].notna().sum())
-    return out
-
-
 def estimate_section(summary: dict[str, Any], churn: dict[str, Any]) -> dict[str, Any] | None:
     """The expected performance recorded at scoring time next to what was realised."""
     expected = summary.get("expected_performance")
@@ -320,7 +280,9 @@ def evaluate(
     population = outcomes(data, past.as_of, horizons, definition, end)
     frame = past.frame.merge(population, on="account_id", how="left")
     evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
-    evaluation["challenger"] = challenger_section(past, population, horizons["value"].complete)
+    evaluation["challenger"] = challenger_section(
+        past, population, horizons["value"].complete, judge
+    )
     evaluation["fairness"] = fairness_section(frame, _people(data, past.as_of), past.as_of)
     # the fingerprint covers whole files: data added after T makes it differ, as expected
     evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
@@ -474,12 +436,15 @@ def format_evaluation(result: EvaluationResult) -> str:
         lines.append(f"  control ({control['analysis']}): {control['overall']['verdict']}")
     else:
         lines.append(f"  control: {control['note']}")
-    if e["challenger"]:
-        ch = e["challenger"]
+    ch = e["challenger"]
+    if ch and ch["basis"]:
         lines.append(
             f"  champion ROC-AUC {f(ch['champion']['roc_auc'])} vs challenger "
-            f"({ch['alias']}) {f(ch['challenger']['roc_auc'])} on the same outcomes"
+            f"({ch['alias']}) {f(ch['challenger']['roc_auc'])} on {ch['n']:,} control "
+            f"accounts: {ch['verdict']}"
         )
+    elif ch:
+        lines.append(f"  challenger ({ch['alias']}): no verdict: {ch['note']}")
     lines += [f"  note: {n}" for n in e["notes"]]
     lines += [f"Wrote {result.json_path}", f"  and  {result.html_path}"]
     return "\n".join(lines)

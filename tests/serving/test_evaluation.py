@@ -40,15 +40,22 @@ def brokerage(
         {"account_id": [ids[0]], "trade_date": [end], "amount": [1.0], "commission": [0.0]}
     )
     pd.concat([trades, last]).to_csv(folder / "trades.csv", index=False)
+    # every table runs through ``end`` (a label is complete only when its own table does)
     pd.DataFrame(
         {
-            "account_id": ids * 2,
-            "date": ["2025-06-30"] * n + ["2025-09-20"] * n,
-            "total_assets": [10_000.0] * n + list(np.where(churn, 1_000.0, 10_500.0)),
+            "account_id": ids * 2 + [ids[0]],
+            "date": ["2025-06-30"] * n + ["2025-09-20"] * n + [end],
+            "total_assets": [10_000.0] * n
+            + list(np.where(churn, 1_000.0, 10_500.0))
+            + [1_000.0 if churn[0] else 10_500.0],
         }
     ).to_csv(folder / "balances.csv", index=False)
     pd.DataFrame(
-        {"account_id": ids, "date": "2025-08-01", "amount": np.round(100 * factor, 2)}
+        {
+            "account_id": ids + [ids[0]],
+            "date": ["2025-08-01"] * n + [end],
+            "amount": list(np.round(100 * factor, 2)) + [0.0],
+        }
     ).to_csv(folder / "revenue.csv", index=False)
     proba = np.clip(0.2 + 0.3 * churn + rng.normal(0, 0.15, n), 0.01, 0.99).round(6)
     frame = pd.DataFrame(
@@ -101,7 +108,13 @@ def test_churn_metrics_match_the_planted_outcomes(tmp_path):
     assert written["churn"]["n"] == 400 and written["churn"]["churners"] == int(y.sum())
     expected = roc_auc_score(y, frame.churn_probability)
     assert written["churn"]["roc_auc"] == pytest.approx(expected, abs=1e-6)
-    assert written["horizons"]["churn"] == {"days": 90, "until": "2025-09-28", "complete": True}
+    assert written["horizons"]["churn"] == {
+        "days": 90,
+        "until": "2025-09-28",
+        "complete": True,
+        "table": "balances",
+        "table_end": "2025-10-15",
+    }
     assert written["horizons"]["value"]["complete"] is False
     assert written["value"]["spearman"] is None
     assert any("value window is not complete" in n for n in written["notes"])
@@ -157,7 +170,7 @@ def test_value_is_judged_once_its_window_is_complete(tmp_path):
     result = run(tmp_path, frame)
     value = result.evaluation["value"]
     revenue = pd.read_csv(tmp_path / "data" / "revenue.csv", dtype={"account_id": str})
-    realised = frame.account_id.map(revenue.set_index("account_id").amount)
+    realised = frame.account_id.map(revenue.groupby("account_id").amount.sum())
     assert value["spearman"] == pytest.approx(
         realised.corr(frame.clv, method="spearman"), abs=1e-6
     )
@@ -170,6 +183,39 @@ def test_data_that_ends_before_the_churn_window_closes_is_rejected(tmp_path):
     with pytest.raises(InputError, match="complete only with data through 2025-09-28"):
         run(tmp_path, frame)
     assert not (tmp_path / "out").exists()
+
+
+def test_balances_that_end_before_the_churn_window_closes_are_rejected(tmp_path):
+    # the other tables run through 2025-10-15; balances stop on 2025-09-20 < T + 90
+    frame, _ = brokerage(tmp_path / "data", 50, 0.2, 0.2)
+    balances = pd.read_csv(tmp_path / "data" / "balances.csv")
+    balances[balances.date <= "2025-09-20"].to_csv(tmp_path / "data" / "balances.csv", index=False)
+    with pytest.raises(
+        InputError,
+        match=r"the balances table ends 2025-09-20, before the end of the list's 90-day churn "
+        r"window 2025-09-28 .* complete only once balances runs through 2025-09-28",
+    ):
+        run(tmp_path, frame)
+    assert not (tmp_path / "out").exists()
+
+
+def test_revenue_that_ends_before_the_value_window_closes_leaves_value_empty(tmp_path):
+    frame, _ = brokerage(tmp_path / "data", 300, 0.2, 0.2, end="2026-07-01")
+    revenue = pd.read_csv(tmp_path / "data" / "revenue.csv")
+    revenue[revenue.date <= "2026-01-31"].to_csv(tmp_path / "data" / "revenue.csv", index=False)
+    result = run(tmp_path, frame).evaluation
+    assert result["value"]["spearman"] is None
+    assert result["horizons"]["value"] == {
+        "days": 365,
+        "until": "2026-06-30",
+        "complete": False,
+        "table": "revenue",
+        "table_end": "2025-08-01",
+    }
+    assert (
+        "the revenue table ends 2025-08-01, before the end of the 365-day value window "
+        "2026-06-30" in " ".join(result["notes"])
+    )
 
 
 def test_data_that_does_not_run_past_the_as_of_date_is_rejected(tmp_path):

@@ -223,3 +223,45 @@ def test_net_negative_revenue_over_the_horizon_is_fitted_as_zero(
     assert int(note.split()[1].replace(",", "")) >= 40  # each account, at several snapshots
     assert result.clv.version == "1"
     assert result.clv.metrics["spearman"] > 0
+
+
+def test_a_lagging_balances_export_leaves_the_latest_churn_snapshots_unlabelled(
+    brokerage_dir, tmp_path
+):
+    """Balances end 2025-11-28 (the last weekly snapshot by 11-30), the other tables
+    2025-12-31: asset churn reads balances, so no churn snapshot's window may end after
+    2025-11-28 (the reproduction's design)."""
+    from datetime import date, timedelta
+
+    from valuemodel.training import frames
+    from valuemodel.training.config import TrainingConfig
+    from valuemodel.training.pipeline import _plans
+
+    data = tmp_path / "lagging"
+    shutil.copytree(brokerage_dir, data)
+    balances = pd.read_parquet(data / "balances.parquet")
+    balances = balances[pd.to_datetime(balances["date"]) <= "2025-11-30"]
+    balances.to_parquet(data / "balances.parquet", index=False)
+    known = open_data(data).until(AS_OF)
+    end, (churn, value), notes = _plans(known, date(2025, 12, 31), TrainingConfig())
+    assert end == date(2025, 12, 31)
+    assert pd.to_datetime(balances["date"]).max() == pd.Timestamp("2025-11-28")
+    assert churn.labelled_dates[-1] + timedelta(days=90) <= date(2025, 11, 28)
+    assert value.dates[-1] + timedelta(days=365) <= end  # revenue runs on
+    assert notes == [
+        "churn: the balances table ends 2025-11-28, before the training end 2025-12-31; churn "
+        "labels read balances, so snapshots whose window ends after 2025-11-28 are left "
+        "unlabelled (missing, not guessed)"
+    ]
+    frame = frames.labelled_frame(
+        known,
+        [churn.labelled_dates[-1], date(2025, 10, 2)],
+        churn_horizon=90,
+        value_horizon=365,
+        churn_definition="auto",
+        end=end,
+        feature_config=None,
+    )
+    latest = frame[frame["as_of"] == pd.Timestamp("2025-10-02")]
+    assert len(latest) and latest["churn"].isna().all()  # T + 90 = 2025-12-31: missing
+    assert frame.loc[frame["as_of"] < pd.Timestamp("2025-10-02"), "churn"].notna().all()

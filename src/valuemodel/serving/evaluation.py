@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.errors import InputError
+from valuemodel.features.labels import label_ends
 from valuemodel.models import metrics as m
 from valuemodel.serving.challenger import challenger_section
 from valuemodel.serving.control import compare_groups
@@ -250,6 +251,14 @@ def _check_dates(past: PastList, end: date | None, horizons) -> None:
             f"the data ends {end} and does not run past the list's as-of date {past.as_of}: "
             "nothing has happened yet to evaluate"
         )
+    churn = horizons["churn"]
+    if not churn.complete and churn.until <= end and churn.lagging:
+        raise InputError(
+            f"the {churn.table} table ends {churn.table_end}, before the end of the list's "
+            f"{churn.days}-day churn window {churn.until} (as of {past.as_of}), though other "
+            f"tables run through {end}: the churn outcome reads {churn.table}, so it is "
+            f"complete only once {churn.table} runs through {churn.until}"
+        )
     if not horizons["churn"].complete:
         raise InputError(
             f"the data ends {end}: the {horizons['churn'].days}-day churn window of the list "
@@ -273,10 +282,11 @@ def evaluate(
     past = read_list(list_path)
     reached = read_contacted(contacted) if contacted is not None else None
     end = data.end_date()
-    horizons = label_horizons(past.summary, past.as_of, end) if end else None
-    _check_dates(past, end, horizons)
     definition, note = churn_definition(past.summary)
     notes = [note] if note else []
+    tables = label_ends(data, definition, end) if end else None
+    horizons = label_horizons(past.summary, past.as_of, end, tables) if end else None
+    _check_dates(past, end, horizons)
     population = outcomes(data, past.as_of, horizons, definition, end)
     frame = past.frame.merge(population, on="account_id", how="left")
     evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
@@ -326,10 +336,17 @@ def assemble(
             f"{past.as_of} in this data (is it the data the list was scored on?)"
         )
     value_complete = horizons["value"].complete
-    if not value_complete:
+    value = horizons["value"]
+    if not value_complete and value.until <= end and value.lagging:
         notes.append(
-            f"the {horizons['value'].days}-day value window is not complete yet (needs data "
-            f"through {horizons['value'].until}): value metrics are left empty"
+            f"the {value.table} table ends {value.table_end}, before the end of the "
+            f"{value.days}-day value window {value.until}: the value outcome reads "
+            f"{value.table}, so value metrics are left empty"
+        )
+    elif not value_complete:
+        notes.append(
+            f"the {value.days}-day value window is not complete yet (needs data "
+            f"through {value.until}): value metrics are left empty"
         )
     if matched < len(frame):
         notes.append(f"{len(frame) - matched:,} listed accounts have no outcome in this data")

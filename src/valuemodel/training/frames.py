@@ -40,6 +40,27 @@ def data_start(data: DataSet) -> date:
     return min(starts)
 
 
+def label_ends(
+    data: DataSet, churn_definition: str, end: date
+) -> tuple[dict[str, date], list[str]]:
+    """Per label, the date its snapshots' windows must end by: ``end``, or the last date of
+    the table the label reads when that table stops earlier; with a note naming the table."""
+    from valuemodel.features.labels import label_ends as table_ends
+
+    out, notes = {}, []
+    for label, (table, last, by) in table_ends(data, churn_definition, end).items():
+        if by is None:
+            raise InputError(f"{data.path}: the {table} table has no rows on or before {end}")
+        out[label] = by
+        if by < end:
+            notes.append(
+                f"{label}: the {table} table ends {last}, before the training end {end}; "
+                f"{label} labels read {table}, so snapshots whose window ends after {last} "
+                "are left unlabelled (missing, not guessed)"
+            )
+    return out, notes
+
+
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[ns]")

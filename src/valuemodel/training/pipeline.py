@@ -56,25 +56,29 @@ def _as_date(value: Any) -> date:
     return ts.date()
 
 
-def _plans(data: DataSet, as_of: date, cfg: TrainingConfig) -> tuple[date, list[SnapshotPlan]]:
+def _plans(
+    data: DataSet, as_of: date, cfg: TrainingConfig
+) -> tuple[date, list[SnapshotPlan], list[str]]:
     known_end = data.end_date()
     if known_end is None:
         raise InputError(f"{data.path}: no rows dated on or before {as_of}")
     end = min(as_of, known_end)
     start = frames.data_start(data)
     anchor = min(cfg.churn_horizon, cfg.value_horizon)
+    ends, notes = frames.label_ends(data, cfg.churn_definition, end)
     plans = [
         plan_snapshots(
             label=label,
             horizon_days=h,
             start=start,
-            end=end,
-            anchor_horizon=anchor,
+            end=ends[label],
+            # the grid stays anchored on ``end``: a lagging table only drops later snapshots
+            anchor_horizon=anchor - (end - ends[label]).days,
             config=cfg.snapshots,
         )
         for label, h in (("churn", cfg.churn_horizon), ("value", cfg.value_horizon))
     ]
-    return end, plans
+    return end, plans, notes
 
 
 def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
@@ -137,8 +141,9 @@ def train(
     data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
     known = data.until(as_of)
     definition = _churn_definition(known, cfg.churn_definition)
-    end, plans = _plans(known, as_of, cfg)
+    end, plans, lag_notes = _plans(known, as_of, cfg)
     notes = [_describe_plan(p, cfg) for p in plans] + [n for p in plans for n in p.notes]
+    notes += lag_notes
     for note in notes:
         log.info(note)
     steps = _Steps(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)

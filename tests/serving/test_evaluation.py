@@ -133,7 +133,9 @@ def test_a_planted_effect_is_found_with_an_interval_below_zero(tmp_path):
     churn = control["overall"]["churn_rate"]
     assert churn["difference"] < 0 and churn["interval"][1] < 0
     assert control["overall"]["retained_assets"]["difference"] > 0
-    assert control["overall"]["verdict"].startswith("contacted accounts churned less")
+    assert control["overall"]["verdict"].startswith(
+        "accounts on the list to contact churned less than control"
+    )
     assert set(control["by_service_segment"]) == set(SEGMENTS)
 
 
@@ -353,3 +355,35 @@ def test_evaluate_without_a_miscalibration_does_not_warn(tmp_path):
     frame = with_people(tmp_path / "data", frame, churn).assign(churn_probability=0.2)
     fairness = json.loads(run(tmp_path, frame).json_path.read_text())["fairness"]
     assert fairness["warnings"] == []
+
+
+def test_expected_and_realised_churners_in_the_top_k_are_counted_on_the_same_rows(tmp_path):
+    frame, churn = brokerage(tmp_path / "data", 200, 0.2, 0.2)
+    strangers = frame.head(60).assign(account_id=[f"X{i:03d}" for i in range(60)])
+    listed = pd.concat([strangers, frame.iloc[60:]]).reset_index(drop=True)  # 60 lack outcomes
+    summary_top = {"10": 1.0, "20": 2.0, "40": 4.0, "100": 10.0}
+    write_list(listed, tmp_path / "list.csv")
+    summary_file = tmp_path / "list.summary.json"
+    summary = json.loads(summary_file.read_text())
+    summary["expected_performance"]["top"] = summary_top
+    summary_file.write_text(json.dumps(summary))
+    estimate = evaluate(
+        tmp_path / "list.csv", open_data(tmp_path / "data"), tmp_path / "out"
+    ).evaluation["estimate"]
+    first = listed.iloc[:100]
+    known = first[~first.account_id.str.startswith("X")]
+    assert estimate["top"]["10"] == {
+        "expected": 0.0, "realised": 0, "with_outcome": 0, "at_scoring": 1.0,
+    }  # fmt: skip
+    assert estimate["top"]["100"]["with_outcome"] == len(known) == 40
+    assert estimate["top"]["100"]["realised"] == int(churn.loc[known.account_id].sum())
+    assert estimate["top"]["100"]["expected"] == pytest.approx(known.churn_probability.sum())
+    assert estimate["churners"]["realised"] == int(churn.loc[listed.account_id[60:]].sum())
+
+
+def test_a_list_most_of_whose_accounts_have_no_outcome_is_rejected(tmp_path):
+    frame, _ = brokerage(tmp_path / "data", 100, 0.2, 0.2)
+    frame.loc[:50, "account_id"] = [f"X{i:03d}" for i in range(51)]
+    with pytest.raises(InputError, match=r"only 49 of its 100 accounts have an outcome"):
+        run(tmp_path, frame)
+    assert not (tmp_path / "out").exists()

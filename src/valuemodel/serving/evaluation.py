@@ -39,8 +39,13 @@ from valuemodel.errors import InputError
 from valuemodel.features.labels import label_ends
 from valuemodel.models import metrics as m
 from valuemodel.serving.challenger import challenger_section
-from valuemodel.serving.control import compare_groups
-from valuemodel.serving.estimation import top_sizes
+from valuemodel.serving.control import (
+    AS_TREATED,
+    INTENT_TO_TREAT,
+    adjust_verdicts,
+    compare_groups,
+)
+from valuemodel.serving.estimation import expected_roc_auc, top_sizes
 from valuemodel.serving.fairness import fairness_section
 from valuemodel.serving.outcomes import (
     PastList,
@@ -207,14 +212,19 @@ def control_section(
     held = frame["control"].astype(bool)
     if contacted is None:
         analysis, treated, kept = "intent to treat", ~held, pd.Series(True, index=frame.index)
+        label = INTENT_TO_TREAT
     else:
         reached = frame["account_id"].isin(contacted)
         analysis, treated, kept = "as treated", reached, reached | held
+        label = AS_TREATED
     rows = frame[kept].assign(treated=treated[kept])
+    if "service_segment" in rows.columns:
+        rows = rows.assign(stratum=rows["service_segment"].astype("object").fillna("(none)"))
     out: dict[str, Any] = {
         "present": True,
         "analysis": analysis,
-        "overall": compare_groups(rows),
+        "treated_group": label,
+        "overall": compare_groups(rows, treated=label),
         "model": judge(frame[held], value_complete),
     }
     if contacted is not None:
@@ -223,25 +233,48 @@ def control_section(
     for column in ("service_segment", "recommended_action"):
         if column in rows.columns:
             keys = rows[column].astype("object").fillna("(none)").astype(str)
-            out[f"by_{column}"] = {
-                str(k): compare_groups(part) for k, part in rows.groupby(keys, sort=True)
+            groups = {
+                str(k): compare_groups(part, treated=label)
+                for k, part in rows.groupby(keys, sort=True)
             }
+            out[f"by_{column}"] = adjust_verdicts(groups, treated=label)
     return out
 
 
-def estimate_section(summary: dict[str, Any], churn: dict[str, Any]) -> dict[str, Any] | None:
-    """The expected performance recorded at scoring time next to what was realised."""
+def estimate_section(summary: dict[str, Any], frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The expected performance recorded at scoring time next to what was realised, both on
+    the same rows: the listed accounts with an outcome (``frame`` in list order). For each K
+    of the scoring summary, the first K rows of the list: churners expected (the sum of their
+    probabilities) and found, among those of them with an outcome. ``at_scoring`` keeps what
+    the summary recorded over every listed account."""
     expected = summary.get("expected_performance")
     if not expected:
         return None
-    realised_top = {str(r["k"]): r["churners"] for r in churn.get("top", [])}
+    known = frame["churn"].notna().to_numpy()
+    p = frame["churn_probability"].to_numpy(float)
+    y = frame["churn"].to_numpy(float)
+    top = {}
+    for k in sorted(expected.get("top", {}), key=int):
+        rows = known[: int(k)]
+        top[k] = {
+            "expected": _num(p[: int(k)][rows].sum()),
+            "realised": int(y[: int(k)][rows].sum()),
+            "with_outcome": int(rows.sum()),
+            "at_scoring": expected["top"][k],
+        }
     return {
-        "roc_auc": {"expected": expected.get("roc_auc"), "realised": churn.get("roc_auc")},
-        "churners": {"expected": expected.get("churners"), "realised": churn.get("churners")},
-        "top": {
-            k: {"expected": v, "realised": realised_top.get(k)}
-            for k, v in sorted(expected.get("top", {}).items(), key=lambda kv: int(kv[0]))
+        "on": "listed accounts with an outcome",
+        "roc_auc": {
+            "expected": _num(expected_roc_auc(p[known])),
+            "realised": _num(m.roc_auc(y[known], p[known])),
+            "at_scoring": expected.get("roc_auc"),
         },
+        "churners": {
+            "expected": _num(p[known].sum()),
+            "realised": int(y[known].sum()),
+            "at_scoring": expected.get("churners"),
+        },
+        "top": top,
     }
 
 
@@ -348,6 +381,13 @@ def assemble(
             f"the {value.days}-day value window is not complete yet (needs data "
             f"through {value.until}): value metrics are left empty"
         )
+    if 2 * matched < len(frame):
+        raise InputError(
+            f"--list {past.path}: only {matched:,} of its {len(frame):,} accounts have an "
+            f"outcome in this data (fewer than half; the others are not in the population at "
+            f"{past.as_of} here): numbers on so few would not describe the list (is it the "
+            "data the list was scored on?)"
+        )
     if matched < len(frame):
         notes.append(f"{len(frame) - matched:,} listed accounts have no outcome in this data")
     judged = judge(frame, value_complete)
@@ -361,7 +401,7 @@ def assemble(
         "accounts": {"listed": int(len(frame)), "with_outcome": matched},
         **judged,
         "by": by_group(frame[frame["churn"].notna()], value_complete),
-        "estimate": estimate_section(past.summary, judged["churn"]),
+        "estimate": estimate_section(past.summary, frame),
         "control": control_section(frame, contacted, value_complete),
         "challenger": None,
         "notes": notes,
@@ -444,9 +484,10 @@ def format_evaluation(result: EvaluationResult) -> str:
         state = "complete" if h["complete"] else f"not complete until {h['until']}"
         lines.append(f"  {name} horizon {h['days']} days: {state}")
     if e["estimate"]:
+        est = e["estimate"]
         lines.append(
-            f"  expected at scoring: ROC-AUC {f(e['estimate']['roc_auc']['expected'])}, "
-            f"{e['estimate']['churners']['expected']} churners"
+            f"  expected from the scored probabilities: ROC-AUC {f(est['roc_auc']['expected'])}, "
+            f"{f(est['churners']['expected'])} churners ({est['on']})"
         )
     control = e["control"]
     if control.get("present"):

@@ -61,6 +61,8 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
 </table>
 {% for n in e.notes %}<p class="note">{{ n }}</p>{% endfor %}
 {% if e.estimate %}<h2>Expected at scoring time vs realised</h2>
+<p class="note">Both on the same rows: the {{ e.accounts.with_outcome }} listed accounts with
+ an outcome (the top K: those of the first K rows with an outcome).</p>
 <table><thead><tr><th></th><th>expected</th><th>realised</th></tr></thead>
 <tr><td>ROC-AUC</td><td>{{ f(e.estimate.roc_auc.expected, 3) }}</td>
 <td>{{ f(e.estimate.roc_auc.realised, 3) }}</td></tr>

@@ -265,3 +265,41 @@ def test_a_lagging_balances_export_leaves_the_latest_churn_snapshots_unlabelled(
     latest = frame[frame["as_of"] == pd.Timestamp("2025-10-02")]
     assert len(latest) and latest["churn"].isna().all()  # T + 90 = 2025-12-31: missing
     assert frame.loc[frame["as_of"] < pd.Timestamp("2025-10-02"), "churn"].notna().all()
+
+
+def test_no_held_out_account_has_a_training_row_whose_label_overlaps_its_validation():
+    """Two years of monthly snapshots, a 365-day value horizon: the relaxed gap, where every
+    training label window overlaps the validation period (the demo's shape)."""
+    from datetime import date, timedelta
+
+    from valuemodel.training import frames
+    from valuemodel.training.config import TrainingConfig
+    from valuemodel.training.pipeline import _parts
+    from valuemodel.training.snapshots import plan_snapshots
+
+    cfg = TrainingConfig()
+    plan = plan_snapshots(
+        label="value",
+        horizon_days=365,
+        start=date(2024, 1, 1),
+        end=date(2025, 12, 31),
+        anchor_horizon=90,
+        config=cfg.snapshots,
+    )
+    assert plan.gap_rule == "relaxed"
+    rng = np.random.default_rng(0)
+    ids = [f"A{i:04d}" for i in range(400)]
+    dates = pd.to_datetime([*plan.train_dates, *plan.valid_dates])
+    frame = pd.DataFrame(
+        [(a, d) for d in dates for a in ids], columns=["account_id", "as_of"]
+    ).assign(x=lambda f: rng.random(len(f)), churn=0.0, value=lambda f: rng.gamma(2, 50, len(f)))
+    train, kept, held = _parts(frame, plan, cfg)
+    assert held is not None and len(held.y) and len(kept.y)
+    first_valid = held.features.groupby("account_id")["as_of"].min()
+    rows = train.features.merge(first_valid.rename("valid_from"), on="account_id")
+    windows_end = rows["as_of"] + timedelta(days=365)
+    assert not (windows_end > rows["valid_from"]).any()
+    # the kept accounts keep their rows; the held-out ones only lose the overlapping ones
+    assert set(kept.features.account_id) <= set(train.features.account_id)
+    everyone = frames.select(frame, plan.train_dates, "value")
+    assert len(train.y) == (~frames.held_out(everyone.features.account_id)).sum()

@@ -165,6 +165,19 @@ def hold_out(part: Part) -> tuple[Part, Part]:
     return take(~held), take(held)
 
 
+def without_held_out_overlap(train: Part, horizon_days: int, first_valid: date) -> Part:
+    """``train`` without the held-out accounts' rows whose label window ``(T, T + H]`` reaches
+    past the first validation date: under the relaxed gap such a label overlaps the account's
+    own validation window, so a model fitted on it would have seen part of the outcome it is
+    judged on. Other accounts' overlapping rows stay (their outcomes judge nothing)."""
+    ends = pd.to_datetime(train.features["as_of"]) + pd.Timedelta(days=horizon_days)
+    overlap = held_out(train.features["account_id"]) & (ends > pd.Timestamp(first_valid))
+    keep = ~np.asarray(overlap)
+    if keep.all():
+        return train
+    return Part(train.features.loc[keep].reset_index(drop=True), train.y[keep], train.dates)
+
+
 def check_labels(label: str, train: Part, valid: Part) -> None:
     """Reject a split that cannot train or validate (no rows, or a single churn class)."""
     for name, part in (("training", train), ("validation", valid)):

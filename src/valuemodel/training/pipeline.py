@@ -85,6 +85,13 @@ def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
     train = frames.select(frame, plan.train_dates, plan.label)
     valid = frames.select(frame, plan.valid_dates, plan.label)
     frames.check_labels(plan.label, train, valid)
+    kept, held = frames.hold_out(valid)
+    try:
+        frames.check_labels(plan.label, kept, held)
+    except InputError:
+        kept, held = valid, None
+    if held is not None:  # the held-out accounts judge promotion: none of their outcomes
+        train = frames.without_held_out_overlap(train, plan.horizon_days, plan.valid_dates[0])
     cap = cfg.snapshots.max_training_rows
     if len(train.y) > cap:
         from valuemodel.training.tuning import subsample
@@ -93,11 +100,6 @@ def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
         train = frames.Part(
             train.features.iloc[rows].reset_index(drop=True), train.y[rows], train.dates
         )
-    kept, held = frames.hold_out(valid)
-    try:
-        frames.check_labels(plan.label, kept, held)
-    except InputError:
-        return train, valid, None
     return train, kept, held
 
 
@@ -179,7 +181,7 @@ def train(
     fitted = fit_churn(*audit.without(fit_parts[:2], excluded), cfg, steps)
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
-    notes += refit_notes + _reference_note(fitted)
+    notes += refit_notes + _reference_note(fitted) + list(fitted.notes)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()

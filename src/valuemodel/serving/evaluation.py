@@ -45,7 +45,7 @@ from valuemodel.serving.control import (
     adjust_verdicts,
     compare_groups,
 )
-from valuemodel.serving.estimation import expected_roc_auc, top_sizes
+from valuemodel.serving.estimation import estimate_section, top_sizes
 from valuemodel.serving.fairness import fairness_section
 from valuemodel.serving.outcomes import (
     PastList,
@@ -239,43 +239,6 @@ def control_section(
             }
             out[f"by_{column}"] = adjust_verdicts(groups, treated=label)
     return out
-
-
-def estimate_section(summary: dict[str, Any], frame: pd.DataFrame) -> dict[str, Any] | None:
-    """The expected performance recorded at scoring time next to what was realised, both on
-    the same rows: the listed accounts with an outcome (``frame`` in list order). For each K
-    of the scoring summary, the first K rows of the list: churners expected (the sum of their
-    probabilities) and found, among those of them with an outcome. ``at_scoring`` keeps what
-    the summary recorded over every listed account."""
-    expected = summary.get("expected_performance")
-    if not expected:
-        return None
-    known = frame["churn"].notna().to_numpy()
-    p = frame["churn_probability"].to_numpy(float)
-    y = frame["churn"].to_numpy(float)
-    top = {}
-    for k in sorted(expected.get("top", {}), key=int):
-        rows = known[: int(k)]
-        top[k] = {
-            "expected": _num(p[: int(k)][rows].sum()),
-            "realised": int(y[: int(k)][rows].sum()),
-            "with_outcome": int(rows.sum()),
-            "at_scoring": expected["top"][k],
-        }
-    return {
-        "on": "listed accounts with an outcome",
-        "roc_auc": {
-            "expected": _num(expected_roc_auc(p[known])),
-            "realised": _num(m.roc_auc(y[known], p[known])),
-            "at_scoring": expected.get("roc_auc"),
-        },
-        "churners": {
-            "expected": _num(p[known].sum()),
-            "realised": int(y[known].sum()),
-            "at_scoring": expected.get("churners"),
-        },
-        "top": top,
-    }
 
 
 def _check_dates(past: PastList, end: date | None, horizons) -> None:

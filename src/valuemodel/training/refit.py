@@ -12,7 +12,9 @@ saved and scores is refitted:
   ``lightgbm.max_rounds``; no early stopping (there is nothing left out of time to stop on).
 - **Calibration** on the latest labelled snapshot (the last validation date, whose label
   window closes by the as-of date), its kept accounts only: the refitted trees have not seen
-  it, so the map is fitted out of sample, and on the most recent churn rate. This is the
+  it (it saw the same accounts one and two months earlier, whose 90-day windows overlap the
+  calibration window by 60 and 30 days: out of time, not wholly out of sample), and on the
+  most recent churn rate. This is the
   base-rate correction: the probabilities follow the latest month's churn rate rather than
   the average of the training months.
 - **Drift profile** (what ``score`` compares the scored population with, PSI) from that

@@ -348,6 +348,27 @@ def test_compare_scores_the_challenger_in_the_shadow(data_dir, wired, tmp_path, 
     assert -1 < info["rank_spearman"] < 1
 
 
+def test_the_compare_file_carries_the_control_flag_of_every_account(
+    data_dir, wired, tmp_path, monkeypatch
+):
+    from .fakes import train_models
+
+    champion, challenger = score_module._load_model, train_models(seed=1)
+
+    def load(kind, alias, tracking_uri):
+        return getattr(challenger, kind) if alias == "challenger" else champion(kind, alias, None)
+
+    monkeypatch.setattr(score_module, "_load_model", load)
+    out = tmp_path / "list.csv"
+    score(data_dir, AS_OF, out, top=40, compare="challenger", control_share=0.2)
+    table = pd.read_csv(tmp_path / "list.compare.csv", dtype={"account_id": str})
+    written = pd.read_csv(out, dtype={"account_id": str})
+    assert table["control"].dtype == bool and len(table) == N
+    assert table["control"].sum() > written["control"].sum() > 0  # drawn over everyone
+    flags = table.set_index("account_id")["control"]
+    assert (flags.loc[written.account_id].to_numpy() == written["control"].to_numpy()).all()
+
+
 def test_compare_with_the_scored_alias_is_rejected(data_dir, wired, tmp_path):
     with pytest.raises(InputError, match="--compare 'champion' is the alias being scored"):
         score(data_dir, AS_OF, tmp_path / "list.csv", compare="champion")

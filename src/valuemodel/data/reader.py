@@ -237,8 +237,14 @@ class DataSet:
             kind=ibis.literal("commission"),
         )
 
+    def table_end(self, name: str) -> date | None:
+        """The latest date in one table (``revenue`` without its file: the trades'); a label
+        that reads the table is complete only when its window ends on or before it."""
+        value = engine.execute(self.table(name)[TABLES[name].date_column].max())
+        return None if value is None or pd.isna(value) else _as_date(value)
+
     def end_date(self) -> date | None:
-        """The latest date in any table: labels need their whole window before it."""
+        """The latest date in any table: nothing can be known after it."""
         ends = [
             engine.execute(self.table(n)[TABLES[n].date_column].max())
             for n in self.files

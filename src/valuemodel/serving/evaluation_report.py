@@ -61,6 +61,8 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
 </table>
 {% for n in e.notes %}<p class="note">{{ n }}</p>{% endfor %}
 {% if e.estimate %}<h2>Expected at scoring time vs realised</h2>
+<p class="note">Both on the same rows: the {{ e.accounts.with_outcome }} listed accounts with
+ an outcome (the top K: those of the first K rows with an outcome).</p>
 <table><thead><tr><th></th><th>expected</th><th>realised</th></tr></thead>
 <tr><td>ROC-AUC</td><td>{{ f(e.estimate.roc_auc.expected, 3) }}</td>
 <td>{{ f(e.estimate.roc_auc.realised, 3) }}</td></tr>
@@ -126,12 +128,16 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
 <td>{{ pct(r.churner_share) }}</td><td>{{ pct(r.top_churner_share) }}</td>
 <td>{{ pct(r.top_lost_value_share) }}</td>{% else %}<td colspan="7">too few accounts to
  judge</td>{% endif %}</tr>{% endfor %}</table>{% endif %}
-{% if e.challenger %}<h2>Champion vs challenger ({{ e.challenger.alias }}) on the same
- outcomes</h2><table><thead><tr><th>model</th><th>ROC-AUC</th><th>PR-AUC</th><th>ECE</th>
+{% if e.challenger %}<h2>Champion vs challenger ({{ e.challenger.alias }})</h2>
+{% if not e.challenger.basis %}<p class="note">No verdict: {{ e.challenger.note }}</p>
+{% else %}
+<p>Judged on the {{ e.challenger.n }} control accounts with an outcome, which neither model's
+ list had contacted: {{ e.challenger.verdict }}.</p>
+<table><thead><tr><th>model</th><th>ROC-AUC</th><th>PR-AUC</th><th>ECE</th>
 <th>value Spearman</th></tr></thead>{% for name in ("champion", "challenger") %}
 {% set c = e.challenger[name] %}<tr><td>{{ name }}</td><td>{{ f(c.roc_auc, 3) }}</td>
 <td>{{ f(c.pr_auc, 3) }}</td><td>{{ f(c.ece, 3) }}</td><td>{{ f(c.value_spearman, 3) }}</td>
-</tr>{% endfor %}</table>{% endif %}
+</tr>{% endfor %}</table>{% endif %}{% endif %}
 </main></body></html>
 """
 

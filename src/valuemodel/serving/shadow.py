@@ -8,12 +8,15 @@ it with the same tiers and capacity rules, and writes beside the list:
   ``churn_probability``, ``clv``, ``priority_score`` and their ``challenger_`` twins,
   ``in_top`` / ``challenger_in_top`` (in each model's top K list), ``movement`` (``enters`` when
   only the challenger lists the account in its top K, ``leaves`` when only the champion does)
-  and, for moving accounts, ``reason_1..3`` and ``challenger_reason_1..3``;
+  and, for moving accounts, ``reason_1..3`` and ``challenger_reason_1..3``; with a control
+  group (``--control-share``), ``control``: the accounts held out of contact, drawn over the
+  whole population, on which ``evaluate`` judges the two models;
 - ``<stem>.compare.json``: the alias and versions, K, the Spearman correlation of the two
   priority scores (and of the two churn probabilities), the overlap of the top K lists at
   several K, and the counts of accounts entering and leaving.
 
-``evaluate`` reads the compare file to judge both models on the same outcomes.
+``evaluate`` reads the compare file to judge both models on the same outcomes: those of the
+control accounts, which neither model's list had contacted (``serving/challenger.py``).
 """
 
 from __future__ import annotations
@@ -91,6 +94,8 @@ def compare_models(
         np.where(table["in_top"] & ~table[f"{PREFIX}in_top"], "leaves", ""),
     )
     table["movement"] = pd.Series(movement, index=table.index).replace("", None)
+    if "control" in champion.columns:
+        table["control"] = champion["control"].astype(bool)
     table = pd.concat([table, _mover_reasons(table, champion, models, registry, lang)], axis=1)
     table = table.sort_values("rank", kind="mergesort").reset_index(drop=True)
     return table, _summary(table, champion, challenger, config, k)

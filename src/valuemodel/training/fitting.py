@@ -12,6 +12,7 @@ data the comparison uses the tuning subsample and only the winner is refitted on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,12 +66,20 @@ def _estimator_args(config: TrainingConfig, rows: int) -> dict[str, Any]:
     }
 
 
-def _cross_fitted(raw: np.ndarray, y: np.ndarray, method: str, seed: int) -> np.ndarray:
-    folds = np.random.default_rng(seed).permutation(len(y)) % 2
+def _cross_fitted(raw: np.ndarray, y: np.ndarray, method: str, seed: int) -> np.ndarray | None:
+    """Probabilities calibrated on the other half of the rows (two folds, stratified by the
+    outcome so that each half holds both classes); None when a class has a single row: a
+    map fitted on the rows it scores would flatter Brier and ECE."""
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(y), dtype=int)
+    for value in (0.0, 1.0):
+        rows = np.flatnonzero(y == value)
+        folds[rows] = rng.permutation(len(rows)) % 2
+    if any(len(np.unique(y[folds != k])) < 2 for k in (0, 1)):
+        return None
     out = np.empty(len(y))
     for k in (0, 1):
-        fit_rows = folds != k if len(np.unique(y[folds != k])) == 2 else np.ones(len(y), bool)
-        cal = ProbabilityCalibrator(method).fit(raw[fit_rows], y[fit_rows])
+        cal = ProbabilityCalibrator(method).fit(raw[folds != k], y[folds != k])
         out[folds == k] = cal.transform(raw[folds == k])
     return out
 
@@ -128,10 +137,18 @@ def fit_churn(
     honest = _cross_fitted(
         model._calibrator_input(X_valid), valid.y, config.churn.calibration, config.tuning.seed
     )
-    found.update(
-        brier=metrics.brier(valid.y, honest),
-        ece=metrics.expected_calibration_error(valid.y, honest),
-    )
+    notes = []
+    if honest is None:
+        notes.append(
+            "churn: a churn class has a single validation row, so Brier and ECE cannot be "
+            "cross-fitted (calibrated on other rows than they judge); they are left empty"
+        )
+        found.update(brier=math.nan, ece=math.nan)
+    else:
+        found.update(
+            brier=metrics.brier(valid.y, honest),
+            ece=metrics.expected_calibration_error(valid.y, honest),
+        )
     recency = baselines.recency_score(valid.features)
     logistic, logistic_proba = _logistic_metrics(
         train, valid, schema, config.tuning.seed, config.tuning.max_tuning_rows
@@ -147,7 +164,9 @@ def fit_churn(
         gains["reference"] = plain
     figs = {
         "calibration": figures.calibration_figure(
-            valid.y, {"model (cross-fitted)": honest, "logistic baseline": logistic_proba}
+            valid.y,
+            {"logistic baseline": logistic_proba}
+            | ({} if honest is None else {"model (cross-fitted)": honest}),
         ),
         "gains": figures.gains_figure(valid.y, gains),
         "importance": figures.importance_figure(model.booster_),
@@ -166,6 +185,7 @@ def fit_churn(
         extra_metrics={"n_iterations": float(model.n_iterations_)},
         figures=figs,
         family_importance=families,
+        notes=notes,
     )
 
 

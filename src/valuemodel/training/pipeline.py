@@ -45,31 +45,42 @@ def _as_date(value: Any) -> date:
     return ts.date()
 
 
-def _plans(data: DataSet, as_of: date, cfg: TrainingConfig) -> tuple[date, list[SnapshotPlan]]:
+def _plans(
+    data: DataSet, as_of: date, cfg: TrainingConfig
+) -> tuple[date, list[SnapshotPlan], list[str]]:
     known_end = data.end_date()
     if known_end is None:
         raise InputError(f"{data.path}: no rows dated on or before {as_of}")
     end = min(as_of, known_end)
     start = frames.data_start(data)
     anchor = min(cfg.churn_horizon, cfg.value_horizon)
+    ends, notes = frames.label_ends(data, cfg.churn_definition, end)
     plans = [
         plan_snapshots(
             label=label,
             horizon_days=h,
             start=start,
-            end=end,
-            anchor_horizon=anchor,
+            end=ends[label],
+            # the grid stays anchored on ``end``: a lagging table only drops later snapshots
+            anchor_horizon=anchor - (end - ends[label]).days,
             config=cfg.snapshots,
         )
         for label, h in (("churn", cfg.churn_horizon), ("value", cfg.value_horizon))
     ]
-    return end, plans
+    return end, plans, notes
 
 
 def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
     train = frames.select(frame, plan.train_dates, plan.label)
     valid = frames.select(frame, plan.valid_dates, plan.label)
     frames.check_labels(plan.label, train, valid)
+    kept, held = frames.hold_out(valid)
+    try:
+        frames.check_labels(plan.label, kept, held)
+    except InputError:
+        kept, held = valid, None
+    if held is not None:  # the held-out accounts judge promotion: none of their outcomes
+        train = frames.without_held_out_overlap(train, plan.horizon_days, plan.valid_dates[0])
     cap = cfg.snapshots.max_training_rows
     if len(train.y) > cap:
         from valuemodel.training.tuning import subsample
@@ -78,11 +89,6 @@ def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
         train = frames.Part(
             train.features.iloc[rows].reset_index(drop=True), train.y[rows], train.dates
         )
-    kept, held = frames.hold_out(valid)
-    try:
-        frames.check_labels(plan.label, kept, held)
-    except InputError:
-        return train, valid, None
     return train, kept, held
 
 
@@ -127,8 +133,9 @@ def train(
     data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
     known = data.until(as_of)
     definition = _churn_definition(known, cfg.churn_definition)
-    end, plans = _plans(known, as_of, cfg)
+    end, plans, lag_notes = _plans(known, as_of, cfg)
     notes = [_describe_plan(p, cfg) for p in plans] + [n for p in plans for n in p.notes]
+    notes += lag_notes
     for note in notes:
         log.info(note)
     steps = Stages(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
@@ -169,7 +176,7 @@ def train(
     steps.begin("churn: refit on every labelled month" if cfg.churn.refit else "churn: final")
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
-    notes += refit_notes + _reference_note(fitted)
+    notes += refit_notes + _reference_note(fitted) + list(fitted.notes)
     steps.step("churn: report and registering")
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps.step()

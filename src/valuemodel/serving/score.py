@@ -46,7 +46,7 @@ from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
 from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
 from valuemodel.serving.drift import drift_report, drift_warnings
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
-from valuemodel.serving.reasons import explain
+from valuemodel.serving.reasons import explain, not_reasons
 from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
 from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
@@ -202,7 +202,8 @@ def finish_list(
     """
     if len(ranked):
         X = churn_model.prepare(ranked)
-        reasons = explain(churn_model.booster, X, ranked, registry, lang)
+        exclude = not_reasons(config)
+        reasons = explain(churn_model.booster, X, ranked, registry, lang, exclude)
         ranked = pd.concat([ranked, reasons], axis=1)
     ranked = pd.concat([ranked, recommend(ranked, config, lang)], axis=1)
     return output_columns(ranked)

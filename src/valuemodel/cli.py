@@ -147,6 +147,13 @@ def load_valid(source: Path | Input, reuse: bool = True) -> tuple[Any, Any]:
     return data, report
 
 
+def check_as_of(dataset: Any, day: date) -> None:
+    """Reject an as-of date outside the data's range (exit 2, with the range)."""
+    from valuemodel.data.span import check_as_of as check
+
+    check(dataset, day)
+
+
 def _connect(engine_name: str) -> Any:
     from valuemodel import engine
 
@@ -180,6 +187,7 @@ def features(
     path = check_table_path(out_file)
     day = parse_date(as_of)
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Building features"):
         frame = build_features(dataset.until(day), day)
     write_table(frame, path)
@@ -216,6 +224,7 @@ def train(
     day = parse_date(as_of)
     cfg = load_config(config) if config else None
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Training churn and value models") as bar:
         result = run_training(
             dataset,
@@ -278,7 +287,9 @@ def score(
     check_format(out_file)
     check_share(control_share)
     day = parse_date(as_of)
+    _check_scoring(model_alias, compare, tracking_uri, tiers)
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
         result = run_scoring(
             dataset,
@@ -295,6 +306,21 @@ def score(
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
         )
     out.print(format_score_summary(result), markup=False, highlight=False)
+
+
+def _check_scoring(
+    alias: str, compare: str | None, tracking_uri: str | None, tiers: Path | None
+) -> None:
+    """The checks that need no data, before the data's (seconds): the tiers file, and that
+    the models exist under the aliases (nothing is loaded or written)."""
+    from valuemodel.models.tracking import scoring_aliases
+    from valuemodel.serving.config import load_tiers
+
+    if compare is not None and compare == alias:
+        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
+    if tiers is not None:
+        load_tiers(tiers)
+    scoring_aliases(alias, compare, tracking_uri)
 
 
 @app.command()

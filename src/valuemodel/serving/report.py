@@ -15,6 +15,7 @@ import pandas as pd
 from valuemodel.serving.config import TierConfig
 from valuemodel.serving.control import control_counts
 from valuemodel.serving.estimation import expected_performance
+from valuemodel.serving.shadow import compare_paths
 from valuemodel.serving.tiers import contribution, resolve_cutoff
 
 if TYPE_CHECKING:
@@ -207,6 +208,7 @@ def format_score_summary(result: ScoreResult) -> str:
         f"Wrote {result.accounts_written:,} rows to {result.out}",
         f"  summary: {result.summary_path}",
         f"  drift:   {result.drift_path}",
+        *_compare_lines(result),
         *_input_lines(result.summary.get("input", {})),
         "",
         "Value at risk of the population by service segment (CNY):",
@@ -224,6 +226,14 @@ def format_score_summary(result: ScoreResult) -> str:
     if result.warnings:
         lines += ["", "Warnings:", *(f"  - {w}" for w in result.warnings)]
     return "\n".join(lines)
+
+
+def _compare_lines(result: ScoreResult) -> list[str]:
+    """Where the shadow comparison went (``--compare``)."""
+    if not result.summary.get("compare"):
+        return []
+    table, summary = compare_paths(result.out)
+    return [f"  compare: {table}", f"           {summary}"]
 
 
 def _loop_lines(summary: dict[str, Any]) -> list[str]:
@@ -249,4 +259,10 @@ def _loop_lines(summary: dict[str, Any]) -> list[str]:
             f"top {compare['k']} overlap {compare['top_overlap'].get(str(compare['k']))}, "
             f"{compare['entering']} enter and {compare['leaving']} leave the top {compare['k']}."
         )
+        for kind in compare.get("stand_in", []):
+            used = compare["models"][kind]
+            lines.append(
+                f"  the {kind} model has no {compare['alias']!r}: its {used['alias']} "
+                f"(version {used['version']}) stands in"
+            )
     return [""] + lines if lines else []

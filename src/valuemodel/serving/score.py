@@ -306,7 +306,8 @@ def score(
     scored = _with_control(score_features(features, models, config, accounts), as_of_date, draw)
     shadow = None
     if compare is not None:
-        shadow = _shadow(features, models, scored, config, top, compare, tracking_uri, lang)
+        pair = (compare, model_alias)
+        shadow = _shadow(features, models, scored, config, top, pair, tracking_uri, lang)
     _step(progress, "drift")
     drift = drift_report(features, models)
     # The last use of the feature frame: letting it go before the reasons (the run's memory
@@ -403,12 +404,28 @@ def _shadow(
     scored: pd.DataFrame,
     config: TierConfig,
     top: int | None,
-    alias: str,
+    aliases: tuple[str, str],
     tracking_uri: str | None,
     lang: str,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The compare table and summary of the models behind ``alias`` (see ``shadow``)."""
-    challengers = {k: _load_model(k, alias, tracking_uri) for k in ("churn", "clv")}
+    """The compare table and summary of the models behind ``alias`` (see ``shadow``).
+
+    A retrain often makes only one of the two models a challenger: the other is then
+    compared under the scored alias (its champion stands in, and ``stand_in`` says so).
+    ``aliases``: the compared alias and the scored one.
+    """
+    alias, scored_alias = aliases
+    challengers, used, missing = {}, {}, {}
+    for kind in ("churn", "clv"):
+        try:
+            challengers[kind], used[kind] = _load_model(kind, alias, tracking_uri), alias
+        except ModelError as exc:
+            missing[kind] = exc
+    if len(missing) == 2:
+        raise missing["churn"]
+    for kind in missing:
+        challengers[kind] = models[kind]
+        used[kind] = scored_alias
     challenger = score_features(features, challengers, config, _manager_columns(scored))
     both = {"champion_churn": models["churn"], "challenger_churn": challengers["churn"]}
     table, summary = compare_models(
@@ -416,7 +433,8 @@ def _shadow(
     )
     summary = {
         "alias": alias,
-        "models": {k: model_info(m, alias) for k, m in challengers.items()},
+        "models": {k: model_info(m, used[k]) for k, m in challengers.items()},
+        "stand_in": sorted(missing),
         **summary,
     }
     return table, summary

@@ -282,9 +282,10 @@ def score(
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
     from valuemodel.serving.control import DEFAULT_SEED, check_share
-    from valuemodel.serving.writers import check_format
+    from valuemodel.serving.writers import check_format, check_own_summary
 
     check_format(out_file)
+    check_own_summary(out_file)
     check_share(control_share)
     day = parse_date(as_of)
     _check_scoring(model_alias, compare, tracking_uri, tiers)

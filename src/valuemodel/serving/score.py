@@ -50,7 +50,15 @@ from valuemodel.serving.reasons import explain, not_reasons
 from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
 from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
-from valuemodel.serving.writers import check_format, staged, write_csv, write_json, write_table
+from valuemodel.serving.writers import (
+    check_format,
+    check_own_summary,
+    side_paths,
+    staged,
+    write_csv,
+    write_json,
+    write_table,
+)
 
 CONTRACT_COLUMNS = (
     "rank",
@@ -108,12 +116,6 @@ class ScoreResult:
     top: pd.DataFrame
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
-
-
-def side_paths(out: Path) -> tuple[Path, Path]:
-    """``<stem>.summary.json`` and ``<stem>.drift.csv`` next to the list."""
-    out = Path(out)
-    return out.with_name(f"{out.stem}.summary.json"), out.with_name(f"{out.stem}.drift.csv")
 
 
 def score_features(
@@ -364,6 +366,7 @@ def _check_arguments(
 ) -> tuple[Path, str, str]:
     out = Path(out)
     fmt = check_format(out)
+    check_own_summary(out)
     if lang not in ("en", "zh"):
         raise InputError(f"lang must be 'en' or 'zh', got {lang!r}")
     if top is not None and top < 1:
@@ -389,7 +392,13 @@ def write_outputs(
         paths += list(compare_paths(out))
     with staged(paths) as temps:
         t_out, t_summary, t_drift = temps[:3]
-        write_table(written, t_out, fmt=fmt or check_format(out), summary=summary_sheet(summary))
+        write_table(
+            written,
+            t_out,
+            fmt=fmt or check_format(out),
+            summary=summary_sheet(summary),
+            lang=summary.get("lang", "en"),
+        )
         write_json(summary, t_summary)
         write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
         if compare is not None:

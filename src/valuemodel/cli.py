@@ -10,6 +10,7 @@ import contextlib
 import enum
 import functools
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -210,11 +211,30 @@ def train(
         ChurnDefinition | None,
         typer.Option("--churn-definition", help="auto: assets with balances, else inactivity."),
     ] = None,
-    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Optuna trials.")] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            "--trials",
+            min=1,
+            help="Optuna trials per model (default: tuning.trials of the training config, 10).",
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Training YAML.")] = None,
     tracking_uri: TrackingOpt = None,
-    experiment: Annotated[str | None, typer.Option("--experiment")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
+    experiment: Annotated[
+        str | None,
+        typer.Option(
+            "--experiment", help="MLflow experiment to log the runs in (default: valuemodel)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            metavar="",
+            help="A flag: register both new models as champion even if not better.",
+        ),
+    ] = False,
     source: Input = INPUT_OPTIONS,
 ) -> None:
     """Train, validate out of time, tune, log to MLflow and register both models."""
@@ -240,6 +260,17 @@ def train(
             progress=bar.count,
         )
     out.print(format_train_summary(result), markup=False, highlight=False)
+    _print_reports(result)
+
+
+def _print_reports(result: Any) -> None:
+    """Where each model's training report went (it is an MLflow artifact of its run)."""
+    from valuemodel.models.tracking import Tracker
+
+    tracker = Tracker(result.tracking_uri)
+    for model in result.models:
+        where = tracker.artifact_path(model.run_id, "report.html")
+        out.print(f"{model.kind} training report: {where}", markup=False, highlight=False)
 
 
 class Lang(enum.StrEnum):
@@ -258,7 +289,12 @@ def score(
     ],
     top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the top K.")] = None,
     tracking_uri: TrackingOpt = None,
-    model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
+    model_alias: Annotated[
+        str,
+        typer.Option(
+            "--model-alias", help="Score with the models under this alias (e.g. challenger)."
+        ),
+    ] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
     source: Input = INPUT_OPTIONS,
@@ -438,15 +474,31 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
     ]
     for label, where in rows:
         out.print(f"  {label:<42} {where}", markup=False, highlight=False)
+    _print_reports(run.training)
+    me, mlflow = _executable("valuemodel"), _executable("mlflow")
     out.print(
-        f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
-        f"Score again:     valuemodel score --data {run.data_dir} --as-of {as_of} "
+        f"\nBrowse the runs: {mlflow} ui --backend-store-uri {tracking}\n"
+        f"Score again:     {me} score --data {run.data_dir} --as-of {as_of} "
         f"--out list.csv --tracking-uri {tracking}\n"
-        f"Evaluate later:  once the data runs 90 days past {as_of}, valuemodel evaluate "
+        f"Evaluate later:  once the data runs 90 days past {as_of}, {me} evaluate "
         f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
         f"--tracking-uri {tracking}",
         highlight=False,
     )
+
+
+def _executable(name: str) -> str:
+    """How to call ``name`` from this shell: its bare name when it is on PATH, else the path
+    of the one beside this Python (``.venv/bin/valuemodel`` when the venv is not active)."""
+    beside = Path(sys.executable).parent / name
+    found = shutil.which(name)
+    if found is not None and Path(found).resolve() == beside.resolve():
+        return name
+    if not beside.exists():
+        return name
+    with contextlib.suppress(ValueError):
+        return str(beside.relative_to(Path.cwd()))
+    return str(beside)
 
 
 def run_command(name: str, args: list[str], prog_name: str) -> None:

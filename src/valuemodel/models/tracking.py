@@ -178,6 +178,14 @@ class Tracker:
         except MlflowException:
             return None
 
+    def artifact_path(self, run_id: str, name: str) -> str:
+        """Where a run's artifact ``name`` is: a local path for a local store, else a URI."""
+        root = self.client.get_run(run_id).info.artifact_uri.rstrip("/")
+        parsed = urlparse(root)
+        if parsed.scheme in ("", "file"):
+            return str(Path(parsed.path) / name)
+        return f"{root}/{name}"
+
     def aliases(self, kind: str) -> dict[str, str]:
         """The aliases of ``valuemodel-<kind>`` and their versions (empty: no such model)."""
         try:

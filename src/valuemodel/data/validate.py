@@ -24,7 +24,7 @@ import ibis.expr.datatypes as dt
 
 from valuemodel import engine
 from valuemodel.data import normalise, tally
-from valuemodel.data.reader import DataSet
+from valuemodel.data.reader import DataSet, as_date
 from valuemodel.data.rules import (
     Rule,
     Screen,
@@ -163,8 +163,10 @@ def _check_table(
     stored = data.stored(name)
     _note_renames(report, data, name)
     missing = [c for c in spec.required_columns if c not in stored.columns]
+    extra = [c for c in stored.columns if c not in {col.name for col in spec.columns}]
     for col in missing:
-        report.errors.append(Problem(file.name, col, "required column is missing", None))
+        rule = "required column is missing" + normalise.did_you_mean(col, extra)
+        report.errors.append(Problem(file.name, col, rule, None))
     if missing:
         return None
     rules = list(row_rules(spec, stored, data.settings.labels, data.con.name))
@@ -248,7 +250,10 @@ def _check_unknown_files(report: ValidationReport, data: DataSet) -> None:
     known = {f"{name}{suffix}" for name in TABLES for suffix in (".csv", ".parquet")}
     for path in sorted(data.path.glob("*")):
         if path.suffix in (".csv", ".parquet") and path.name not in known:
-            rule = "not a table of the data contract: ignored"
+            absent = [n for n in TABLES if n not in data.files]
+            rule = "not a table of the data contract: ignored" + normalise.did_you_mean(
+                path.stem, absent, "table"
+            )
             report.warnings.append(Problem(path.name, None, rule, None))
 
 
@@ -341,6 +346,8 @@ def _normalisations(
             )
         elif col.kind == "date":
             kind = stored.type()
+            if kind.is_string():
+                yield _date_form_note(file, col.name, stored)
             if kind.is_timestamp() and kind.timezone:
                 what, count = "time-zone-aware timestamps", stored.count()
             elif kind.is_string():
@@ -359,6 +366,22 @@ def _normalisations(
 TEXT_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$"
 """A time of day and a UTC offset (``T07:30:00+08:00``, ``23:59Z``): ``as_date`` dates it in
 the brokerage's time zone."""
+
+
+def _date_form_note(file: str, column: str, stored: ibis.Value) -> tuple:
+    """Dates written otherwise than YYYY-MM-DD: counted, with a few as they were written."""
+    changed = normalise.non_iso_dates(stored)
+
+    def describe(raw: ibis.Table, count: int) -> Problem:
+        shown = raw.filter(changed).select(text=raw[column], day=as_date(raw[column]))
+        shown = shown.distinct().order_by("text").limit(MAX_EXAMPLES)
+        examples = tuple(
+            f"{r.text!r} -> {str(r.day)[:10]}" for r in engine.execute(shown).itertuples()
+        )
+        rule = "dates not written YYYY-MM-DD: read as the date they name"
+        return Problem(file, column, rule, count, examples)
+
+    return (lambda t: changed.cast("int64").sum(), None, describe)
 
 
 def _label_note(file: str, col: Column, changed: ibis.Value, mapped: ibis.Value) -> Callable:

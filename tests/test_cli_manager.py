@@ -214,16 +214,16 @@ def test_train_prints_where_each_report_is_and_the_readme_path_is_the_real_one(t
 
 
 def test_the_demos_hints_name_a_command_that_runs(tmp_path, monkeypatch):
-    from valuemodel.cli import _executable
+    from valuemodel.workspace import executable
 
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("PATH", str(tmp_path))  # the venv is not active
-    assert _executable("valuemodel") == str(
+    assert executable("valuemodel") == str(
         (Path(sys.executable).parent / "valuemodel").relative_to(REPO)
     )
     beside = Path(sys.executable).parent
     monkeypatch.setenv("PATH", str(beside))
-    assert _executable("valuemodel") == "valuemodel"
+    assert executable("valuemodel") == "valuemodel"
 
 
 # --- 13: input messages -------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import contextlib
 import enum
 import functools
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -318,13 +317,14 @@ def score(
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
     from valuemodel.serving.control import DEFAULT_SEED, check_share
+    from valuemodel.serving.preflight import check_scoring
     from valuemodel.serving.writers import check_format, check_own_summary
 
     check_format(out_file)
     check_own_summary(out_file)
     check_share(control_share)
     day = parse_date(as_of)
-    _check_scoring(model_alias, compare, tracking_uri, tiers)
+    check_scoring(model_alias, compare, tracking_uri, tiers)
     dataset, _ = load_valid(source)
     check_as_of(dataset, day)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
@@ -343,21 +343,6 @@ def score(
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
         )
     out.print(format_score_summary(result), markup=False, highlight=False)
-
-
-def _check_scoring(
-    alias: str, compare: str | None, tracking_uri: str | None, tiers: Path | None
-) -> None:
-    """The checks that need no data, before the data's (seconds): the tiers file, and that
-    the models exist under the aliases (nothing is loaded or written)."""
-    from valuemodel.models.tracking import scoring_aliases
-    from valuemodel.serving.config import load_tiers
-
-    if compare is not None and compare == alias:
-        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
-    if tiers is not None:
-        load_tiers(tiers)
-    scoring_aliases(alias, compare, tracking_uri)
 
 
 @app.command()
@@ -461,6 +446,8 @@ def demo(
 
 
 def _print_demo_paths(run: Any, as_of: str) -> None:
+    from valuemodel.workspace import executable
+
     scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
     out.print("\n[bold]Where everything went[/]")
     rows = [
@@ -475,7 +462,7 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
     for label, where in rows:
         out.print(f"  {label:<42} {where}", markup=False, highlight=False)
     _print_reports(run.training)
-    me, mlflow = _executable("valuemodel"), _executable("mlflow")
+    me, mlflow = executable("valuemodel"), executable("mlflow")
     out.print(
         f"\nBrowse the runs: {mlflow} ui --backend-store-uri {tracking}\n"
         f"Score again:     {me} score --data {run.data_dir} --as-of {as_of} "
@@ -485,20 +472,6 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
         f"--tracking-uri {tracking}",
         highlight=False,
     )
-
-
-def _executable(name: str) -> str:
-    """How to call ``name`` from this shell: its bare name when it is on PATH, else the path
-    of the one beside this Python (``.venv/bin/valuemodel`` when the venv is not active)."""
-    beside = Path(sys.executable).parent / name
-    found = shutil.which(name)
-    if found is not None and Path(found).resolve() == beside.resolve():
-        return name
-    if not beside.exists():
-        return name
-    with contextlib.suppress(ValueError):
-        return str(beside.relative_to(Path.cwd()))
-    return str(beside)
 
 
 def run_command(name: str, args: list[str], prog_name: str) -> None:

@@ -51,7 +51,7 @@ class _Shown:
             return str(v)
         v = float(v)
         if self.unit.startswith("share"):
-            return f"{v:.0%}"
+            return _signed(v, ".0%")
         if self.unit == "CNY":
             return f"{v:,.0f} CNY" if self.lang != "zh" else f"{v:,.0f}元"
         if v.is_integer():

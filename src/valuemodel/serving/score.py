@@ -43,8 +43,9 @@ from valuemodel.features.stable import scoring_features
 from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
-from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
+from valuemodel.serving.control import DEFAULT_SEED, draw_control
 from valuemodel.serving.drift import drift_report, drift_warnings
+from valuemodel.serving.preflight import check_arguments, check_loop
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
 from valuemodel.serving.reasons import explain, not_reasons
 from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
@@ -52,7 +53,6 @@ from valuemodel.serving.segments import assign_tiers, tier_requirements
 from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
 from valuemodel.serving.writers import (
     check_format,
-    check_own_summary,
     side_paths,
     staged,
     write_csv,
@@ -291,8 +291,8 @@ def score(
     The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
     tiers file or data) or ``ModelError`` (models missing or not matching the features).
     """
-    out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
-    draw = _check_loop(control_share, control_seed, compare, model_alias)
+    out, as_of_date, fmt = check_arguments(out, as_of, top, lang)
+    draw = check_loop(control_share, control_seed, compare, model_alias)
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
     from valuemodel.data import DataSet, open_data
@@ -359,19 +359,6 @@ def _fingerprint_meanwhile(data: Any, as_of: str) -> Callable[[], str]:
     pending = pool.submit(data.fingerprint, as_of)
     pool.shutdown(wait=False)  # the thread ends with its one task
     return pending.result
-
-
-def _check_arguments(
-    out: str | Path, as_of: Any, top: int | None, lang: str
-) -> tuple[Path, str, str]:
-    out = Path(out)
-    fmt = check_format(out)
-    check_own_summary(out)
-    if lang not in ("en", "zh"):
-        raise InputError(f"lang must be 'en' or 'zh', got {lang!r}")
-    if top is not None and top < 1:
-        raise InputError(f"top must be >= 1, got {top}")
-    return out, _as_of(as_of), fmt
 
 
 def write_outputs(
@@ -454,14 +441,6 @@ def _manager_columns(scored: pd.DataFrame) -> pd.DataFrame | None:
     return scored[["account_id", *columns]] if columns else None
 
 
-def _check_loop(share: float, seed: int, compare: str | None, alias: str) -> dict[str, Any]:
-    """The control draw's settings; ``InputError`` for a bad share or comparing an alias with
-    itself."""
-    if compare is not None and compare == alias:
-        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
-    return {"share": check_share(share), "seed": seed}
-
-
 def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.DataFrame:
     """``scored`` with the ``control`` column when the draw's share is above 0."""
     if draw["share"] <= 0:
@@ -469,13 +448,6 @@ def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.
     segments = scored["service_segment"]
     held = draw_control(scored["account_id"], segments, as_of, draw["share"], draw["seed"])
     return scored.assign(control=held)
-
-
-def _as_of(value: Any) -> str:
-    try:
-        return pd.Timestamp(value).date().isoformat()
-    except (ValueError, TypeError):
-        raise InputError(f"as-of date {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def _warnings(

@@ -173,6 +173,13 @@ def load_valid(source: Path | Input, reuse: bool = True) -> tuple[Any, Any]:
     return data, report
 
 
+def check_as_of(dataset: Any, day: date) -> None:
+    """Reject an as-of date outside the data's range (exit 2, with the range)."""
+    from valuemodel.data.span import check_as_of as check
+
+    check(dataset, day)
+
+
 def _connect(engine_name: str) -> Any:
     from valuemodel import engine
 
@@ -206,6 +213,7 @@ def features(
     path = check_table_path(out_file)
     day = parse_date(as_of)
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Building features"):
         frame = build_features(dataset.until(day), day)
     write_table(frame, path)
@@ -228,11 +236,30 @@ def train(
         ChurnDefinition | None,
         typer.Option("--churn-definition", help="auto: assets with balances, else inactivity."),
     ] = None,
-    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Optuna trials.")] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            "--trials",
+            min=1,
+            help="Optuna trials per model (default: tuning.trials of the training config, 10).",
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Training YAML.")] = None,
     tracking_uri: TrackingOpt = None,
-    experiment: Annotated[str | None, typer.Option("--experiment")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
+    experiment: Annotated[
+        str | None,
+        typer.Option(
+            "--experiment", help="MLflow experiment to log the runs in (default: valuemodel)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            metavar="",
+            help="A flag: register both new models as champion even if not better.",
+        ),
+    ] = False,
     source: Input = INPUT_OPTIONS,
 ) -> None:
     """Train, validate out of time, tune, log to MLflow and register both models."""
@@ -242,6 +269,7 @@ def train(
     day = parse_date(as_of)
     cfg = load_config(config) if config else None
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Training churn and value models") as bar:
         result = run_training(
             dataset,
@@ -257,6 +285,17 @@ def train(
             progress=bar.count,
         )
     out.print(format_train_summary(result), markup=False, highlight=False)
+    _print_reports(result)
+
+
+def _print_reports(result: Any) -> None:
+    """Where each model's training report went (it is an MLflow artifact of its run)."""
+    from valuemodel.models.tracking import Tracker
+
+    tracker = Tracker(result.tracking_uri)
+    for model in result.models:
+        where = tracker.artifact_path(model.run_id, "report.html")
+        out.print(f"{model.kind} training report: {where}", markup=False, highlight=False)
 
 
 class Lang(enum.StrEnum):
@@ -275,7 +314,12 @@ def score(
     ],
     top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the top K.")] = None,
     tracking_uri: TrackingOpt = None,
-    model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
+    model_alias: Annotated[
+        str,
+        typer.Option(
+            "--model-alias", help="Score with the models under this alias (e.g. challenger)."
+        ),
+    ] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
     source: Input = INPUT_OPTIONS,
@@ -299,12 +343,16 @@ def score(
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
     from valuemodel.serving.control import DEFAULT_SEED, check_share
-    from valuemodel.serving.writers import check_format
+    from valuemodel.serving.preflight import check_scoring
+    from valuemodel.serving.writers import check_format, check_own_summary
 
     check_format(out_file)
+    check_own_summary(out_file)
     check_share(control_share)
     day = parse_date(as_of)
+    check_scoring(model_alias, compare, tracking_uri, tiers)
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
         result = run_scoring(
             dataset,
@@ -424,6 +472,8 @@ def demo(
 
 
 def _print_demo_paths(run: Any, as_of: str) -> None:
+    from valuemodel.workspace import executable
+
     scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
     out.print("\n[bold]Where everything went[/]")
     rows = [
@@ -437,11 +487,13 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
     ]
     for label, where in rows:
         out.print(f"  {label:<42} {where}", markup=False, highlight=False)
+    _print_reports(run.training)
+    me, mlflow = executable("valuemodel"), executable("mlflow")
     out.print(
-        f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
-        f"Score again:     valuemodel score --data {run.data_dir} --as-of {as_of} "
+        f"\nBrowse the runs: {mlflow} ui --backend-store-uri {tracking}\n"
+        f"Score again:     {me} score --data {run.data_dir} --as-of {as_of} "
         f"--out list.csv --tracking-uri {tracking}\n"
-        f"Evaluate later:  once the data runs 90 days past {as_of}, valuemodel evaluate "
+        f"Evaluate later:  once the data runs 90 days past {as_of}, {me} evaluate "
         f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
         f"--tracking-uri {tracking}",
         highlight=False,

@@ -11,7 +11,8 @@ process and a fresh MLflow store, for every combination of
 - load: ``quiet`` (nothing else of ours runs) or ``busy`` (one competing CPU-bound process, a
   Python busy loop, as a browser tab, a CI neighbour or a second job would be);
 - threads: ``auto`` (the default, ``lightgbm.num_threads: auto``) or a pinned count (``1``:
-  the simple alternative a user on a shared machine would try first).
+  the simple alternative a user on a shared machine would try first); ``2:active`` is 2 threads
+  with ``OMP_WAIT_POLICY=ACTIVE``, the spinning OpenMP threads of the package before 2026-12.
 
 The combinations are interleaved within each repeat, so a change in the machine's load hits
 all of them alike. Printed: a Markdown section with the median wall time of each combination,
@@ -69,14 +70,18 @@ def train_once(data: Path, store: Path, trials: int | None, threads: str) -> dic
     shutil.rmtree(store, ignore_errors=True)
     store.mkdir(parents=True)
     config = store / "threads.yaml"
-    config.write_text(f"lightgbm:\n  num_threads: {threads}\n")
+    count, _, policy = threads.partition(":")
+    config.write_text(f"lightgbm:\n  num_threads: {count}\n")
+    env = {**os.environ, "OMP_WAIT_POLICY": policy.upper() or "PASSIVE"}
     cli = [str(Path(sys.executable).with_name("valuemodel")), "train", "--data", str(data)]
     cli += ["--as-of", AS_OF, "--config", str(config)]
     cli += ["--tracking-uri", f"sqlite:///{store / 'mlflow.db'}", "--recheck"]
     if trials is not None:
         cli += ["--trials", str(trials)]
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", _MEASURE, *cli], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *cli], capture_output=True, text=True, env=env
+    )
     seconds = time.perf_counter() - start
     if run.returncode != 0:
         raise SystemExit(f"train failed ({threads} threads):\n{run.stderr[-3000:]}")
@@ -97,7 +102,7 @@ def measure(args: argparse.Namespace) -> dict[tuple[str, str], list[dict]]:
             for threads in args.threads:
                 competitor = _busy() if load == "busy" else None
                 try:
-                    store = args.workdir / f"mlflow-pace-{load}-{threads}"
+                    store = args.workdir / f"mlflow-pace-{load}-{threads.replace(':', '-')}"
                     out = train_once(data, store, args.trials, threads)
                 finally:
                     if competitor is not None:

@@ -55,8 +55,12 @@ def find_files(path: Path) -> dict[str, Path]:
         if found:
             files[name] = found[0]
     if "trades" not in files:
+        data_files = {p.stem: p.name for p in path.iterdir() if p.suffix in (".csv", ".parquet")}
+        near = normalise.closest("trades", list(data_files))
+        hint = f"; {data_files[near]} is not read: is it the trades table?" if near else ""
         raise InputError(
-            f"{path}: required table 'trades' is missing (expected trades.parquet or trades.csv)"
+            f"{path}: required table 'trades' is missing (expected trades.parquet or "
+            f"trades.csv){hint}"
         )
     return files
 

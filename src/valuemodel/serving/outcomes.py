@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.errors import InputError
+from valuemodel.serving.words import COLUMNS_ZH, SUMMARY_SHEETS, to_english
 
 LIST_FORMATS = (".csv", ".parquet", ".xlsx")
 REQUIRED = ("rank", "account_id", "as_of", "churn_probability", "clv")
@@ -105,12 +106,17 @@ def read_list(path: str | Path) -> PastList:
 
 
 def _read_frame(path: Path, suffix: str) -> pd.DataFrame:
+    """The list with the contract's names (a ``--lang zh`` list is read back to them)."""
+    ids = {c: str for c in ("account_id", "manager_id", "branch")}
+    ids |= {COLUMNS_ZH[c]: str for c in list(ids)}
     if suffix == ".csv":
-        return pd.read_csv(path, dtype={"account_id": str, "manager_id": str, "branch": str})
+        return to_english(pd.read_csv(path, dtype=ids))
     if suffix == ".parquet":
         return pd.read_parquet(path)
-    sheets = pd.read_excel(path, sheet_name=None, dtype={"account_id": str, "manager_id": str})
-    parts = [rows for name, rows in sheets.items() if name != "Summary" and len(rows)]
+    sheets = pd.read_excel(path, sheet_name=None, dtype=ids)
+    summaries = set(SUMMARY_SHEETS.values())
+    parts = [to_english(rows) for name, rows in sheets.items() if name not in summaries]
+    parts = [rows for rows in parts if len(rows)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REQUIRED))
 
 

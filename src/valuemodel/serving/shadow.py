@@ -32,7 +32,7 @@ from valuemodel.models.metrics import spearman
 from valuemodel.serving.config import TierConfig
 from valuemodel.serving.estimation import top_sizes
 from valuemodel.serving.ranking import rank_accounts
-from valuemodel.serving.reasons import REASON_COLUMNS, explain
+from valuemodel.serving.reasons import REASON_COLUMNS, explain, not_reasons
 
 PREFIX = "challenger_"
 _COMPARED = ("churn_probability", "clv", "value_at_risk", "priority_score")
@@ -96,13 +96,19 @@ def compare_models(
     table["movement"] = pd.Series(movement, index=table.index).replace("", None)
     if "control" in champion.columns:
         table["control"] = champion["control"].astype(bool)
-    table = pd.concat([table, _mover_reasons(table, champion, models, registry, lang)], axis=1)
+    movers = _mover_reasons(table, champion, models, registry, lang, config)
+    table = pd.concat([table, movers], axis=1)
     table = table.sort_values("rank", kind="mergesort").reset_index(drop=True)
     return table, _summary(table, champion, challenger, config, k)
 
 
 def _mover_reasons(
-    table: pd.DataFrame, features: pd.DataFrame, models: dict[str, Any], registry, lang: str
+    table: pd.DataFrame,
+    features: pd.DataFrame,
+    models: dict[str, Any],
+    registry,
+    lang: str,
+    config: TierConfig | None,
 ) -> pd.DataFrame:
     columns = [*REASON_COLUMNS, *(f"{PREFIX}{c}" for c in REASON_COLUMNS)]
     out = pd.DataFrame(None, index=table.index, columns=columns, dtype="object")
@@ -111,7 +117,8 @@ def _mover_reasons(
         return out
     rows = features.loc[movers]
     for prefix, model in (("", models["champion_churn"]), (PREFIX, models["challenger_churn"])):
-        reasons = explain(model.booster, model.prepare(rows), rows, registry, lang)
+        X = model.prepare(rows)
+        reasons = explain(model.booster, X, rows, registry, lang, not_reasons(config))
         for column in REASON_COLUMNS:
             out.loc[movers, f"{prefix}{column}"] = reasons[column].to_numpy(dtype=object)
     return out

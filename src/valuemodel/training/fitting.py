@@ -56,11 +56,11 @@ class FittedModel:
     family_importance: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def _estimator_args(config: TrainingConfig) -> dict[str, Any]:
+def _estimator_args(config: TrainingConfig, rows: int) -> dict[str, Any]:
     lgb_cfg = config.lightgbm
     return {
         "seed": config.tuning.seed,
-        "num_threads": lgb_cfg.num_threads,
+        "num_threads": lgb_cfg.threads(rows),
         "max_rounds": lgb_cfg.max_rounds,
         "early_stopping_rounds": lgb_cfg.early_stopping_rounds,
     }
@@ -101,8 +101,9 @@ def _reference_proba(train: Part, valid: Part, config: TrainingConfig) -> np.nda
     """The reference model (``models.reference``), trained on the logistic baseline's seeded
     subsample (at most ``tuning.max_tuning_rows`` rows), on the validation rows; None when the
     data have none of its features."""
-    seed, threads = config.tuning.seed, config.lightgbm.num_threads
+    seed = config.tuning.seed
     rows = subsample(len(train.y), config.tuning.max_tuning_rows, seed)
+    threads = config.lightgbm.threads(len(rows))
     try:
         booster = reference.fit_reference(train.features.iloc[rows], train.y[rows], seed, threads)
     except ValueError:
@@ -127,7 +128,9 @@ def fit_churn(
     X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
     tuning = tune("churn", X_train, train.y, X_valid, valid.y, config, progress)
     model = ChurnClassifier(
-        params=tuning.params, calibration=config.churn.calibration, **_estimator_args(config)
+        params=tuning.params,
+        calibration=config.churn.calibration,
+        **_estimator_args(config, len(train.y)),
     ).fit(X_train, train.y, eval_set=(X_valid, valid.y))
     proba = model.predict_proba(X_valid)[:, 1]
     found = metrics.churn_metrics(valid.y, proba)
@@ -186,12 +189,12 @@ def fit_churn(
     )
 
 
-def _value_model(structure: str, tuning: TuningResult, config: TrainingConfig):
+def _value_model(structure: str, tuning: TuningResult, config: TrainingConfig, rows: int):
     return ValueRegressor(
         structure=structure,
         params=tuning.params,
         tweedie_variance_power=config.value.tweedie_variance_power,
-        **_estimator_args(config),
+        **_estimator_args(config, rows),
     )
 
 
@@ -207,7 +210,7 @@ def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: Training
     X_cmp, y_cmp = (X_train.iloc[rows], y[rows]) if sampled else (X_train, y)
     fitted, gini = {}, {}
     for structure in structures:
-        model = _value_model(structure, tuning, config).fit(
+        model = _value_model(structure, tuning, config, len(y_cmp)).fit(
             X_cmp, y_cmp, eval_set=(X_valid, y_valid)
         )
         fitted[structure] = model
@@ -215,7 +218,8 @@ def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: Training
     best = max(structures, key=lambda s: gini[s] if np.isfinite(gini[s]) else -np.inf)
     model = fitted[best]
     if sampled:
-        model = _value_model(best, tuning, config).fit(X_train, y, eval_set=(X_valid, y_valid))
+        model = _value_model(best, tuning, config, len(y))
+        model = model.fit(X_train, y, eval_set=(X_valid, y_valid))
     return best, model, gini
 
 

@@ -134,7 +134,7 @@ def _refit_booster(
     params = ChurnClassifier(
         params=fitted.params,
         seed=config.tuning.seed,
-        num_threads=config.lightgbm.num_threads,
+        num_threads=config.lightgbm.threads(len(y)),
     ).lightgbm_params()
     data = boosting.dataset(fitted.schema.prepare(X), y)
     booster = boosting.train_booster(

@@ -60,6 +60,7 @@ class FeatureSpec:
     window: int | None = None
     window_sets: tuple[str, ...] = ("windows",)
     categories: tuple[str, ...] | None = None
+    market: bool = False
 
     @property
     def windowed(self) -> bool:
@@ -225,6 +226,7 @@ def _spec(family: str, feature: Feature, words: Any, path: Path) -> FeatureSpec:
         requires=feature.requires,
         window_sets=feature.window_sets,
         categories=feature.categories,
+        market=feature.market,
     )
 
 

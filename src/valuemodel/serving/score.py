@@ -89,6 +89,7 @@ EXTRA_COLUMNS = (
 )
 DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2}
 Progress = Callable[[str, int], None]
+_DRIFT_NUMBERS = ("psi", "normal_psi", "limit", "importance_share")
 SCORE_STEPS = ("models", "features", "predict", "drift", "rank", "reasons", "write")
 """The steps ``score`` reports to ``progress(step, done)`` (``done`` = steps completed)."""
 
@@ -307,7 +308,7 @@ def score(
     if compare is not None:
         shadow = _shadow(features, models, scored, config, top, compare, tracking_uri, lang)
     _step(progress, "drift")
-    drift = drift_report(features, models)
+    drift = drift_report(features, models, as_of_date, market=_market_features())
     # The last use of the feature frame: letting it go before the reasons (the run's memory
     # peak, where the scored and ranked frames and the churn input are all held) keeps a
     # copy of every feature out of that peak (about 1 GB per million accounts).
@@ -389,7 +390,7 @@ def write_outputs(
         t_out, t_summary, t_drift = temps[:3]
         write_table(written, t_out, fmt=fmt or check_format(out), summary=summary_sheet(summary))
         write_json(summary, t_summary)
-        write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
+        write_csv(drift.round(dict.fromkeys(_DRIFT_NUMBERS, 6)), t_drift)
         if compare is not None:
             write_csv(rounded_compare(compare, DECIMALS), temps[3])
             write_json(summary["compare"], temps[4])
@@ -483,6 +484,12 @@ def _accounts(data: Any, as_of: str) -> pd.DataFrame | None:
         return None
     table = data.until(as_of).table("accounts")
     return engine.execute(table.select("account_id", "manager_id", "branch"))
+
+
+def _market_features() -> set[str]:
+    """The feature columns that follow the market index (see ``drift``)."""
+    specs = getattr(_registry(), "specs", None)  # None without a registry
+    return {s.name for s in specs() if getattr(s, "market", False)} if callable(specs) else set()
 
 
 def _registry() -> Any:

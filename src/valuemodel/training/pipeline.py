@@ -11,6 +11,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,7 @@ def train(
         log.info(note)
     steps = _Steps(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
+    now = frames.features_at(known, end, feature_config)
     steps()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
     notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
@@ -175,6 +177,7 @@ def train(
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
     notes += refit_notes + _reference_note(fitted)
+    fitted = _with_drift_baseline(fitted, now, frame, end)
     steps()
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps()
@@ -183,11 +186,20 @@ def train(
         *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, steps, rule=rule
     )
     notes += fitted.notes
+    fitted = _with_drift_baseline(fitted, now, frame, end)
     steps()
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     steps()
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
+
+
+def _with_drift_baseline(
+    fitted: FittedModel, now: pd.DataFrame, frame: pd.DataFrame, end: date
+) -> FittedModel:
+    """The model with the drift profile of the population at ``end`` and each feature's
+    normal movement between the snapshots (``FeatureSchema.drift_baseline``)."""
+    return replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
 
 
 def _input_notes(info: dict[str, Any]) -> list[str]:

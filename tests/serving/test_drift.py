@@ -171,3 +171,13 @@ def test_printed_warnings_are_capped_and_the_rest_counted():
     assert (
         len(lines) == 6 and lines[-1] == "3 more drifted feature(s) are listed in the drift file"
     )
+
+
+def test_the_market_features_are_the_declared_returns_pnl_and_growth():
+    from valuemodel.features import load_registry
+    from valuemodel.serving.drift import market_features
+
+    market = market_features(load_registry())
+    assert {"return_90d", "pnl_365d", "asset_growth_30d", "profitable_month_share_12m"} <= market
+    assert not {"total_assets", "trades_30d", "days_since_last_trade"} & market
+    assert market_features(None) == set()

@@ -76,7 +76,14 @@ DRIFT_COLUMNS = (
     "warn",
 )
 
-__all__ = ["DRIFT_COLUMNS", "drift_report", "drift_warnings", "feature_psi", "psi"]
+__all__ = [
+    "DRIFT_COLUMNS",
+    "drift_report",
+    "drift_warnings",
+    "feature_psi",
+    "market_features",
+    "psi",
+]
 
 
 def feature_psi(values: pd.Series, profile: dict[str, Any]) -> float:
@@ -85,6 +92,13 @@ def feature_psi(values: pd.Series, profile: dict[str, Any]) -> float:
     if expected is None or len(values) == 0:
         return float("nan")
     return psi(expected, observed_shares(values, profile))
+
+
+def market_features(registry: Any) -> set[str]:
+    """The feature columns of a feature registry that follow the market index (none
+    without a registry)."""
+    specs = getattr(registry, "specs", None)
+    return {s.name for s in specs() if getattr(s, "market", False)} if callable(specs) else set()
 
 
 def _importance(model: Any) -> pd.Series:

@@ -44,7 +44,7 @@ from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
 from valuemodel.serving.control import DEFAULT_SEED, draw_control
-from valuemodel.serving.drift import drift_report, drift_warnings
+from valuemodel.serving.drift import drift_report, drift_warnings, market_features
 from valuemodel.serving.preflight import check_arguments, check_loop
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
 from valuemodel.serving.reasons import explain, not_reasons
@@ -312,7 +312,7 @@ def score(
         pair = (compare, model_alias)
         shadow = _shadow(features, models, scored, config, top, pair, tracking_uri, lang)
     _step(progress, "drift")
-    drift = drift_report(features, models, as_of_date, market=_market_features())
+    drift = drift_report(features, models, as_of_date, market=market_features(_registry()))
     # The last use of the feature frame: letting it go before the reasons (the run's memory
     # peak, where the scored and ranked frames and the churn input are all held) keeps a
     # copy of every feature out of that peak (about 1 GB per million accounts).
@@ -484,12 +484,6 @@ def _accounts(data: Any, as_of: str) -> pd.DataFrame | None:
         return None
     table = data.until(as_of).table("accounts")
     return engine.execute(table.select("account_id", "manager_id", "branch"))
-
-
-def _market_features() -> set[str]:
-    """The feature columns that follow the market index (see ``drift``)."""
-    specs = getattr(_registry(), "specs", None)  # None without a registry
-    return {s.name for s in specs() if getattr(s, "market", False)} if callable(specs) else set()
 
 
 def _registry() -> Any:

@@ -179,7 +179,7 @@ def train(
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
     notes += refit_notes + _reference_note(fitted) + list(fitted.notes)
-    fitted = _with_drift_baseline(fitted, now, frame, end)
+    fitted = replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
     steps.step("churn: report and registering")
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps.step()
@@ -191,20 +191,12 @@ def train(
         *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, trial, rule=rule
     )
     notes += fitted.notes
-    fitted = _with_drift_baseline(fitted, now, frame, end)
+    fitted = replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
     steps.step("value: report and registering")
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     steps.step("done")
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
-
-
-def _with_drift_baseline(
-    fitted: FittedModel, now: pd.DataFrame, frame: pd.DataFrame, end: date
-) -> FittedModel:
-    """The model with the drift profile of the population at ``end`` and each feature's
-    normal movement between the snapshots (``FeatureSchema.drift_baseline``)."""
-    return replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
 
 
 def _input_notes(info: dict[str, Any]) -> list[str]:

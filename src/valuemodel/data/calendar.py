@@ -25,17 +25,16 @@ def _calendar(name: str):
     import exchange_calendars as xcals
 
     try:
-        return xcals.get_calendar(name, start=_bound(name, "min"), end=_bound(name, "max"))
+        cls = type(xcals.get_calendar(name))
+        return xcals.get_calendar(name, start=_bound(cls, "min"), end=_bound(cls, "max"))
     except xcals.errors.InvalidCalendarName as exc:
         raise InputError(
             f"calendar: {name!r} is not an exchange_calendars name (e.g. XSHG, XHKG, XNYS)"
         ) from exc
 
 
-def _bound(name: str, which: str) -> pd.Timestamp:
-    import exchange_calendars as xcals
-
-    cls = type(xcals.get_calendar(name))
+def _bound(cls: type, which: str) -> pd.Timestamp:
+    """The first or last date the calendar class records holidays for (or a wide default)."""
     bound = getattr(cls, f"bound_{which}")()
     if bound is None:
         return pd.Timestamp("1990-01-01" if which == "min" else "2035-12-31")

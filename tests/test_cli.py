@@ -141,11 +141,20 @@ def trained(tmp_path_factory):
     return root, data, uri, result
 
 
-def test_generate_writes_all_seven_tables(trained):
+def test_generate_writes_all_eight_tables(trained):
     _, data, _, _ = trained
     assert sorted(p.name for p in data.iterdir()) == sorted(
         f"{t}.parquet"
-        for t in ("accounts", "trades", "balances", "cashflows", "positions", "logins", "revenue")
+        for t in (
+            "accounts",
+            "trades",
+            "balances",
+            "cashflows",
+            "positions",
+            "logins",
+            "revenue",
+            "contacts",
+        )
     )
 
 

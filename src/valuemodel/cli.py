@@ -337,7 +337,7 @@ def generate(
     end: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")] = "2025-12-31",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
 ) -> None:
-    """Write a realistic synthetic brokerage data directory (all seven tables)."""
+    """Write a realistic synthetic brokerage data directory (all eight tables)."""
     files = _generate(accounts, out_dir, start, end, seed)
     out.print(f"wrote {len(files)} tables for {accounts:,} accounts to {out_dir}")
 

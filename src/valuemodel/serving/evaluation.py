@@ -48,6 +48,7 @@ from valuemodel.serving.outcomes import (
     read_list,
 )
 from valuemodel.serving.shadow import PREFIX, compare_paths, read_compare
+from valuemodel.serving.uplift_evaluation import uplift_lines, uplift_section
 
 GROUPS = ("service_segment", "asset_tier", "manager_id")
 BINS = 10
@@ -322,6 +323,8 @@ def evaluate(
     evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
     evaluation["challenger"] = challenger_section(past, population, horizons["value"].complete)
     evaluation["fairness"] = fairness_section(frame, _people(data, past.as_of), past.as_of)
+    evaluation["uplift"] = uplift_section(frame, horizons["value"].complete)
+    evaluation["uplift.qini"] = evaluation["uplift"].get("qini")
     # the fingerprint covers whole files: data added after T makes it differ, as expected
     evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
         "data_fingerprint"
@@ -480,6 +483,7 @@ def format_evaluation(result: EvaluationResult) -> str:
             f"  champion ROC-AUC {f(ch['champion']['roc_auc'])} vs challenger "
             f"({ch['alias']}) {f(ch['challenger']['roc_auc'])} on the same outcomes"
         )
+    lines += uplift_lines(e.get("uplift"))
     lines += [f"  note: {n}" for n in e["notes"]]
     lines += [f"Wrote {result.json_path}", f"  and  {result.html_path}"]
     return "\n".join(lines)

@@ -186,8 +186,25 @@ def train(
     steps()
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     steps()
+    uplift = _uplift(tracker, known, end, cfg, context, (churn, clv), feature_config)
     uri, experiment = tracker.uri, cfg.experiment
-    return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
+    return TrainResult(
+        as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes), uplift
+    )
+
+
+def _uplift(tracker, known: DataSet, end: date, cfg, context, published, feature_config):
+    """The uplift model from the contacts table's campaigns (None without contacts)."""
+    if not known.has("contacts"):
+        return None
+    from valuemodel.training.uplift import train_uplift
+
+    models = {m.kind: tracker.load(m.kind, version=m.version) for m in published}
+    result = train_uplift(
+        known, end=end, cfg=cfg, tracker=tracker, context=context, models=models, fc=feature_config
+    )
+    log.info(result.note)
+    return result
 
 
 def _input_notes(info: dict[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ response is partly visible in behaviour and partly not:
 - plus an invisible part (noise around it).
 
 Life-event churn is never prevented. The generator knows each account's true effect: the
-fall in the probability of deciding to churn within the horizon, ``p_control - p_treated``,
+fall in the probability of churning within the horizon, ``p_control - p_treated``,
 for every holding account at every campaign (listed or not). :func:`truth_frame` returns it;
 it never enters the data tables.
 """
@@ -36,7 +36,9 @@ FIRST_WEEK = 26  # after the burn-in: half a year of history before the first li
 HORIZON_WEEKS = 13
 LISTED_SHARE = 0.5
 CONTROL_SHARE = 0.3
-WIN_BACK = 0.6  # the share of a leaving account's response that turns it back
+WIN_BACK = 0.85  # the share of a leaving account's response that turns it back
+VISIBLE = 0.4  # the share of churn decided within the horizon that also completes in it
+# (a decided churner disengages for 3-13 weeks, then moves its assets out over 1-5)
 INSTITUTION = 3
 
 
@@ -104,12 +106,12 @@ def response(
     no_manager = (pop.manager[rows] < 0) | departed
     sleeping = (state.status[rows] == DORMANT) & (tenure > 3.0)
     effect = (
-        0.1
-        + 4.0 * np.minimum(pop.rate_excess[rows], 0.6)
-        + 0.7 * no_manager
-        + 1.5 * state.loss()[rows]
-        - 1.6 * sleeping
-        + rng.normal(0.0, 0.35, len(rows))
+        0.2
+        + 2.5 * np.minimum(pop.rate_excess[rows], 0.6)
+        + 0.4 * no_manager
+        + 2.5 * state.loss()[rows]
+        - 2.2 * sleeping
+        + rng.normal(0.0, 0.3, len(rows))
     )
     return np.where(pop.kind[rows] == INSTITUTION, 0.1 * effect, effect).astype(np.float32)
 
@@ -117,9 +119,11 @@ def response(
 def _probabilities(
     status: np.ndarray, signal: np.ndarray, life: np.ndarray, effect: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The chance of deciding to churn within the horizon without and with contact."""
-    p_control = 1.0 - np.exp(-HORIZON_WEEKS * (signal + life))
-    p_treated = 1.0 - np.exp(-HORIZON_WEEKS * (signal * np.exp(-effect) + life))
+    """The chance of churning within the horizon without and with contact: a leaving account
+    churns unless won back; a staying one decides to churn at its weekly hazard, and
+    ``VISIBLE`` of those decisions complete within the horizon."""
+    p_control = VISIBLE * (1.0 - np.exp(-HORIZON_WEEKS * (signal + life)))
+    p_treated = VISIBLE * (1.0 - np.exp(-HORIZON_WEEKS * (signal * np.exp(-effect) + life)))
     leaving = status == LEAVING
     back = WIN_BACK * (1.0 - np.exp(-np.maximum(effect, 0.0)))
     p_control = np.where(leaving, 1.0, p_control)

@@ -200,6 +200,6 @@ def _campaign(path: Path) -> pd.DataFrame:
             "account_id": frame["account_id"].astype(str),
             "date": pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d"),
             "group": np.where(held, "control", "treated"),
-            "action": action.where(~held, None).astype("object"),
+            "action": pd.Series(np.where(held, None, action.astype(object)), dtype="object"),
         }
     )

@@ -1,13 +1,15 @@
 """Who can be saved: the uplift model against the simple alternatives, on the generator's truth.
 
     python benchmarks/bench_uplift.py [--accounts 4000] [--seed 11] [--trials 2]
-                                      [--workdir benchmarks/_data/uplift] [--write]
+                                      [--start 2023-01-01] [--workdir benchmarks/_data/uplift]
+                                      [--write]
 
 The generator (``simulate_brokerage``) runs quarterly retention campaigns with a random
 control group and knows every holding account's true effect of contact at every campaign
 (the fall in its chance of churning within 13 weeks). This script:
 
-1. generates three years (2023-2025) of a brokerage and writes its eight tables;
+1. generates a brokerage from ``--start`` to 2025-12-31 and writes its eight tables (an
+   earlier start gives more past campaigns);
 2. trains the package (``train``, churn + value + uplift) as of a campaign date ``T`` a year
    before the end, so only earlier campaigns with a complete horizon teach the uplift model;
 3. scores the population at ``T`` (``score``: ``uplift``, ``saved_value``,
@@ -54,15 +56,16 @@ from valuemodel.training import TrainingConfig, train
 from valuemodel.training.uplift import campaign_frame, campaigns
 
 ROOT = Path(__file__).resolve().parent
-START, END = "2023-01-01", "2025-12-31"
+END = "2025-12-31"
 SHARE = 0.1
 
 
 def prepare(args) -> tuple[Path, pd.DataFrame]:
-    data_dir = Path(args.workdir) / f"brokerage-{args.accounts}-{args.seed}"
-    truth_path = data_dir.parent / f"truth-{args.accounts}-{args.seed}.parquet"
+    tag = f"{args.accounts}-{args.seed}-{args.start}"
+    data_dir = Path(args.workdir) / f"brokerage-{tag}"
+    truth_path = data_dir.parent / f"truth-{tag}.parquet"
     if not truth_path.exists():
-        tables, truth = simulate_brokerage(args.accounts, START, END, seed=args.seed)
+        tables, truth = simulate_brokerage(args.accounts, args.start, END, seed=args.seed)
         write_brokerage(tables, data_dir)
         truth.to_parquet(truth_path)
     return data_dir, pd.read_parquet(truth_path)
@@ -110,11 +113,12 @@ def run(args) -> pd.DataFrame:
     data_dir, truth = prepare(args)
     at = evaluation_date(truth)
     work = Path(args.workdir)
-    uri = f"sqlite:///{(work / f'mlflow-{args.accounts}-{args.seed}.db').resolve()}"
+    tag = f"{args.accounts}-{args.seed}-{args.start}"
+    uri = f"sqlite:///{(work / f'mlflow-{tag}.db').resolve()}"
     started = time.perf_counter()
     trained = train(data_dir, at.date(), trials=args.trials, tracking_uri=uri)
     trained_s = time.perf_counter() - started
-    listed = work / f"list-{args.accounts}-{args.seed}.parquet"
+    listed = work / f"list-{tag}.parquet"
     score(data_dir, at.date(), listed, tracking_uri=uri)
     ranked = pd.read_parquet(listed).set_index("account_id")
     data = open_data(data_dir)
@@ -167,7 +171,7 @@ def report(table: pd.DataFrame, args) -> str:
     a, u = table.attrs, table.attrs["uplift"]
     m = u.metrics
     lines = [
-        f"Generator, {args.accounts:,} accounts, seed {args.seed}, {START}..{END}; trained "
+        f"Generator, {args.accounts:,} accounts, seed {args.seed}, {args.start}..{END}; trained "
         f"and scored at the campaign of {a['as_of']} ({a['accounts']:,} accounts in the "
         f"population; train {a['train_s']:.0f} s with {args.trials} trials on 2 shared cores).",
         "",
@@ -203,6 +207,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--trials", type=int, default=2)
+    parser.add_argument("--start", default="2023-01-01")
     parser.add_argument("--workdir", default=str(ROOT / "_data" / "uplift"))
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()

@@ -14,6 +14,7 @@ UV      = $(shell command -v uv || { test -x $(UV_DIR)/bin/uv && echo $(UV_DIR)/
 UV_PIP  = $(UV) pip install --quiet --python $(BIN)/python
 PIP     = $(BIN)/python -m pip install --quiet
 INSTALL = $(if $(UV),$(UV_PIP),$(PIP))
+WORKERS = $(shell $(PYTHON) -c "import os; print(len(os.sched_getaffinity(0)))" 2>/dev/null || echo 2)
 
 .PHONY: demo test test-fast lint format docs bench clean help _venv
 
@@ -56,10 +57,12 @@ demo: $(VENV)/.runtime
 PYTEST = rc=0; $(BIN)/python -m pytest --durations=15 $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
+# One pytest-xdist worker per usable core; a module's tests stay on one worker (loadscope), so
+# its module-scoped fixtures (trained models) are built once.
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	@$(call PYTEST,)
+	@$(call PYTEST,-n $(WORKERS) --dist loadscope)
 
 test-fast: $(VENV)/.dev
 	$(BIN)/ruff check .

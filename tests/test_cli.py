@@ -158,6 +158,23 @@ def test_generate_writes_all_eight_tables(trained):
     )
 
 
+def test_train_logs_one_line_per_named_stage_when_stderr_is_not_a_terminal(trained):
+    # subprocess captures stderr in a pipe, as a scheduler's log or `make demo > log` would.
+    lines = [ln for ln in trained[3].stderr.splitlines() if "Training churn and value" in ln]
+    stages = [ln.split("models: ", 1)[1] for ln in lines]
+    assert stages[0].startswith("features and labels at ")
+    for stage in ("churn: trial 1/2", "churn: trial 2/2", "value: trial 2/2"):
+        assert stage in stages
+    assert [s for s in stages if s.endswith("report and registering")] == [
+        "churn: report and registering",
+        "value: report and registering",
+    ]
+    assert any(s.startswith("churn: fitting on ") for s in stages)
+    assert stages[-1] == "finished"
+    seconds = [float(ln.split("]")[0].strip("[ s")) for ln in lines]
+    assert seconds == sorted(seconds) and seconds[-1] > 0
+
+
 def test_features_writes_one_row_per_population_account(trained, tmp_path):
     _, data, _, _ = trained
     out = tmp_path / "features.parquet"

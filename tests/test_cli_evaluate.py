@@ -4,6 +4,7 @@ challenger in the shadow, then evaluate the list against what happened."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -114,14 +115,53 @@ def test_the_same_run_twice_gives_the_same_control_group(loop):
     assert summary["models"]["churn"]["churn_definition"] == "assets"
 
 
-def test_the_challenger_is_judged_on_the_same_outcomes(loop):
-    root, _, _, lists, _ = loop
+def test_the_challenger_is_judged_on_the_control_accounts(loop):
+    root, _, _, lists, result = loop
     compare = json.loads(lists["first"].with_name("first.compare.json").read_text())
     assert compare["alias"] == "challenger" and compare["rank_spearman"] == pytest.approx(1.0)
+    table = pd.read_csv(lists["first"].with_name("first.compare.csv"))
     evaluation = json.loads((root / "evaluation" / "evaluation.json").read_text())
     both = evaluation["challenger"]
+    assert both["basis"] == "control" and both["n"] == int(table["control"].sum()) > 0
     assert both["champion"]["roc_auc"] == both["challenger"]["roc_auc"]
-    assert both["n"] == evaluation["churn"]["n"]
+    assert both["roc_auc_difference"]["difference"] == 0.0
+    assert f"on {both['n']:,} control accounts" in result.stdout
+
+
+def test_evaluate_exits_2_when_balances_end_before_the_churn_window(loop, tmp_path):
+    _, data, _, lists, _ = loop
+    lagging = tmp_path / "lagging"
+    shutil.copytree(data, lagging)
+    balances = pd.read_parquet(lagging / "balances.parquet")
+    balances = balances[pd.to_datetime(balances["date"]) <= "2026-03-15"]
+    balances.to_parquet(lagging / "balances.parquet", index=False)
+    last = pd.to_datetime(balances["date"]).max().date()
+    result = run(
+        "evaluate", "--list", str(lists["first"]), "--data", str(lagging),
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"the balances table ends {last}" in result.stderr
+    assert "complete only once balances runs through 2026-03-31" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_evaluate_exits_2_when_most_listed_accounts_have_no_outcome(loop, tmp_path):
+    _, data, _, lists, _ = loop
+    listed = pd.read_csv(lists["first"], dtype={"account_id": str})
+    n = len(listed)
+    strangers = n // 2 + 1
+    listed.loc[: strangers - 1, "account_id"] = [f"X{i:05d}" for i in range(strangers)]
+    out = tmp_path / "first.csv"
+    listed.to_csv(out, index=False)
+    summary = json.loads(lists["first"].with_name("first.summary.json").read_text())
+    out.with_name("first.summary.json").write_text(json.dumps(summary))
+    result = run(
+        "evaluate", "--list", str(out), "--data", str(data), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"only {n - strangers:,} of its {n:,} accounts have an outcome" in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_evaluate_logs_a_monitoring_run_tagged_with_the_model_versions(loop):

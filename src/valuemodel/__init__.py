@@ -9,7 +9,16 @@ The public API (imported lazily, so that ``import valuemodel`` and the CLI start
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# LightGBM's OpenMP threads (GNU libgomp) spin at every barrier while they wait for each other.
+# When another process holds a core, the spinning thread burns the time slice its partner
+# needs: on 2 cores with one busy neighbour, 2 threads trained 10x slower than 1. Waiting
+# passively removes that (BENCHMARKS.md, "Training threads"). libgomp reads this once, when it
+# is loaded, so it is set here, before anything of ours imports LightGBM; an explicit setting
+# wins, and a process that loaded LightGBM before valuemodel keeps its own.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 

@@ -11,6 +11,7 @@ import enum
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -73,26 +74,51 @@ def _command(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _Bar:
-    """What a library function's ``progress`` callback drives: a stage name or a count."""
+    """What a library function's ``progress`` callback drives: a stage name or a count.
 
-    def __init__(self, bar: Progress, task: Any, description: str):
-        self.bar, self.task, self.description = bar, task, description
+    On a terminal it is a rich bar whose text names the stage under way. Elsewhere (a log
+    file, a scheduler, ``make demo > log``) a bar would be lost, so each new stage is one line
+    with the time since the command's work began: the last line says where a run is, the
+    differences where its time went.
+    """
+
+    def __init__(self, bar: Progress, task: Any, description: str, lines: bool):
+        self.bar, self.task, self.description, self.lines = bar, task, description, lines
+        self.started, self.shown = time.monotonic(), None
 
     def stage(self, label: str) -> None:
         """One more stage done, named ``label`` (the generator's callback)."""
         self.bar.update(self.task, advance=1, description=f"{self.description}: {label}")
+        self._line(label)
 
-    def count(self, done: int, total: int) -> None:
-        """``done`` of ``total`` steps (training's callback)."""
-        self.bar.update(self.task, completed=done, total=total)
+    def count(self, done: int, total: int, stage: str | None = None) -> None:
+        """``done`` of ``total`` steps, ``stage`` under way (training's and scoring's callback)."""
+        text = f"{self.description}: {stage}" if stage else self.description
+        self.bar.update(self.task, completed=done, total=total, description=text)
+        if stage:
+            self._line(stage)
+
+    def _line(self, label: str) -> None:
+        if self.lines and label != self.shown:
+            self.shown = label
+            elapsed = time.monotonic() - self.started
+            err.print(f"[{elapsed:7.1f} s] {self.description}: {label}", highlight=False)
+
+    def close(self) -> None:
+        if self.lines:
+            self.shown = None
+            self._line("finished")
 
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: int | None = None) -> Iterator[_Bar]:
-    """A rich progress bar on stderr (nothing when stderr is not a terminal)."""
+    """A rich progress bar on stderr; one line per stage when stderr is not a terminal."""
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True) as bar:
-        yield _Bar(bar, bar.add_task(description, total=total), description)
+    lines = not err.is_terminal
+    with Progress(*columns, console=err, transient=True, disable=lines) as bar:
+        tracker = _Bar(bar, bar.add_task(description, total=total), description, lines)
+        yield tracker
+        tracker.close()
 
 
 def parse_date(value: str, option: str = "--as-of") -> date:
@@ -147,6 +173,13 @@ def load_valid(source: Path | Input, reuse: bool = True) -> tuple[Any, Any]:
     return data, report
 
 
+def check_as_of(dataset: Any, day: date) -> None:
+    """Reject an as-of date outside the data's range (exit 2, with the range)."""
+    from valuemodel.data.span import check_as_of as check
+
+    check(dataset, day)
+
+
 def _connect(engine_name: str) -> Any:
     from valuemodel import engine
 
@@ -180,6 +213,7 @@ def features(
     path = check_table_path(out_file)
     day = parse_date(as_of)
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Building features"):
         frame = build_features(dataset.until(day), day)
     write_table(frame, path)
@@ -202,11 +236,30 @@ def train(
         ChurnDefinition | None,
         typer.Option("--churn-definition", help="auto: assets with balances, else inactivity."),
     ] = None,
-    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Optuna trials.")] = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            "--trials",
+            min=1,
+            help="Optuna trials per model (default: tuning.trials of the training config, 10).",
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Training YAML.")] = None,
     tracking_uri: TrackingOpt = None,
-    experiment: Annotated[str | None, typer.Option("--experiment")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Promote even if not better.")] = False,
+    experiment: Annotated[
+        str | None,
+        typer.Option(
+            "--experiment", help="MLflow experiment to log the runs in (default: valuemodel)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            metavar="",
+            help="A flag: register both new models as champion even if not better.",
+        ),
+    ] = False,
     source: Input = INPUT_OPTIONS,
 ) -> None:
     """Train, validate out of time, tune, log to MLflow and register both models."""
@@ -216,6 +269,7 @@ def train(
     day = parse_date(as_of)
     cfg = load_config(config) if config else None
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Training churn and value models") as bar:
         result = run_training(
             dataset,
@@ -231,6 +285,17 @@ def train(
             progress=bar.count,
         )
     out.print(format_train_summary(result), markup=False, highlight=False)
+    _print_reports(result)
+
+
+def _print_reports(result: Any) -> None:
+    """Where each model's training report went (it is an MLflow artifact of its run)."""
+    from valuemodel.models.tracking import Tracker
+
+    tracker = Tracker(result.tracking_uri)
+    for model in result.models:
+        where = tracker.artifact_path(model.run_id, "report.html")
+        out.print(f"{model.kind} training report: {where}", markup=False, highlight=False)
 
 
 class Lang(enum.StrEnum):
@@ -254,7 +319,12 @@ def score(
     ],
     top: Annotated[int | None, typer.Option("--top", min=1, help="Keep the top K.")] = None,
     tracking_uri: TrackingOpt = None,
-    model_alias: Annotated[str, typer.Option("--model-alias")] = "champion",
+    model_alias: Annotated[
+        str,
+        typer.Option(
+            "--model-alias", help="Score with the models under this alias (e.g. challenger)."
+        ),
+    ] = "champion",
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Tier rules YAML.")] = None,
     lang: Annotated[Lang, typer.Option("--lang", help="Reasons and actions: en or zh.")] = Lang.en,
     source: Input = INPUT_OPTIONS,
@@ -286,12 +356,16 @@ def score(
     from valuemodel.serving import SCORE_STEPS, format_score_summary
     from valuemodel.serving import score as run_scoring
     from valuemodel.serving.control import DEFAULT_SEED, check_share
-    from valuemodel.serving.writers import check_format
+    from valuemodel.serving.preflight import check_scoring
+    from valuemodel.serving.writers import check_format, check_own_summary
 
     check_format(out_file)
+    check_own_summary(out_file)
     check_share(control_share)
     day = parse_date(as_of)
+    check_scoring(model_alias, compare, tracking_uri, tiers)
     dataset, _ = load_valid(source)
+    check_as_of(dataset, day)
     with progress_bar("Scoring", total=len(SCORE_STEPS)) as bar:
         result = run_scoring(
             dataset,
@@ -305,7 +379,7 @@ def score(
             control_share=control_share,
             control_seed=DEFAULT_SEED if control_seed is None else control_seed,
             compare=compare,
-            progress=lambda step, done: bar.count(done, len(SCORE_STEPS)),
+            progress=lambda step, done: bar.count(done, len(SCORE_STEPS), step),
             rank_by=rank_by.value if rank_by else None,
         )
     out.print(format_score_summary(result), markup=False, highlight=False)
@@ -443,6 +517,8 @@ def demo(
 
 
 def _print_demo_paths(run: Any, as_of: str) -> None:
+    from valuemodel.workspace import executable
+
     scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
     out.print("\n[bold]Where everything went[/]")
     rows = [
@@ -456,11 +532,13 @@ def _print_demo_paths(run: Any, as_of: str) -> None:
     ]
     for label, where in rows:
         out.print(f"  {label:<42} {where}", markup=False, highlight=False)
+    _print_reports(run.training)
+    me, mlflow = executable("valuemodel"), executable("mlflow")
     out.print(
-        f"\nBrowse the runs: .venv/bin/mlflow ui --backend-store-uri {tracking}\n"
-        f"Score again:     valuemodel score --data {run.data_dir} --as-of {as_of} "
+        f"\nBrowse the runs: {mlflow} ui --backend-store-uri {tracking}\n"
+        f"Score again:     {me} score --data {run.data_dir} --as-of {as_of} "
         f"--out list.csv --tracking-uri {tracking}\n"
-        f"Evaluate later:  once the data runs 90 days past {as_of}, valuemodel evaluate "
+        f"Evaluate later:  once the data runs 90 days past {as_of}, {me} evaluate "
         f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
         f"--tracking-uri {tracking}",
         highlight=False,

@@ -75,8 +75,9 @@ RecheckOpt = Annotated[
     bool,
     typer.Option(
         "--recheck",
-        help="Check the data even if these files passed the checks before and have not "
-        "changed (validate always checks).",
+        metavar="",
+        help="A flag: check the data even if these files passed the checks before and have "
+        "not changed (validate always checks).",
     ),
 ]
 EngineOpt = Annotated[

@@ -17,7 +17,7 @@ from valuemodel.models.shap_values import (
     shap_units,
     top_positive_drivers,
 )
-from valuemodel.serving.reasons import reason_check
+from valuemodel.serving.reasons import not_reasons, reason_check
 from valuemodel.workspace import WORKDIR_ENV, Workspace, ensure_demo_workspace, holdout_scores
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "explanation",
     "global_importance",
     "holdout_scores",
+    "not_reasons",
     "reason_check",
     "shap_frame",
     "shap_units",

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,17 @@ def _build(root: Path, *, accounts: int, trials: int, seed: int, progress) -> No
     build_demo(root, accounts=accounts, seed=seed, config=config, workbook=False, stage=stage)
     meta = {"accounts": accounts, "trials": trials, "seed": seed, "as_of": DEMO_AS_OF}
     (root / MARKER).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def executable(name: str) -> str:
+    """How to call ``name`` from this shell: its bare name when it is on PATH, else the path
+    of the one beside this Python (``.venv/bin/valuemodel`` when the venv is not active)."""
+    beside = Path(sys.executable).parent / name
+    found = shutil.which(name)
+    if found is not None and Path(found).resolve() == beside.resolve():
+        return name
+    if not beside.exists():
+        return name
+    with suppress(ValueError):
+        return str(beside.relative_to(Path.cwd()))
+    return str(beside)

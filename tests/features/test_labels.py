@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from tests.features.conftest import frame, row
@@ -103,6 +104,60 @@ def test_assets_churn_without_balances_is_rejected(make_data):
         build_labels(data, T, churn_definition="gone")
     with pytest.raises(InputError, match="churn_horizon must be a positive number of days"):
         build_labels(data, T, churn_horizon=0)
-    labels = build_labels(data, T, end="2026-12-31")  # auto falls back to inactivity
+    # auto falls back to inactivity; trades must run through T + H (b trades on 2026-12-31)
+    later = frame([("a", "2025-03-01", 1.0, 1.0), ("b", "2026-12-31", 1.0, 1.0)], TRADES)
+    labels = build_labels(make_data(trades=later), T, end="2026-12-31")
     assert row(labels, "a").churn == 1.0
     assert not math.isnan(row(labels, "a").value)
+    assert math.isnan(row(build_labels(data, T, end="2026-12-31"), "a").churn)
+
+
+def lagging(make_data, *, balances_end=None, trades_end="2026-03-31", revenue_end=None):
+    """Account ``a`` holds 100k at T and trades on T + 10; the export of one table stops at
+    its ``*_end`` while the others run on (a ``logins`` row through 2026-06-30)."""
+    tables = {
+        "trades": frame(
+            [("a", "2025-03-01", 1.0, 1.0), ("a", "2025-04-10", 1.0, 1.0)]
+            + [("a", trades_end, 1.0, 1.0)],
+            TRADES,
+        ),
+        "logins": frame([("a", "2026-06-30")], "account_id date"),
+    }
+    if balances_end:
+        tables["balances"] = frame(
+            [("a", "2025-03-01", 100_000.0), ("a", balances_end, 100_000.0)],
+            "account_id date total_assets",
+        )
+    if revenue_end:
+        tables["revenue"] = frame(
+            [("a", "2025-04-10", 5.0), ("a", revenue_end, 5.0)], "account_id date amount"
+        )
+    return make_data(**tables)
+
+
+def test_asset_churn_is_missing_while_balances_lag_the_other_tables(make_data):
+    # balances end 2025-06-01, before T + 90 = 2025-06-29: the held 100k is a stale snapshot
+    data = lagging(make_data, balances_end="2025-06-01")
+    labels = build_labels(data, T)
+    assert math.isnan(row(labels, "a").churn)
+    assert row(labels, "a").value == 2.0  # trades (the derived revenue) run on
+    on_time = build_labels(lagging(make_data, balances_end="2025-06-29"), T)
+    assert row(on_time, "a").churn == 0.0
+
+
+def test_inactivity_churn_is_missing_while_trades_lag_the_other_tables(make_data):
+    # trades end 2025-06-01, before T + 90: no trade after it is not known to be inactivity
+    data = lagging(make_data, trades_end="2025-06-01", revenue_end="2026-06-30")
+    labels = build_labels(data, "2025-04-30", churn_definition="inactivity")
+    assert math.isnan(row(labels, "a").churn)
+    assert row(labels, "a").value == 0.0  # revenue runs through 2026-04-30; none after T
+    from valuemodel.features.labels import label_ends
+
+    ends = label_ends(data, "inactivity", None)
+    assert ends["churn"][:2] == ("trades", pd.Timestamp("2025-06-01").date())
+
+
+def test_value_is_missing_while_revenue_lags_the_other_tables(make_data):
+    data = lagging(make_data, balances_end="2026-06-30", revenue_end="2026-01-31")
+    labels = build_labels(data, T)
+    assert row(labels, "a").churn == 0.0 and math.isnan(row(labels, "a").value)

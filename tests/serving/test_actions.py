@@ -60,6 +60,8 @@ def test_rules_match_the_domain_cases():
             "maintaining",
         ],
         tenure_days=[2000, 2000, 2000, 2000, 200, 2000, 2000],
+        unrealized_pnl_ratio=[0.0, 0.0, -0.05, 0.0, 0.0, 0.0, 0.0],
+        outflow_90d=[0.0, 0.0, 0.0, 80000.0, 0.0, 0.0, 0.0],
     )
     assert choose_actions(f).tolist() == [
         "senior_adviser_visit",  # a large account, whatever the reason
@@ -70,6 +72,58 @@ def test_rules_match_the_domain_cases():
         "fund_introduction",  # dormant long-term holder
         "market_information",  # veteran trading less
     ]
+
+
+def test_a_portfolio_review_for_losses_needs_the_holdings_at_a_loss():
+    # rank 7 of the issue: the P&L drove the risk, but the holdings were 7 % in profit
+    f = _accounts(driver_1="unrealized_pnl_ratio", unrealized_pnl_ratio=[0.07, 0.0, -0.01, None])
+    assert choose_actions(f).tolist() == [
+        "check_in_call",
+        "check_in_call",
+        "portfolio_review",
+        "check_in_call",
+    ]
+
+
+def test_an_outflow_call_needs_money_to_have_gone_out():
+    f = _accounts(driver_1="asset_growth_365d", outflow_90d=[0.0, 1500.0, None])
+    assert choose_actions(f).tolist() == ["check_in_call", "outflow_call", "check_in_call"]
+
+
+def test_a_premise_holds_whichever_rule_names_the_action():
+    cfg = TierConfig.model_validate(
+        {
+            "actions": {
+                "catalogue": {
+                    "loss_call": {
+                        "en": "Call (at a loss)",
+                        "zh": "浮亏回访",
+                        "premise": {"unrealized_pnl_ratio": {"below": 0}},
+                    },
+                    "call": {"en": "Call", "zh": "回访"},
+                },
+                "rules": [{"action": "loss_call"}],
+                "default": "call",
+            }
+        }
+    )
+    f = _accounts(unrealized_pnl_ratio=[0.2, -0.2])
+    assert choose_actions(f, cfg).tolist() == ["call", "loss_call"]
+
+
+def test_a_default_action_with_a_premise_is_rejected():
+    with pytest.raises(ValueError, match="must have no premise"):
+        TierConfig.model_validate(
+            {
+                "actions": {
+                    "catalogue": {
+                        "call": {"en": "Call", "zh": "回访", "premise": {"x": {"above": 0}}}
+                    },
+                    "rules": [],
+                    "default": "call",
+                }
+            }
+        )
 
 
 def test_a_rate_review_needs_an_active_trader():

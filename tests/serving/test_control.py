@@ -4,6 +4,8 @@ import pytest
 
 from valuemodel.errors import InputError
 from valuemodel.serving.control import (
+    AS_TREATED,
+    adjust_verdicts,
     bootstrap_difference,
     check_share,
     compare_groups,
@@ -79,7 +81,9 @@ def test_a_planted_effect_is_found_with_the_right_sign():
     churn = result["churn_rate"]
     assert churn["difference"] < 0
     assert churn["interval"][1] < 0
-    assert result["verdict"].startswith("contacted accounts churned less")
+    assert result["verdict"].startswith(
+        "accounts on the list to contact churned less than control"
+    )
 
 
 def test_without_an_effect_the_interval_includes_zero():
@@ -102,3 +106,66 @@ def test_the_bootstrap_interval_is_reproducible_and_contains_the_difference():
     assert first == bootstrap_difference(t, c)
     diff, low, high = first
     assert diff == pytest.approx(-0.2) and low < diff < high
+
+
+def test_as_treated_the_verdict_speaks_of_contacted_accounts():
+    result = compare_groups(outcomes(3000, 0.2, 0.15, 0.30, seed=1), treated=AS_TREATED)
+    assert result["verdict"].startswith("contacted accounts churned less than control")
+    assert result["p_value"] < 0.05
+
+
+def test_too_small_counts_the_accounts_whose_outcome_is_known():
+    frame = outcomes(200, 0.5, 0.2, 0.2, seed=4)
+    frame.loc[frame.index[~frame.treated][20:], "churn"] = np.nan  # 20 control outcomes known
+    result = compare_groups(frame)
+    assert result["control"] > 30 and not result["conclusive"]
+    assert result["churn_rate"]["with_outcome"][1] == 20
+    assert "20 control accounts with a known outcome" in result["verdict"]
+
+
+def test_the_segment_verdicts_are_corrected_for_the_number_of_segments():
+    # ten segments without any effect and one with a borderline one: alone it would pass
+    groups = {
+        f"s{i}": compare_groups(outcomes(400, 0.5, 0.2, 0.2, seed=10 + i)) for i in range(10)
+    }
+    marginal = outcomes(400, 0.5, 0.2, 0.2, seed=99)
+    rng = np.random.default_rng(0)
+    treated_churn = marginal.index[marginal.treated & (marginal.churn == 1)]
+    marginal.loc[rng.choice(treated_churn, 18, replace=False), "churn"] = 0.0
+    groups["edge"] = compare_groups(marginal)
+    p = groups["edge"]["p_value"]
+    assert 0.01 < p < 0.05 and "churned less" in groups["edge"]["verdict"]
+    ps = sorted(g["p_value"] for g in groups.values())
+    adjusted = adjust_verdicts(groups)
+    # Benjamini-Hochberg by hand: p_(i) * m / i, made monotone from the largest down
+    by_hand = np.minimum.accumulate([ps[i] * 11 / (i + 1) for i in range(11)][::-1])[::-1]
+    assert sorted(g["p_adjusted"] for g in adjusted.values()) == pytest.approx(by_hand)
+    assert adjusted["edge"]["p_adjusted"] > 0.05
+    assert adjusted["edge"]["verdict"].startswith("no effect on churn can be told from chance")
+    assert "Benjamini-Hochberg correction for 11 groups" in adjusted["edge"]["verdict"]
+
+
+def test_the_overall_difference_is_weighted_by_segment():
+    # segment a: churn 0.5 in both groups, 10 % control; b: churn 0.1, 50 % control. No effect
+    # anywhere, but pooled, the control group is mostly the low-churn segment b.
+    rows = []
+    for stratum, n, control_share, rate in (("a", 1000, 0.1, 0.5), ("b", 1000, 0.5, 0.1)):
+        n_control = int(n * control_share)
+        for group, size in (("control", n_control), ("treated", n - n_control)):
+            churned = int(round(size * rate))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "treated": group == "treated",
+                        "churn": [1.0] * churned + [0.0] * (size - churned),
+                        "stratum": stratum,
+                    }
+                )
+            )
+    frame = pd.concat(rows, ignore_index=True)
+    stratified = compare_groups(frame)["churn_rate"]
+    pooled = compare_groups(frame.drop(columns="stratum"))["churn_rate"]
+    assert stratified["difference"] == pytest.approx(0.0, abs=1e-12)
+    assert pooled["difference"] == pytest.approx((450 + 50) / 1400 - (50 + 50) / 600)
+    low, high = stratified["interval"]
+    assert low < 0 < high

@@ -40,15 +40,22 @@ def brokerage(
         {"account_id": [ids[0]], "trade_date": [end], "amount": [1.0], "commission": [0.0]}
     )
     pd.concat([trades, last]).to_csv(folder / "trades.csv", index=False)
+    # every table runs through ``end`` (a label is complete only when its own table does)
     pd.DataFrame(
         {
-            "account_id": ids * 2,
-            "date": ["2025-06-30"] * n + ["2025-09-20"] * n,
-            "total_assets": [10_000.0] * n + list(np.where(churn, 1_000.0, 10_500.0)),
+            "account_id": ids * 2 + [ids[0]],
+            "date": ["2025-06-30"] * n + ["2025-09-20"] * n + [end],
+            "total_assets": [10_000.0] * n
+            + list(np.where(churn, 1_000.0, 10_500.0))
+            + [1_000.0 if churn[0] else 10_500.0],
         }
     ).to_csv(folder / "balances.csv", index=False)
     pd.DataFrame(
-        {"account_id": ids, "date": "2025-08-01", "amount": np.round(100 * factor, 2)}
+        {
+            "account_id": ids + [ids[0]],
+            "date": ["2025-08-01"] * n + [end],
+            "amount": list(np.round(100 * factor, 2)) + [0.0],
+        }
     ).to_csv(folder / "revenue.csv", index=False)
     proba = np.clip(0.2 + 0.3 * churn + rng.normal(0, 0.15, n), 0.01, 0.99).round(6)
     frame = pd.DataFrame(
@@ -101,7 +108,13 @@ def test_churn_metrics_match_the_planted_outcomes(tmp_path):
     assert written["churn"]["n"] == 400 and written["churn"]["churners"] == int(y.sum())
     expected = roc_auc_score(y, frame.churn_probability)
     assert written["churn"]["roc_auc"] == pytest.approx(expected, abs=1e-6)
-    assert written["horizons"]["churn"] == {"days": 90, "until": "2025-09-28", "complete": True}
+    assert written["horizons"]["churn"] == {
+        "days": 90,
+        "until": "2025-09-28",
+        "complete": True,
+        "table": "balances",
+        "table_end": "2025-10-15",
+    }
     assert written["horizons"]["value"]["complete"] is False
     assert written["value"]["spearman"] is None
     assert any("value window is not complete" in n for n in written["notes"])
@@ -120,7 +133,9 @@ def test_a_planted_effect_is_found_with_an_interval_below_zero(tmp_path):
     churn = control["overall"]["churn_rate"]
     assert churn["difference"] < 0 and churn["interval"][1] < 0
     assert control["overall"]["retained_assets"]["difference"] > 0
-    assert control["overall"]["verdict"].startswith("contacted accounts churned less")
+    assert control["overall"]["verdict"].startswith(
+        "accounts on the list to contact churned less than control"
+    )
     assert set(control["by_service_segment"]) == set(SEGMENTS)
 
 
@@ -157,7 +172,7 @@ def test_value_is_judged_once_its_window_is_complete(tmp_path):
     result = run(tmp_path, frame)
     value = result.evaluation["value"]
     revenue = pd.read_csv(tmp_path / "data" / "revenue.csv", dtype={"account_id": str})
-    realised = frame.account_id.map(revenue.set_index("account_id").amount)
+    realised = frame.account_id.map(revenue.groupby("account_id").amount.sum())
     assert value["spearman"] == pytest.approx(
         realised.corr(frame.clv, method="spearman"), abs=1e-6
     )
@@ -170,6 +185,39 @@ def test_data_that_ends_before_the_churn_window_closes_is_rejected(tmp_path):
     with pytest.raises(InputError, match="complete only with data through 2025-09-28"):
         run(tmp_path, frame)
     assert not (tmp_path / "out").exists()
+
+
+def test_balances_that_end_before_the_churn_window_closes_are_rejected(tmp_path):
+    # the other tables run through 2025-10-15; balances stop on 2025-09-20 < T + 90
+    frame, _ = brokerage(tmp_path / "data", 50, 0.2, 0.2)
+    balances = pd.read_csv(tmp_path / "data" / "balances.csv")
+    balances[balances.date <= "2025-09-20"].to_csv(tmp_path / "data" / "balances.csv", index=False)
+    with pytest.raises(
+        InputError,
+        match=r"the balances table ends 2025-09-20, before the end of the list's 90-day churn "
+        r"window 2025-09-28 .* complete only once balances runs through 2025-09-28",
+    ):
+        run(tmp_path, frame)
+    assert not (tmp_path / "out").exists()
+
+
+def test_revenue_that_ends_before_the_value_window_closes_leaves_value_empty(tmp_path):
+    frame, _ = brokerage(tmp_path / "data", 300, 0.2, 0.2, end="2026-07-01")
+    revenue = pd.read_csv(tmp_path / "data" / "revenue.csv")
+    revenue[revenue.date <= "2026-01-31"].to_csv(tmp_path / "data" / "revenue.csv", index=False)
+    result = run(tmp_path, frame).evaluation
+    assert result["value"]["spearman"] is None
+    assert result["horizons"]["value"] == {
+        "days": 365,
+        "until": "2026-06-30",
+        "complete": False,
+        "table": "revenue",
+        "table_end": "2025-08-01",
+    }
+    assert (
+        "the revenue table ends 2025-08-01, before the end of the 365-day value window "
+        "2026-06-30" in " ".join(result["notes"])
+    )
 
 
 def test_data_that_does_not_run_past_the_as_of_date_is_rejected(tmp_path):
@@ -211,7 +259,7 @@ def test_a_file_that_is_not_a_ranked_list_is_rejected(tmp_path):
         evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")
 
 
-def test_both_models_are_judged_on_the_whole_population_from_the_compare_file(tmp_path):
+def test_both_models_are_judged_on_the_control_accounts_of_the_compare_file(tmp_path):
     frame, churn = brokerage(tmp_path / "data", 400, 0.2, 0.2)
     population = frame.assign(challenger_churn_probability=churn.loc[frame.account_id].to_numpy())
     population = population.assign(
@@ -227,13 +275,22 @@ def test_both_models_are_judged_on_the_whole_population_from_the_compare_file(tm
     population.to_csv(tmp_path / "top.compare.csv", index=False)
     result = evaluate(listed, open_data(tmp_path / "data"), tmp_path / "out")
     both = result.evaluation["challenger"]
-    assert both["n"] == 400 and result.evaluation["churn"]["n"] == 100
+    held = population[population.control]
+    assert both["basis"] == "control" and both["n"] == len(held) == 81
+    assert result.evaluation["churn"]["n"] == 100
     assert both["challenger"]["roc_auc"] == 1.0
-    y = churn.loc[frame.account_id].to_numpy()
+    y = churn.loc[held.account_id].to_numpy()
     assert both["champion"]["roc_auc"] == pytest.approx(
-        roc_auc_score(y, frame.churn_probability), abs=1e-6
+        roc_auc_score(y, held.churn_probability), abs=1e-6
     )
-    assert "challenger" in result.html_path.read_text()
+    assert both["verdict"].startswith("challenger ahead: ROC-AUC +")
+    assert "81 control accounts" in result.html_path.read_text()
+    population.drop(columns="control").to_csv(tmp_path / "top.compare.csv", index=False)
+    both = evaluate(listed, open_data(tmp_path / "data"), tmp_path / "again").evaluation[
+        "challenger"
+    ]
+    assert both["basis"] is None and both["verdict"] is None
+    assert "no control column" in both["note"]
 
 
 def test_the_control_figure_shows_one_interval_per_conclusive_group():
@@ -298,3 +355,35 @@ def test_evaluate_without_a_miscalibration_does_not_warn(tmp_path):
     frame = with_people(tmp_path / "data", frame, churn).assign(churn_probability=0.2)
     fairness = json.loads(run(tmp_path, frame).json_path.read_text())["fairness"]
     assert fairness["warnings"] == []
+
+
+def test_expected_and_realised_churners_in_the_top_k_are_counted_on_the_same_rows(tmp_path):
+    frame, churn = brokerage(tmp_path / "data", 200, 0.2, 0.2)
+    strangers = frame.head(60).assign(account_id=[f"X{i:03d}" for i in range(60)])
+    listed = pd.concat([strangers, frame.iloc[60:]]).reset_index(drop=True)  # 60 lack outcomes
+    summary_top = {"10": 1.0, "20": 2.0, "40": 4.0, "100": 10.0}
+    write_list(listed, tmp_path / "list.csv")
+    summary_file = tmp_path / "list.summary.json"
+    summary = json.loads(summary_file.read_text())
+    summary["expected_performance"]["top"] = summary_top
+    summary_file.write_text(json.dumps(summary))
+    estimate = evaluate(
+        tmp_path / "list.csv", open_data(tmp_path / "data"), tmp_path / "out"
+    ).evaluation["estimate"]
+    first = listed.iloc[:100]
+    known = first[~first.account_id.str.startswith("X")]
+    assert estimate["top"]["10"] == {
+        "expected": 0.0, "realised": 0, "with_outcome": 0, "at_scoring": 1.0,
+    }  # fmt: skip
+    assert estimate["top"]["100"]["with_outcome"] == len(known) == 40
+    assert estimate["top"]["100"]["realised"] == int(churn.loc[known.account_id].sum())
+    assert estimate["top"]["100"]["expected"] == pytest.approx(known.churn_probability.sum())
+    assert estimate["churners"]["realised"] == int(churn.loc[listed.account_id[60:]].sum())
+
+
+def test_a_list_most_of_whose_accounts_have_no_outcome_is_rejected(tmp_path):
+    frame, _ = brokerage(tmp_path / "data", 100, 0.2, 0.2)
+    frame.loc[:50, "account_id"] = [f"X{i:03d}" for i in range(51)]
+    with pytest.raises(InputError, match=r"only 49 of its 100 accounts have an outcome"):
+        run(tmp_path, frame)
+    assert not (tmp_path / "out").exists()

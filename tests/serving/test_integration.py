@@ -71,3 +71,24 @@ def test_scoring_real_features_fills_every_tier_and_reason(
     second = tmp_path / "again.csv"
     score(brokerage, AS_OF, second, top=50)
     assert out.read_bytes() == second.read_bytes()
+
+
+def test_a_generated_list_gives_no_loss_action_to_an_account_in_profit_nor_a_profile_reason(
+    brokerage, real_models, tmp_path, monkeypatch
+):
+    from valuemodel.data import open_data
+    from valuemodel.features import build_features
+
+    monkeypatch.setattr(score_module, "_load_model", lambda k, a, u: real_models[k])
+    out = tmp_path / "full.csv"
+    score(brokerage, AS_OF, out)
+    written = pd.read_csv(out, dtype={"account_id": str})
+    features = build_features(open_data(brokerage), AS_OF).set_index("account_id")
+    pnl = features["unrealized_pnl_ratio"].reindex(written["account_id"]).to_numpy()
+    loss_action = (written["action_id"] == "portfolio_review").to_numpy()
+    assert not (loss_action & ~(pnl < 0)).any()  # in profit, flat or no holdings: never
+    outflow = features["outflow_90d"].reindex(written["account_id"]).to_numpy()
+    assert not ((written["action_id"] == "outflow_call").to_numpy() & ~(outflow > 0)).any()
+    drivers = written[["driver_1", "driver_2", "driver_3"]].stack()
+    assert not drivers.isin(["age", "gender", "branch", "channel", "manager_id"]).any()
+    assert drivers.notna().any()

@@ -134,4 +134,84 @@ def test_phrase_falls_back_to_the_description_and_value():
         "trading days in the last 90 days: 3"
     )
     assert phrase("active_trading_days_90d", row, REGISTRY, "zh") == "近90天交易天数：3"
-    assert phrase("days_since_last_trade", row, REGISTRY) == "days since the last trade: no record"
+    assert phrase("days_since_last_trade", row, REGISTRY) == (
+        "days since the last trade: none on record"
+    )
+
+
+@pytest.fixture(scope="module")
+def profile_model():
+    """A churn booster driven mostly by age and branch (and a little by trading)."""
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(4)
+    n = 400
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(20, 80, n).astype(float),
+            "branch": pd.Categorical(rng.choice(["BR01", "BR07"], n)),
+            "manager_tenure": rng.normal(0, 1, n),
+            "active_trading_days_90d": rng.integers(0, 60, n).astype(float),
+            "outflow_share_30d": rng.beta(0.5, 4, n),
+        }
+    )
+    logit = (
+        0.08 * (X["age"] - 50)
+        + 2.0 * (X["branch"] == "BR07")
+        - 0.03 * X["active_trading_days_90d"]
+        + 3 * X["outflow_share_30d"]
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    params = {"objective": "binary", "verbosity": -1, "num_threads": 1, "min_data_in_leaf": 5}
+    return lgb.train(params, lgb.Dataset(X, y), 30), X
+
+
+def test_reasons_never_name_protected_or_administrative_features(profile_model):
+    booster, X = profile_model
+    shown = explain(booster, X, X, REGISTRY, exclude=())
+    assert shown["driver_1"].isin(["age", "branch"]).mean() > 0.5  # the model leans on them
+    out = explain(booster, X, X, REGISTRY)  # the tiers file's default list
+    drivers = out[["driver_1", "driver_2", "driver_3"]].stack()
+    assert not drivers.isin(["age", "branch", "manager_tenure"]).any()
+    # the next driver takes their place: the strongest of the features that may be shown
+    contrib = contributions(booster, X)[["active_trading_days_90d", "outflow_share_30d"]]
+    strongest = zip(contrib.idxmax(axis=1), contrib.max(axis=1), strict=True)
+    best = [n if v > 0 else None for n, v in strongest]
+    assert out["driver_1"].tolist() == best
+    reasons_text = out[["reason_1", "reason_2", "reason_3"]].stack()
+    assert not reasons_text.str.contains("age|branch|BR0", case=False).any()
+
+
+def test_the_list_of_features_never_given_as_reasons_is_configuration():
+    from valuemodel.serving.config import TierConfig
+
+    assert reasons.not_reasons() == ("age", "gender", "branch", "manager*", "channel")
+    config = TierConfig.model_validate({"reasons": {"exclude": ["risk_level"]}})
+    assert reasons.not_reasons(config) == ("risk_level",)
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "lang", "expected"),
+    [
+        ("unrealized_pnl_ratio", 0.0, "en", "holdings are 0% against cost"),
+        ("unrealized_pnl_ratio", -0.0001, "en", "holdings are 0% against cost"),
+        ("unrealized_pnl_ratio", 0.003, "en", "holdings are +0.3% against cost"),
+        ("unrealized_pnl_ratio", 0.07, "en", "holdings are +7% against cost"),
+        ("days_since_last_deposit", 75.0, "en", "last deposit 75 days ago"),
+        ("days_since_last_withdrawal", 0.0, "en", "last withdrawal on the as-of date"),
+        ("days_since_last_withdrawal", 0.0, "zh", "最近一次资金转出在统计日当天"),
+        ("days_since_last_withdrawal", 12.0, "zh", "最近一次资金转出在12天前"),
+        ("days_since_last_trade", 1.0, "en", "last traded 1 day ago"),
+    ],
+)
+def test_reasons_read_as_plain_sentences(feature, value, lang, expected):
+    from valuemodel.features import load_registry
+
+    assert phrase(feature, {feature: value}, load_registry(), lang) == expected
+
+
+def test_a_reason_without_a_value_is_a_lower_case_phrase_like_the_others():
+    from valuemodel.features import load_registry
+
+    said = phrase("days_since_last_deposit", {"days_since_last_deposit": None}, load_registry())
+    assert said == "days since the last transfer of money in (bank to securities): none on record"

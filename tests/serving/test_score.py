@@ -13,6 +13,7 @@ from valuemodel.data import open_data
 from valuemodel.errors import InputError, ModelError
 from valuemodel.serving import writers
 from valuemodel.serving.score import CONTRACT_COLUMNS, SCORE_STEPS, score, side_paths
+from valuemodel.serving.words import COLUMNS_ZH
 
 from .fakes import MODEL_FEATURES, REGISTRY, make_features
 
@@ -133,7 +134,7 @@ def test_a_failed_run_leaves_the_earlier_outputs_byte_identical(
     paths = [out, *side_paths(out)]
     before = {p: _digest(p) for p in paths}
 
-    def fail_midway(frame, path):
+    def fail_midway(frame, path, *_):
         path.write_text(frame.head(3).to_csv())
         raise OSError("disk full")
 
@@ -148,9 +149,9 @@ def test_xlsx_has_a_summary_sheet_and_one_sheet_per_manager(data_dir, wired, tmp
     out = tmp_path / "list.xlsx"
     score(data_dir, AS_OF, out, top=40, lang="zh")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Summary", "M0", "M1", "M2", "M3"]
+    assert wb.sheetnames == ["摘要", "M0", "M1", "M2", "M3"]
     header = [c.value for c in wb["M0"][1]]
-    assert header[: len(CONTRACT_COLUMNS)] == list(CONTRACT_COLUMNS)
+    assert header[: len(CONTRACT_COLUMNS)] == [COLUMNS_ZH[c] for c in CONTRACT_COLUMNS]
     rows = sum(wb[name].max_row - 1 for name in wb.sheetnames[1:])
     assert rows == 40
 
@@ -159,7 +160,7 @@ def test_chinese_reasons_and_actions(data_dir, wired, tmp_path):
     out = tmp_path / "list.csv"
     score(data_dir, AS_OF, out, top=20, lang="zh")
     written = pd.read_csv(out)
-    assert written["recommended_action"].str.contains(r"[\u4e00-\u9fff]").all()
+    assert written["建议行动"].str.contains(r"[\u4e00-\u9fff]").all()
 
 
 @pytest.mark.parametrize(
@@ -346,6 +347,27 @@ def test_compare_scores_the_challenger_in_the_shadow(data_dir, wired, tmp_path, 
     assert movers["reason_1"].notna().all() and movers["challenger_reason_1"].notna().all()
     assert table.loc[table.movement.isna(), "reason_1"].isna().all()
     assert -1 < info["rank_spearman"] < 1
+
+
+def test_the_compare_file_carries_the_control_flag_of_every_account(
+    data_dir, wired, tmp_path, monkeypatch
+):
+    from .fakes import train_models
+
+    champion, challenger = score_module._load_model, train_models(seed=1)
+
+    def load(kind, alias, tracking_uri):
+        return getattr(challenger, kind) if alias == "challenger" else champion(kind, alias, None)
+
+    monkeypatch.setattr(score_module, "_load_model", load)
+    out = tmp_path / "list.csv"
+    score(data_dir, AS_OF, out, top=40, compare="challenger", control_share=0.2)
+    table = pd.read_csv(tmp_path / "list.compare.csv", dtype={"account_id": str})
+    written = pd.read_csv(out, dtype={"account_id": str})
+    assert table["control"].dtype == bool and len(table) == N
+    assert table["control"].sum() > written["control"].sum() > 0  # drawn over everyone
+    flags = table.set_index("account_id")["control"]
+    assert (flags.loc[written.account_id].to_numpy() == written["control"].to_numpy()).all()
 
 
 def test_compare_with_the_scored_alias_is_rejected(data_dir, wired, tmp_path):

@@ -223,3 +223,83 @@ def test_net_negative_revenue_over_the_horizon_is_fitted_as_zero(
     assert int(note.split()[1].replace(",", "")) >= 40  # each account, at several snapshots
     assert result.clv.version == "1"
     assert result.clv.metrics["spearman"] > 0
+
+
+def test_a_lagging_balances_export_leaves_the_latest_churn_snapshots_unlabelled(
+    brokerage_dir, tmp_path
+):
+    """Balances end 2025-11-28 (the last weekly snapshot by 11-30), the other tables
+    2025-12-31: asset churn reads balances, so no churn snapshot's window may end after
+    2025-11-28 (the reproduction's design)."""
+    from datetime import date, timedelta
+
+    from valuemodel.training import frames
+    from valuemodel.training.config import TrainingConfig
+    from valuemodel.training.pipeline import _plans
+
+    data = tmp_path / "lagging"
+    shutil.copytree(brokerage_dir, data)
+    balances = pd.read_parquet(data / "balances.parquet")
+    balances = balances[pd.to_datetime(balances["date"]) <= "2025-11-30"]
+    balances.to_parquet(data / "balances.parquet", index=False)
+    known = open_data(data).until(AS_OF)
+    end, (churn, value), notes = _plans(known, date(2025, 12, 31), TrainingConfig())
+    assert end == date(2025, 12, 31)
+    assert pd.to_datetime(balances["date"]).max() == pd.Timestamp("2025-11-28")
+    assert churn.labelled_dates[-1] + timedelta(days=90) <= date(2025, 11, 28)
+    assert value.dates[-1] + timedelta(days=365) <= end  # revenue runs on
+    assert notes == [
+        "churn: the balances table ends 2025-11-28, before the training end 2025-12-31; churn "
+        "labels read balances, so snapshots whose window ends after 2025-11-28 are left "
+        "unlabelled (missing, not guessed)"
+    ]
+    frame = frames.labelled_frame(
+        known,
+        [churn.labelled_dates[-1], date(2025, 10, 2)],
+        churn_horizon=90,
+        value_horizon=365,
+        churn_definition="auto",
+        end=end,
+        feature_config=None,
+    )
+    latest = frame[frame["as_of"] == pd.Timestamp("2025-10-02")]
+    assert len(latest) and latest["churn"].isna().all()  # T + 90 = 2025-12-31: missing
+    assert frame.loc[frame["as_of"] < pd.Timestamp("2025-10-02"), "churn"].notna().all()
+
+
+def test_no_held_out_account_has_a_training_row_whose_label_overlaps_its_validation():
+    """Two years of monthly snapshots, a 365-day value horizon: the relaxed gap, where every
+    training label window overlaps the validation period (the demo's shape)."""
+    from datetime import date, timedelta
+
+    from valuemodel.training import frames
+    from valuemodel.training.config import TrainingConfig
+    from valuemodel.training.pipeline import _parts
+    from valuemodel.training.snapshots import plan_snapshots
+
+    cfg = TrainingConfig()
+    plan = plan_snapshots(
+        label="value",
+        horizon_days=365,
+        start=date(2024, 1, 1),
+        end=date(2025, 12, 31),
+        anchor_horizon=90,
+        config=cfg.snapshots,
+    )
+    assert plan.gap_rule == "relaxed"
+    rng = np.random.default_rng(0)
+    ids = [f"A{i:04d}" for i in range(400)]
+    dates = pd.to_datetime([*plan.train_dates, *plan.valid_dates])
+    frame = pd.DataFrame(
+        [(a, d) for d in dates for a in ids], columns=["account_id", "as_of"]
+    ).assign(x=lambda f: rng.random(len(f)), churn=0.0, value=lambda f: rng.gamma(2, 50, len(f)))
+    train, kept, held = _parts(frame, plan, cfg)
+    assert held is not None and len(held.y) and len(kept.y)
+    first_valid = held.features.groupby("account_id")["as_of"].min()
+    rows = train.features.merge(first_valid.rename("valid_from"), on="account_id")
+    windows_end = rows["as_of"] + timedelta(days=365)
+    assert not (windows_end > rows["valid_from"]).any()
+    # the kept accounts keep their rows; the held-out ones only lose the overlapping ones
+    assert set(kept.features.account_id) <= set(train.features.account_id)
+    everyone = frames.select(frame, plan.train_dates, "value")
+    assert len(train.y) == (~frames.held_out(everyone.features.account_id)).sum()

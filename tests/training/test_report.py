@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -188,3 +189,34 @@ def test_every_value_reaches_the_page_escaped(models):
     page = render_training_report(model, features, y, decision=decision, title="A <b>title")
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
     assert "<title>A &lt;b&gt;title</title>" in page and "<b>" not in page
+
+
+def test_a_group_without_churners_shows_no_nan_in_the_report_or_the_summary(models):
+    import dataclasses
+
+    import pandas as pd
+
+    from valuemodel.models import fairness
+    from valuemodel.training.result import _fairness_lines
+
+    from .test_audit import _result
+
+    model, features, y = models["churn"]
+    frame = pd.DataFrame(
+        {
+            "age": [25] * 4 + [65] * 4,
+            "gender": ["M", "F"] * 4,
+            "churn_probability": [0.9, 0.1, 0.6, 0.2, 0.3, 0.4, 0.1, 0.2],
+            "churned": [1, 0, 1, 0, 0, 0, 0, 0],  # nobody of 60+ churned: no ROC-AUC there
+        }
+    )
+    table = fairness.group_table(frame, top_k=2, min_group_size=3)
+    old = table.set_index("group").loc["60+"]
+    assert np.isnan(old["roc_auc"])  # the statistic is undefined, and must not read "nan"
+    page = render_training_report(model, features, y, fairness=table)
+    assert not re.search(r">\s*nan\s*<", page, re.IGNORECASE)
+    assert "<td>age band: 60+</td><td>4</td>" in page
+    stub = SimpleNamespace(fairness=table, warnings=[], notes=[])
+    result = dataclasses.replace(_result(stub), fairness=tuple(table.to_dict(orient="records")))
+    text = "\n".join(_fairness_lines(result))
+    assert "age 60+" in text and "nan" not in text.lower()

@@ -114,3 +114,28 @@ def test_tracking_uri_resolution(monkeypatch, tmp_path):
 def test_loading_a_missing_alias_is_a_model_error(tracking_uri):
     with pytest.raises(ModelError, match="no model 'valuemodel-churn' with alias 'nope'"):
         tracking.load_model("churn", "nope", tracking_uri=tracking_uri)
+
+
+def test_cross_fitted_calibration_never_scores_the_rows_it_was_fitted_on():
+    from valuemodel.models.calibration import ProbabilityCalibrator
+    from valuemodel.training.fitting import _cross_fitted
+
+    rng = np.random.default_rng(0)
+    raw = rng.normal(0, 1, 40)
+    y = np.zeros(40)
+    y[[3, 17]] = 1.0  # two churners: the folds are stratified, one churner in each
+    honest = _cross_fitted(raw, y, "platt", seed=5)
+    assert honest is not None
+    for k in (0, 1):
+        # rebuild the folds as documented: per class, a seeded permutation mod 2
+        gen = np.random.default_rng(5)
+        folds = np.empty(40, dtype=int)
+        for value in (0.0, 1.0):
+            rows = np.flatnonzero(y == value)
+            folds[rows] = gen.permutation(len(rows)) % 2
+        assert y[folds == k].sum() == 1
+        other = ProbabilityCalibrator("platt").fit(raw[folds != k], y[folds != k])
+        assert honest[folds == k] == pytest.approx(other.transform(raw[folds == k]))
+    y_one = np.zeros(40)
+    y_one[3] = 1.0  # one churner: no half can be calibrated without it: no number at all
+    assert _cross_fitted(raw, y_one, "platt", seed=5) is None

@@ -9,6 +9,8 @@ Exports differ in shape, and these are not errors (``docs/data-contract.md``, "E
   (Chinese labels, ``B``/``S``), mapped to the contract's values;
 - time-zone-aware timestamps: converted to the brokerage's time zone before truncation to a
   date (the engine session runs in that zone, see :func:`valuemodel.engine.set_timezone`);
+- dates in text written otherwise than ``YYYY-MM-DD`` (``2024/03/01``, ``2024-3-1``): read as
+  the date they name;
 - several ``positions`` rows for one account, date and symbol (lots, custody seats): summed;
 - a ``balances`` row repeated exactly: kept once.
 
@@ -20,9 +22,11 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import difflib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import ibis
@@ -149,3 +153,34 @@ def sum_lots(positions: ibis.Table, by: tuple[str, ...] = ("account_id", "date")
         market_value=positions.market_value.sum(),
         cost_basis=positions.cost_basis.sum(),
     )
+
+
+ISO_DATE = r"^\s*\d{4}-\d{2}-\d{2}"
+"""Text that starts as the contract writes a date; anything else that still parses is
+reported as a normalisation (``2024/03/01`` read as 2024-03-01)."""
+
+
+def non_iso_dates(text: ibis.Value) -> ibis.Value:
+    """Whether each text value is a date written otherwise than ``YYYY-MM-DD`` that the engine
+    still reads as one (what ``reader.as_date`` does with it)."""
+    parsed = text.try_cast(dt.Timestamp(timezone="UTC")).notnull()
+    return text.notnull() & ~text.re_search(ISO_DATE) & parsed
+
+
+def closest(name: str, candidates: Sequence[str]) -> str | None:
+    """The candidate closest to ``name`` (a misspelt column or file name), or None. Names are
+    compared as the reader matches them (case and spaces ignored); ``difflib``'s ratio of at
+    least 0.75 counts as close."""
+    keys = {" ".join(str(c).split()).lower(): str(c) for c in candidates}
+    close = difflib.get_close_matches(" ".join(name.split()).lower(), keys, n=1, cutoff=0.75)
+    return keys[close[0]] if close else None
+
+
+def did_you_mean(name: str, candidates: Sequence[str], what: str = "column") -> str:
+    """``"; did you mean ...?"`` naming the candidate closest to ``name``, else ``""``."""
+    found = closest(name, candidates)
+    if found is None:
+        return ""
+    if what == "table":
+        return f"; did you mean the table '{found}'? (rename the file to {found}.csv or .parquet)"
+    return f"; did you mean '{found}'? (the file has it: rename it to '{name}')"

@@ -55,8 +55,12 @@ def find_files(path: Path) -> dict[str, Path]:
         if found:
             files[name] = found[0]
     if "trades" not in files:
+        data_files = {p.stem: p.name for p in path.iterdir() if p.suffix in (".csv", ".parquet")}
+        near = normalise.closest("trades", list(data_files))
+        hint = f"; {data_files[near]} is not read: is it the trades table?" if near else ""
         raise InputError(
-            f"{path}: required table 'trades' is missing (expected trades.parquet or trades.csv)"
+            f"{path}: required table 'trades' is missing (expected trades.parquet or "
+            f"trades.csv){hint}"
         )
     return files
 
@@ -237,8 +241,14 @@ class DataSet:
             kind=ibis.literal("commission"),
         )
 
+    def table_end(self, name: str) -> date | None:
+        """The latest date in one table (``revenue`` without its file: the trades'); a label
+        that reads the table is complete only when its window ends on or before it."""
+        value = engine.execute(self.table(name)[TABLES[name].date_column].max())
+        return None if value is None or pd.isna(value) else _as_date(value)
+
     def end_date(self) -> date | None:
-        """The latest date in any table: labels need their whole window before it."""
+        """The latest date in any table: nothing can be known after it."""
         ends = [
             engine.execute(self.table(n)[TABLES[n].date_column].max())
             for n in self.files

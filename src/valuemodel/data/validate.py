@@ -14,7 +14,7 @@ or unreadable file, duplicate keys) always reject.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -24,43 +24,22 @@ import ibis.expr.datatypes as dt
 
 from valuemodel import engine
 from valuemodel.data import normalise, tally
+from valuemodel.data.changes import normalisations
+from valuemodel.data.problem import MAX_EXAMPLES, Problem
 from valuemodel.data.reader import DataSet
 from valuemodel.data.rules import (
     Rule,
-    Screen,
     account_rules,
     any_bad,
-    labels_screen,
     row_rules,
     with_accounts,
 )
-from valuemodel.data.schema import TABLES, Column, Table
+from valuemodel.data.schema import TABLES, Table
 from valuemodel.data.settings import DEFAULT_MAX_BAD_SHARE
 from valuemodel.errors import InputError, ProblemReport
 
-MAX_EXAMPLES = 5
 _LABELS = {"_open": "accounts.open_date", "_close": "accounts.close_date"}
 RULE_COLUMN = "rule"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule: where, what, how often, and a few of the offending values."""
-
-    file: str
-    column: str | None
-    rule: str
-    count: int | None
-    examples: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        where = f"{self.file}, column '{self.column}'" if self.column else self.file
-        text = f"{where}: {self.rule}"
-        if self.count is not None:
-            text += f" ({self.count:,} row{'s' if self.count != 1 else ''})"
-        if self.examples:
-            text += "; e.g. " + "; ".join(self.examples)
-        return text
 
 
 @dataclass
@@ -163,8 +142,10 @@ def _check_table(
     stored = data.stored(name)
     _note_renames(report, data, name)
     missing = [c for c in spec.required_columns if c not in stored.columns]
+    extra = [c for c in stored.columns if c not in {col.name for col in spec.columns}]
     for col in missing:
-        report.errors.append(Problem(file.name, col, "required column is missing", None))
+        rule = "required column is missing" + normalise.did_you_mean(col, extra)
+        report.errors.append(Problem(file.name, col, rule, None))
     if missing:
         return None
     rules = list(row_rules(spec, stored, data.settings.labels, data.con.name))
@@ -248,7 +229,10 @@ def _check_unknown_files(report: ValidationReport, data: DataSet) -> None:
     known = {f"{name}{suffix}" for name in TABLES for suffix in (".csv", ".parquet")}
     for path in sorted(data.path.glob("*")):
         if path.suffix in (".csv", ".parquet") and path.name not in known:
-            rule = "not a table of the data contract: ignored"
+            absent = [n for n in TABLES if n not in data.files]
+            rule = "not a table of the data contract: ignored" + normalise.did_you_mean(
+                path.stem, absent, "table"
+            )
             report.warnings.append(Problem(path.name, None, rule, None))
 
 
@@ -293,7 +277,7 @@ def _run_rules(
     file = data.files[name].name
     stored = data.stored(name)
     errors = tuple(r for r in rules if not r.warning)
-    changes = list(_normalisations(data, name, stored))
+    changes = list(normalisations(data, name, stored))
     tallies = [
         tally.Tally(f"r{i}", tally.bad_count(r), r.screen)
         for i, r in enumerate(rules)
@@ -316,65 +300,6 @@ def _run_rules(
     # Rows breaking several rules are counted once: a second query, only when one is broken.
     bad = engine.execute(any_bad(table, errors).cast("int64").sum()) if problems else 0
     return problems, tally.as_count(bad), rows
-
-
-def _normalisations(
-    data: DataSet, name: str, raw: ibis.Table
-) -> Iterator[tuple[Callable, Screen | None, Callable]]:
-    """Per changed column: (its count of changed rows, a screen, how to describe the change)."""
-    spec, file = TABLES[name], data.files[name].name
-    for col in spec.columns:
-        if col.name not in raw.columns:
-            continue
-        stored = raw[col.name]
-        if col.allowed is not None:
-            labels = data.settings.labels.get(col.name, {})
-            mapped = normalise.canonical(stored, labels, col.allowed)
-            changed = ibis.cases(
-                (stored.cast(dt.string).isin(list(col.allowed)), False),
-                else_=stored.notnull() & mapped.isin(list(col.allowed)),
-            )
-            yield (
-                lambda t, changed=changed: changed.cast("int64").sum(),
-                labels_screen(col.name, col.allowed),
-                _label_note(file, col, changed, mapped),
-            )
-        elif col.kind == "date":
-            kind = stored.type()
-            if kind.is_timestamp() and kind.timezone:
-                what, count = "time-zone-aware timestamps", stored.count()
-            elif kind.is_string():
-                what = "timestamps with a UTC offset"
-                count = stored.re_search(TEXT_OFFSET).cast("int64").sum()
-            else:
-                continue
-            rule = f"{what}: dated in {data.settings.timezone} (the brokerage's time zone)"
-            yield (
-                lambda t, count=count: count,
-                None,
-                lambda raw, n, col=col, rule=rule: Problem(file, col.name, rule, n),
-            )
-
-
-TEXT_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?)$"
-"""A time of day and a UTC offset (``T07:30:00+08:00``, ``23:59Z``): ``as_date`` dates it in
-the brokerage's time zone."""
-
-
-def _label_note(file: str, col: Column, changed: ibis.Value, mapped: ibis.Value) -> Callable:
-    def describe(raw: ibis.Table, count: int) -> Problem:
-        pairs = (
-            raw.filter(changed)
-            .select(label=raw[col.name].cast(dt.string), value=mapped)
-            .distinct()
-            .order_by("label")
-            .limit(MAX_EXAMPLES)
-        )
-        examples = tuple(f"{r.label!r} -> {r.value}" for r in engine.execute(pairs).itertuples())
-        rule = f"labels read as the contract's values ({', '.join(col.allowed or ())})"
-        return Problem(file, col.name, rule, count, examples)
-
-    return describe
 
 
 def _examples(raw: ibis.Table, rule: Rule) -> tuple[str, ...]:

@@ -9,9 +9,13 @@ Labels are computed for exactly the rows of the feature table (the population at
   - ``auto``: ``assets`` when there is a balances table, else ``inactivity``.
 - ``value``: total revenue dated in ``(T, T+V]`` (0 when none).
 
-A label whose window is not fully covered by the data (``T + H > end``, ``end`` defaulting to
-the latest date in any table) is NaN. Pass ``end`` explicitly for reproducible labels: with
-the default, new rows can extend ``end`` and turn a NaN into a value.
+A label is complete only when the table it reads runs through the end of its window
+(:func:`label_tables`: balances for asset churn, trades for inactivity, revenue for value;
+trades when revenue is derived from commissions): ``T + H`` on or before both ``end`` and that
+table's last date. Otherwise it is NaN, never read from a stale snapshot or from trades that
+are simply not exported yet. ``end`` defaults to the latest date in any table; pass it
+explicitly for reproducible labels: with the default, new rows can extend ``end`` and turn a
+NaN into a value.
 """
 
 from __future__ import annotations
@@ -52,6 +56,26 @@ def resolve_churn_definition(data: DataSet, churn_definition: str) -> str:
     return churn_definition
 
 
+def label_tables(data: DataSet, churn_definition: str) -> dict[str, str]:
+    """The table each label reads: ``{"churn": "balances" | "trades", "value": "revenue"}``
+    (``churn_definition`` resolved as by :func:`resolve_churn_definition`)."""
+    definition = resolve_churn_definition(data, churn_definition)
+    return {"churn": "balances" if definition == "assets" else "trades", "value": "revenue"}
+
+
+def label_ends(
+    data: DataSet, churn_definition: str, end: date | None
+) -> dict[str, tuple[str, date | None, date | None]]:
+    """Per label: (the table it reads, that table's last date, the date its windows must end
+    by: the earlier of the two and ``end``)."""
+    out = {}
+    for label, table in label_tables(data, churn_definition).items():
+        last = data.table_end(table)
+        by = None if end is None or last is None else min(end, last)
+        out[label] = (table, last, by)
+    return out
+
+
 def label_expr(
     data: DataSet,
     as_of: Any,
@@ -71,13 +95,17 @@ def label_expr(
     definition = resolve_churn_definition(data, churn_definition)
     config = config or load_feature_config()
     end_day = as_of_dates(end)[0] if end is not None else data.end_date()
+    ends = label_ends(data, definition, end_day)
     forward = (churn_horizon,) if definition == "assets" else ()
     spine = make_spine(data, as_of, config, forward=forward)
     sources = [_future_revenue(data, spine, value_horizon)]
     if definition == "inactivity":
         sources.append(_future_trades(data, spine, churn_horizon))
     x = joined_sources(spine, sources)
-    x = x.join(_coverage(spine.dates, churn_horizon, value_horizon, end_day), "as_of")
+    coverage = _coverage(
+        spine.dates, churn_horizon, value_horizon, ends["churn"][2], ends["value"][2]
+    )
+    x = x.join(coverage, "as_of")
     if definition == "assets":
         closed = (x.close_date > x.as_of) & (x.close_date <= x.churn_until)
         dropped = x[assets_at(churn_horizon)] < config.churn_asset_ratio * x[assets_at(0)]
@@ -114,10 +142,13 @@ def build_labels(
     return to_frame(engine.to_pyarrow(expr), release=True)
 
 
-def _coverage(dates, churn_horizon: int, value_horizon: int, end: date | None) -> ibis.Table:
-    """Per as-of date: the churn window's end and whether each label window is covered."""
+def _coverage(
+    dates, churn_horizon: int, value_horizon: int, churn_end: date | None, value_end: date | None
+) -> ibis.Table:
+    """Per as-of date: the churn window's end and whether each label window is covered by
+    the date its table runs through."""
 
-    def covered(t: date, horizon: int) -> bool:
+    def covered(t: date, horizon: int, end: date | None) -> bool:
         return end is not None and t + timedelta(days=horizon) <= end
 
     return ibis.memtable(
@@ -127,8 +158,8 @@ def _coverage(dates, churn_horizon: int, value_horizon: int, end: date | None) -
                 "churn_until": pa.array(
                     [t + timedelta(days=churn_horizon) for t in dates], pa.date32()
                 ),
-                "churn_covered": [covered(t, churn_horizon) for t in dates],
-                "value_covered": [covered(t, value_horizon) for t in dates],
+                "churn_covered": [covered(t, churn_horizon, churn_end) for t in dates],
+                "value_covered": [covered(t, value_horizon, value_end) for t in dates],
             }
         )
     )

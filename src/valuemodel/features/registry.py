@@ -35,6 +35,29 @@ WORDS = ("description", "description_zh", "reason_en", "reason_zh")
 """The keys of a feature's entry in ``features/registry.yaml``."""
 
 
+def days_ago(days: Any, lang: str = "en") -> str:
+    """A template's ``{value:ago}``: days before the as-of date in words ("75 days ago",
+    "75天前"; 0 is the as-of date itself, not "0 days ago")."""
+    n = round(float(days))
+    if lang == "zh":
+        return "统计日当天" if n == 0 else f"{n:,}天前"
+    if n == 0:
+        return "on the as-of date"
+    return "1 day ago" if n == 1 else f"{n:,} days ago"
+
+
+class _Words(string.Formatter):
+    """``str.format`` with the ``ago`` spec of :func:`days_ago`."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec == "ago":
+            return days_ago(value, self.lang)
+        return super().format_field(value, format_spec)
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """One feature (or a windowed template when ``window`` is None and the name has ``{w}``):
@@ -82,7 +105,7 @@ class FeatureSpec:
     def reason(self, values: Mapping[str, Any], lang: str = "en") -> str:
         """The reason sentence for one account: ``values`` maps feature names to values."""
         template = self.reason_zh if lang == "zh" else self.reason_en
-        return template.format(**{**dict(values), "value": values[self.name]})
+        return _Words(lang).format(template, **{**dict(values), "value": values[self.name]})
 
     def placeholders(self) -> set[str]:
         """Names used by the reason templates (``value`` and other features)."""

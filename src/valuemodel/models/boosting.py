@@ -1,8 +1,12 @@
 """Reproducible LightGBM training shared by the churn and value models.
 
-Every booster is trained with ``deterministic=True``, ``force_row_wise=True``, a fixed thread
-count and one seed (LightGBM derives its bagging, feature-fraction and data seeds from it), so
-the same data and parameters give byte-identical model text.
+Every booster is trained with ``deterministic=True``, ``force_row_wise=True``, a thread count
+and one seed (LightGBM derives its bagging, feature-fraction and data seeds from it), so the
+same data, parameters and thread count give byte-identical model text.
+
+The thread count ``"auto"`` (:func:`threads_for`) takes one thread per ``ROWS_PER_THREAD``
+rows, at most the cores this process may use: on small data a second OpenMP thread costs
+more in synchronisation than it saves (BENCHMARKS.md, "Training threads").
 """
 
 from __future__ import annotations
@@ -14,12 +18,26 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from valuemodel.cores import usable_cores
+
 REPRODUCIBLE = {
     "deterministic": True,
     "force_row_wise": True,
     "feature_pre_filter": False,
     "verbosity": -1,
 }
+
+
+ROWS_PER_THREAD = 25_000
+"""Rows of training data per LightGBM thread under ``num_threads: auto``."""
+
+
+def threads_for(requested: int | str, rows: int) -> int:
+    """LightGBM threads for a fit on ``rows`` rows: ``requested`` when it is a number, else
+    (``"auto"``) one per ``ROWS_PER_THREAD`` rows, at least 1 and at most the usable cores."""
+    if requested != "auto":
+        return int(requested)
+    return max(1, min(usable_cores(), rows // ROWS_PER_THREAD))
 
 
 def booster_params(params: dict[str, Any], seed: int, num_threads: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from fnmatch import fnmatchcase
 from functools import partial
 from typing import Any
 
@@ -219,20 +220,27 @@ def contributions(booster: Any, X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(X.columns), copy=False)
 
 
-def top_drivers(contrib: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+def top_drivers(contrib: pd.DataFrame, k: int = 3, exclude: Sequence[str] = ()) -> pd.DataFrame:
     """The ``k`` features with the largest positive contributions per row, strongest first.
 
     Columns ``driver_1..k`` (feature names, null where fewer than ``k`` are positive); ties keep
-    the model's feature order.
+    the model's feature order. ``exclude``: feature-name patterns (``fnmatch``) never named as
+    a driver (the next strongest takes their place); their contributions still count.
     """
     values = contrib.to_numpy(dtype=float)
     names = np.asarray(contrib.columns, dtype=object)
+    hidden = [i for i, n in enumerate(names) if any(fnmatchcase(str(n), p) for p in exclude)]
     k_eff = min(k, values.shape[1])
     order = np.empty((len(values), k_eff), dtype=np.int64)
+    top = np.empty((len(values), k_eff), dtype=float)
     for start in range(0, len(values), TOP_CHUNK_ROWS):  # the row's order needs only its row
         rows = slice(start, start + TOP_CHUNK_ROWS)
-        order[rows] = _top_order(values[rows], k_eff)
-    top = np.take_along_axis(values, order, axis=1)
+        chunk = values[rows]
+        if hidden:  # a copy of the chunk only: the caller's frame is left as it is
+            chunk = chunk.copy()
+            chunk[:, hidden] = -np.inf
+        order[rows] = _top_order(chunk, k_eff)
+        top[rows] = np.take_along_axis(chunk, order[rows], axis=1)
     drivers = np.where(top > 0, names[order], None).astype(object)
     if k_eff < k:
         pad = np.full((len(values), k - k_eff), None, dtype=object)
@@ -335,17 +343,18 @@ def drivers_by_segment(
     return means[list(global_importance(shap).index)]
 
 
-def top_positive_drivers(shap: Any, k: int = 3) -> pd.DataFrame:
+def top_positive_drivers(shap: Any, k: int = 3, exclude: Sequence[str] = ()) -> pd.DataFrame:
     """The ``k`` largest positive contributions per row: ``driver_1..k`` (null if fewer).
 
     ``shap``: a SHAP frame, or a ``shap.Explanation`` of one row or many (as drawn by a
     waterfall or beeswarm). The same rule the ranked list's ``reason_1..3`` follow (ties:
-    model feature order).
+    model feature order); ``exclude``: feature-name patterns never named (the list leaves out
+    the tiers file's ``reasons.exclude``: protected and administrative attributes).
     """
     if not isinstance(shap, pd.DataFrame):
         values = np.atleast_2d(np.asarray(shap.values, dtype=float))
         shap = pd.DataFrame(values, columns=list(shap.feature_names))
-    return top_drivers(_contributions(shap), k)
+    return top_drivers(_contributions(shap), k, exclude)
 
 
 def _numeric_data(X: pd.DataFrame) -> np.ndarray:

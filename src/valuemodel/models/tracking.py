@@ -78,11 +78,31 @@ def _registered_name(kind: str) -> str:
     return REGISTERED_MODELS[kind]
 
 
-class Tracker:
-    """An MLflow client bound to one tracking URI (tracking and registry in the same store)."""
+_WHERE_HINT = (
+    "pass --tracking-uri (or set MLFLOW_TRACKING_URI) to the store the models were trained "
+    "into: without it, the store is ./mlflow.db of the folder the command runs in"
+)
 
-    def __init__(self, tracking_uri: str | None = None):
+
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
+
+
+class Tracker:
+    """An MLflow client bound to one tracking URI (tracking and registry in the same store).
+
+    ``read_only``: only read models; a local SQLite store that does not exist is then a
+    ``ModelError`` (MLflow would create an empty one: nothing is written by a failed score).
+    """
+
+    def __init__(self, tracking_uri: str | None = None, read_only: bool = False):
         self.uri = resolve_tracking_uri(tracking_uri)
+        db = _sqlite_path(self.uri)
+        if read_only and db is not None and not db.is_file():
+            raise ModelError(
+                f"no trained models: there is no tracking store {db}. Train first "
+                f"(valuemodel train), or {_WHERE_HINT}"
+            )
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
 
     def experiment_id(self, name: str) -> str:
@@ -163,6 +183,36 @@ class Tracker:
         except MlflowException:
             return None
 
+    def artifact_path(self, run_id: str, name: str) -> str:
+        """Where a run's artifact ``name`` is: a local path for a local store, else a URI."""
+        root = self.client.get_run(run_id).info.artifact_uri.rstrip("/")
+        parsed = urlparse(root)
+        if parsed.scheme in ("", "file"):
+            return str(Path(parsed.path) / name)
+        return f"{root}/{name}"
+
+    def aliases(self, kind: str) -> dict[str, str]:
+        """The aliases of ``valuemodel-<kind>`` and their versions (empty: no such model)."""
+        try:
+            model = self.client.get_registered_model(_registered_name(kind))
+        except MlflowException:
+            return {}
+        return {a: str(v) for a, v in sorted(dict(model.aliases or {}).items())}
+
+    def missing_alias(self, kind: str, alias: str) -> ModelError:
+        """The error for ``alias`` not found: the aliases that exist, or where to look."""
+        name = _registered_name(kind)
+        known = self.aliases(kind)
+        if not known:
+            return ModelError(
+                f"no model {name!r} in {self.uri}: train one first (valuemodel train), "
+                f"or {_WHERE_HINT}"
+            )
+        listed = ", ".join(f"{a} (version {v})" for a, v in known.items())
+        return ModelError(
+            f"no model {name!r} with alias {alias!r} in {self.uri}; its aliases: {listed}"
+        )
+
     def load(self, kind: str, alias: str = CHAMPION, version: str | None = None) -> Any:
         """Download, verify and load the version behind ``alias`` (``ModelError`` if none),
         or the numbered ``version`` when given."""
@@ -171,10 +221,7 @@ class Tracker:
         else:
             version = self.alias_version(kind, alias)
         if version is None:
-            raise ModelError(
-                f"no model {_registered_name(kind)!r} with alias {alias!r} in {self.uri}; "
-                "train one first (valuemodel train)"
-            )
+            raise self.missing_alias(kind, alias)
         with tempfile.TemporaryDirectory(prefix="valuemodel-model-") as tmp, _quiet_downloads():
             try:
                 path = self.client.download_artifacts(version.run_id, MODEL_ARTIFACT_PATH, tmp)
@@ -189,4 +236,30 @@ def load_model(
     kind: Literal["churn", "clv", "uplift"], alias: str = CHAMPION, tracking_uri: str | None = None
 ) -> Any:
     """The registered ``kind`` model behind ``alias``, checksums verified, ready to score."""
-    return Tracker(tracking_uri).load(kind, alias)
+    return Tracker(tracking_uri, read_only=True).load(kind, alias)
+
+
+def scoring_aliases(
+    alias: str = CHAMPION, compare: str | None = None, tracking_uri: str | None = None
+) -> dict[str, str]:
+    """Check, without loading anything, that both models have ``alias``; with ``compare``,
+    the alias each model is compared under: ``compare`` where that model has it, else
+    ``alias`` (a retrain often makes only one of the two a challenger). ``ModelError`` when
+    a model lacks ``alias`` or neither has ``compare``, listing the aliases that exist.
+    """
+    tracker = Tracker(tracking_uri, read_only=True)
+    found = {kind: tracker.aliases(kind) for kind in REGISTERED_MODELS}
+    for kind in REGISTERED_MODELS:
+        if alias not in found[kind]:
+            raise tracker.missing_alias(kind, alias)
+    if compare is None:
+        return {}
+    if not any(compare in known for known in found.values()):
+        listed = "; ".join(
+            f"{_registered_name(k)}: {', '.join(known) or 'none'}" for k, known in found.items()
+        )
+        raise ModelError(
+            f"--compare {compare!r}: neither model has that alias in {tracker.uri} "
+            f"(aliases: {listed})"
+        )
+    return {kind: compare if compare in known else alias for kind, known in found.items()}

@@ -5,7 +5,10 @@ The rules are described in docs/ranked-list.md, "Actions and suitability".
 Rules from the tiers file's ``actions`` section are tried in order and the first that holds
 gives the action: its ``when`` conditions (on features and tiers) hold, and, if it names
 ``top_reason`` patterns (``fnmatch`` style, e.g. ``outflow_*``), the account's strongest
-driver (``driver_1``) matches one of them. No rule: the ``default`` action.
+driver (``driver_1``) matches one of them, and the action's ``premise`` in the catalogue holds
+(what its words take for granted: "positions at a loss" needs ``unrealized_pnl_ratio < 0``;
+a driver says only that a feature pushed the risk up, not in which direction). No rule: the
+``default`` action.
 
 Suitability: an action that offers a product carries the product's risk grade (R1..R5). It is
 only recommended when the customer's risk tolerance (C1..C5) is at least that grade (Rn needs
@@ -54,8 +57,11 @@ def _reason_match(drivers: pd.Series, patterns: tuple[str, ...] | None) -> np.nd
     )
 
 
-def _rule_hits(frame: pd.DataFrame, rule: ActionRule, drivers: pd.Series) -> np.ndarray:
-    return rule_mask(frame, rule.when) & _reason_match(drivers, rule.top_reason)
+def _rule_hits(
+    frame: pd.DataFrame, rule: ActionRule, drivers: pd.Series, premise: list
+) -> np.ndarray:
+    hits = rule_mask(frame, rule.when) & _reason_match(drivers, rule.top_reason)
+    return hits & rule_mask(frame, premise) if premise else hits
 
 
 def choose_actions(frame: pd.DataFrame, config: TierConfig | None = None) -> pd.Series:
@@ -69,7 +75,8 @@ def choose_actions(frame: pd.DataFrame, config: TierConfig | None = None) -> pd.
     out = np.full(len(frame), actions.default, dtype=object)
     undecided = np.ones(len(frame), dtype=bool)
     for rule in actions.rules:
-        hit = undecided & _rule_hits(frame, rule, drivers)
+        premise = actions.catalogue[rule.action].premise
+        hit = undecided & _rule_hits(frame, rule, drivers, premise)
         out[hit] = rule.action
         undecided &= ~hit
     return pd.Series(out, index=frame.index, name="action_id", dtype="object")

@@ -36,17 +36,23 @@ _DEFAULTS = "serving/tiers.yaml"
 
 
 class Condition(Frozen):
-    """One column's test: ``min <= x <= max``, ``x in values``; nulls pass only if ``missing``."""
+    """One column's test: ``min <= x <= max``, ``above < x < below`` (strict: the sign of a
+    feature, e.g. ``below: 0`` for a loss), ``x in values``; nulls pass only if ``missing``."""
 
     min: float | None = None
     max: float | None = None
+    above: float | None = None
+    below: float | None = None
     in_: tuple[str, ...] | None = Field(default=None, alias="in")
     missing: bool = False
 
     @model_validator(mode="after")
     def _not_empty(self) -> Condition:
-        if self.min is None and self.max is None and self.in_ is None and not self.missing:
-            raise ValueError("a condition needs at least one of min, max, in, missing")
+        bounds = (self.min, self.max, self.above, self.below, self.in_)
+        if all(b is None for b in bounds) and not self.missing:
+            raise ValueError(
+                "a condition needs at least one of min, max, above, below, in, missing"
+            )
         return self
 
 
@@ -230,12 +236,23 @@ class PriorityConfig(PackagedConfig):
 
 
 class Action(Frozen):
-    """A recommended action; a product offer names its product risk grade and a fallback."""
+    """A recommended action; a product offer names its product risk grade and a fallback.
+
+    ``premise``: what the words take for granted about the account (a condition set, or a
+    list of them), e.g. ``{unrealized_pnl_ratio: {below: 0}}`` for "positions at a loss". The
+    action is never given to an account for which it does not hold, whatever rule names it.
+    """
 
     en: str
     zh: str
     product_risk: Literal["R1", "R2", "R3", "R4", "R5"] | None = None
     fallback: str | None = None
+    premise: list[ConditionSet] = []
+
+    @field_validator("premise", mode="before")
+    @classmethod
+    def _any_of(cls, v: Any) -> Any:
+        return _as_any_of(v)
 
     @model_validator(mode="after")
     def _offer_has_fallback(self) -> Action:
@@ -272,6 +289,8 @@ class ActionsConfig(Frozen):
             raise ValueError(f"default {self.default!r} is not in the catalogue")
         if self.catalogue[self.default].product_risk is not None:
             raise ValueError(f"default {self.default!r} must not be a product offer")
+        if self.catalogue[self.default].premise:
+            raise ValueError(f"default {self.default!r} must have no premise (it fits anyone)")
         for name, action in self.catalogue.items():
             fb = action.fallback
             if fb is not None and (fb not in known or self.catalogue[fb].product_risk):
@@ -279,7 +298,19 @@ class ActionsConfig(Frozen):
                     f"catalogue.{name}.fallback {fb!r} must be a non-product action "
                     "of the catalogue"
                 )
+            if fb is not None and self.catalogue[fb].premise:
+                raise ValueError(f"catalogue.{name}.fallback {fb!r} must have no premise")
         return self
+
+
+class ReasonsConfig(PackagedConfig):
+    """Which features may never be given as a reason (``fnmatch`` patterns): protected
+    attributes and administrative fields a manager must not act on. They still feed the model
+    (unless training's ``exclude_protected``); the next strongest driver takes their place."""
+
+    defaults_from = (_DEFAULTS, "reasons")
+
+    exclude: tuple[str, ...]
 
 
 class TierConfig(PackagedConfig):
@@ -297,6 +328,7 @@ class TierConfig(PackagedConfig):
     lifecycle_stage: RuleSetConfig
     priority: PriorityConfig
     actions: ActionsConfig
+    reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
 
     @model_validator(mode="after")
     def _cross_references(self) -> TierConfig:

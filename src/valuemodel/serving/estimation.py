@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from valuemodel.models.metrics import roc_auc
 
 TOP_SHARES = (0.05, 0.1, 0.2, 0.5)
 """The list cut-offs (shares of the list) at which churners captured are estimated and judged."""
@@ -77,3 +80,45 @@ def expected_performance(
         "churn_rate": round(float(p.mean()), 6) if len(p) else None,
         "top": {str(k): round(float(cumulative[k - 1]), 3) for k in top_sizes(len(p), shares)},
     }
+
+
+def estimate_section(summary: dict[str, Any], frame: pd.DataFrame) -> dict[str, Any] | None:
+    """The expected performance recorded at scoring time next to what was realised, both on
+    the same rows: the listed accounts with an outcome (``frame`` in list order). For each K
+    of the scoring summary, the first K rows of the list: churners expected (the sum of their
+    probabilities) and found, among those of them with an outcome. ``at_scoring`` keeps what
+    the summary recorded over every listed account."""
+    expected = summary.get("expected_performance")
+    if not expected:
+        return None
+    known = frame["churn"].notna().to_numpy()
+    p = frame["churn_probability"].to_numpy(float)
+    y = frame["churn"].to_numpy(float)
+    top = {}
+    for k in sorted(expected.get("top", {}), key=int):
+        rows = known[: int(k)]
+        top[k] = {
+            "expected": _rounded(p[: int(k)][rows].sum()),
+            "realised": int(y[: int(k)][rows].sum()),
+            "with_outcome": int(rows.sum()),
+            "at_scoring": expected["top"][k],
+        }
+    return {
+        "on": "listed accounts with an outcome",
+        "roc_auc": {
+            "expected": _rounded(expected_roc_auc(p[known])),
+            "realised": _rounded(roc_auc(y[known], p[known])),
+            "at_scoring": expected.get("roc_auc"),
+        },
+        "churners": {
+            "expected": _rounded(p[known].sum()),
+            "realised": int(y[known].sum()),
+            "at_scoring": expected.get("churners"),
+        },
+        "top": top,
+    }
+
+
+def _rounded(value: Any) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else round(value, 6)

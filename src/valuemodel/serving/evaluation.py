@@ -12,8 +12,9 @@ into ``out``:
   null metrics while the value window is open), ``by`` (the same per service segment, asset
   tier and manager), ``estimate`` (the expected performance recorded at scoring time beside the
   realised one), ``control`` (treated vs control, :mod:`valuemodel.serving.control`) and
-  ``challenger`` (both models on the same outcomes, when the list was scored with
-  ``--compare``);
+  ``challenger`` (when the list was scored with ``--compare``: both models on the control
+  accounts only, ``basis`` and ``n`` saying so, or no verdict without a control group;
+  :mod:`valuemodel.serving.challenger`);
 - ``evaluation.html``: the same as a self-contained page with plots.
 
 "Lost value" is the predicted ``clv`` of the accounts that churned: the revenue the list put
@@ -35,9 +36,16 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.errors import InputError
+from valuemodel.features.labels import label_ends
 from valuemodel.models import metrics as m
-from valuemodel.serving.control import compare_groups
-from valuemodel.serving.estimation import top_sizes
+from valuemodel.serving.challenger import challenger_section
+from valuemodel.serving.control import (
+    AS_TREATED,
+    INTENT_TO_TREAT,
+    adjust_verdicts,
+    compare_groups,
+)
+from valuemodel.serving.estimation import estimate_section, top_sizes
 from valuemodel.serving.fairness import fairness_section
 from valuemodel.serving.outcomes import (
     PastList,
@@ -47,7 +55,6 @@ from valuemodel.serving.outcomes import (
     read_contacted,
     read_list,
 )
-from valuemodel.serving.shadow import PREFIX, compare_paths, read_compare
 from valuemodel.serving.uplift_evaluation import uplift_lines, uplift_section
 
 GROUPS = ("service_segment", "asset_tier", "manager_id")
@@ -206,14 +213,19 @@ def control_section(
     held = frame["control"].astype(bool)
     if contacted is None:
         analysis, treated, kept = "intent to treat", ~held, pd.Series(True, index=frame.index)
+        label = INTENT_TO_TREAT
     else:
         reached = frame["account_id"].isin(contacted)
         analysis, treated, kept = "as treated", reached, reached | held
+        label = AS_TREATED
     rows = frame[kept].assign(treated=treated[kept])
+    if "service_segment" in rows.columns:
+        rows = rows.assign(stratum=rows["service_segment"].astype("object").fillna("(none)"))
     out: dict[str, Any] = {
         "present": True,
         "analysis": analysis,
-        "overall": compare_groups(rows),
+        "treated_group": label,
+        "overall": compare_groups(rows, treated=label),
         "model": judge(frame[held], value_complete),
     }
     if contacted is not None:
@@ -222,67 +234,12 @@ def control_section(
     for column in ("service_segment", "recommended_action"):
         if column in rows.columns:
             keys = rows[column].astype("object").fillna("(none)").astype(str)
-            out[f"by_{column}"] = {
-                str(k): compare_groups(part) for k, part in rows.groupby(keys, sort=True)
+            groups = {
+                str(k): compare_groups(part, treated=label)
+                for k, part in rows.groupby(keys, sort=True)
             }
+            out[f"by_{column}"] = adjust_verdicts(groups, treated=label)
     return out
-
-
-def challenger_section(
-    past: PastList, population: pd.DataFrame, value_complete: bool
-) -> dict[str, Any] | None:
-    """Champion and challenger judged on the same outcomes (lists scored with ``--compare``):
-    every account of the compare file, the whole population, so that a top-K list does not
-    favour the model that chose its K accounts."""
-    table_path, _ = compare_paths(past.path)
-    info = past.summary.get("compare")
-    if not info or not table_path.is_file():
-        return None
-    table = read_compare(table_path)
-    outcome = population[["account_id", "churn", "value"]]
-    table = table.merge(outcome, on="account_id", how="inner")
-    table = table[table["churn"].notna()]
-    out: dict[str, Any] = {
-        "alias": info.get("alias"),
-        "models": info.get("models"),
-        "k": info.get("k"),
-    }
-    for name, prefix in (("champion", ""), ("challenger", PREFIX)):
-        ordered = table.sort_values(f"{prefix}rank", kind="mergesort")
-        model_view = pd.DataFrame(
-            {
-                "churn": ordered["churn"],
-                "value": ordered["value"],
-                "churn_probability": ordered[f"{prefix}churn_probability"],
-                "clv": ordered[f"{prefix}clv"],
-            }
-        )
-        judged = judge(model_view, value_complete)
-        out[name] = {
-            "roc_auc": judged["churn"].get("roc_auc"),
-            "pr_auc": judged["churn"].get("pr_auc"),
-            "ece": judged["churn"].get("ece"),
-            "value_spearman": judged["value"]["spearman"],
-            "top": judged["churn"].get("top", []),
-        }
-    out["n"] = int(table["churn"].notna().sum())
-    return out
-
-
-def estimate_section(summary: dict[str, Any], churn: dict[str, Any]) -> dict[str, Any] | None:
-    """The expected performance recorded at scoring time next to what was realised."""
-    expected = summary.get("expected_performance")
-    if not expected:
-        return None
-    realised_top = {str(r["k"]): r["churners"] for r in churn.get("top", [])}
-    return {
-        "roc_auc": {"expected": expected.get("roc_auc"), "realised": churn.get("roc_auc")},
-        "churners": {"expected": expected.get("churners"), "realised": churn.get("churners")},
-        "top": {
-            k: {"expected": v, "realised": realised_top.get(k)}
-            for k, v in sorted(expected.get("top", {}).items(), key=lambda kv: int(kv[0]))
-        },
-    }
 
 
 def _check_dates(past: PastList, end: date | None, horizons) -> None:
@@ -290,6 +247,14 @@ def _check_dates(past: PastList, end: date | None, horizons) -> None:
         raise InputError(
             f"the data ends {end} and does not run past the list's as-of date {past.as_of}: "
             "nothing has happened yet to evaluate"
+        )
+    churn = horizons["churn"]
+    if not churn.complete and churn.until <= end and churn.lagging:
+        raise InputError(
+            f"the {churn.table} table ends {churn.table_end}, before the end of the list's "
+            f"{churn.days}-day churn window {churn.until} (as of {past.as_of}), though other "
+            f"tables run through {end}: the churn outcome reads {churn.table}, so it is "
+            f"complete only once {churn.table} runs through {churn.until}"
         )
     if not horizons["churn"].complete:
         raise InputError(
@@ -314,14 +279,17 @@ def evaluate(
     past = read_list(list_path)
     reached = read_contacted(contacted) if contacted is not None else None
     end = data.end_date()
-    horizons = label_horizons(past.summary, past.as_of, end) if end else None
-    _check_dates(past, end, horizons)
     definition, note = churn_definition(past.summary)
     notes = [note] if note else []
+    tables = label_ends(data, definition, end) if end else None
+    horizons = label_horizons(past.summary, past.as_of, end, tables) if end else None
+    _check_dates(past, end, horizons)
     population = outcomes(data, past.as_of, horizons, definition, end)
     frame = past.frame.merge(population, on="account_id", how="left")
     evaluation = assemble(past, frame, horizons, definition, end, reached, notes)
-    evaluation["challenger"] = challenger_section(past, population, horizons["value"].complete)
+    evaluation["challenger"] = challenger_section(
+        past, population, horizons["value"].complete, judge
+    )
     evaluation["fairness"] = fairness_section(frame, _people(data, past.as_of), past.as_of)
     evaluation["uplift"] = uplift_section(frame, horizons["value"].complete)
     evaluation["uplift.qini"] = evaluation["uplift"].get("qini")
@@ -367,10 +335,24 @@ def assemble(
             f"{past.as_of} in this data (is it the data the list was scored on?)"
         )
     value_complete = horizons["value"].complete
-    if not value_complete:
+    value = horizons["value"]
+    if not value_complete and value.until <= end and value.lagging:
         notes.append(
-            f"the {horizons['value'].days}-day value window is not complete yet (needs data "
-            f"through {horizons['value'].until}): value metrics are left empty"
+            f"the {value.table} table ends {value.table_end}, before the end of the "
+            f"{value.days}-day value window {value.until}: the value outcome reads "
+            f"{value.table}, so value metrics are left empty"
+        )
+    elif not value_complete:
+        notes.append(
+            f"the {value.days}-day value window is not complete yet (needs data "
+            f"through {value.until}): value metrics are left empty"
+        )
+    if 2 * matched < len(frame):
+        raise InputError(
+            f"--list {past.path}: only {matched:,} of its {len(frame):,} accounts have an "
+            f"outcome in this data (fewer than half; the others are not in the population at "
+            f"{past.as_of} here): numbers on so few would not describe the list (is it the "
+            "data the list was scored on?)"
         )
     if matched < len(frame):
         notes.append(f"{len(frame) - matched:,} listed accounts have no outcome in this data")
@@ -385,7 +367,7 @@ def assemble(
         "accounts": {"listed": int(len(frame)), "with_outcome": matched},
         **judged,
         "by": by_group(frame[frame["churn"].notna()], value_complete),
-        "estimate": estimate_section(past.summary, judged["churn"]),
+        "estimate": estimate_section(past.summary, frame),
         "control": control_section(frame, contacted, value_complete),
         "challenger": None,
         "notes": notes,
@@ -468,21 +450,25 @@ def format_evaluation(result: EvaluationResult) -> str:
         state = "complete" if h["complete"] else f"not complete until {h['until']}"
         lines.append(f"  {name} horizon {h['days']} days: {state}")
     if e["estimate"]:
+        est = e["estimate"]
         lines.append(
-            f"  expected at scoring: ROC-AUC {f(e['estimate']['roc_auc']['expected'])}, "
-            f"{e['estimate']['churners']['expected']} churners"
+            f"  expected from the scored probabilities: ROC-AUC {f(est['roc_auc']['expected'])}, "
+            f"{f(est['churners']['expected'])} churners ({est['on']})"
         )
     control = e["control"]
     if control.get("present"):
         lines.append(f"  control ({control['analysis']}): {control['overall']['verdict']}")
     else:
         lines.append(f"  control: {control['note']}")
-    if e["challenger"]:
-        ch = e["challenger"]
+    ch = e["challenger"]
+    if ch and ch["basis"]:
         lines.append(
             f"  champion ROC-AUC {f(ch['champion']['roc_auc'])} vs challenger "
-            f"({ch['alias']}) {f(ch['challenger']['roc_auc'])} on the same outcomes"
+            f"({ch['alias']}) {f(ch['challenger']['roc_auc'])} on {ch['n']:,} control "
+            f"accounts: {ch['verdict']}"
         )
+    elif ch:
+        lines.append(f"  challenger ({ch['alias']}): no verdict: {ch['note']}")
     lines += uplift_lines(e.get("uplift"))
     lines += [f"  note: {n}" for n in e["notes"]]
     lines += [f"Wrote {result.json_path}", f"  and  {result.html_path}"]

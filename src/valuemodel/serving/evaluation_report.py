@@ -61,6 +61,8 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
 </table>
 {% for n in e.notes %}<p class="note">{{ n }}</p>{% endfor %}
 {% if e.estimate %}<h2>Expected at scoring time vs realised</h2>
+<p class="note">Both on the same rows: the {{ e.accounts.with_outcome }} listed accounts with
+ an outcome (the top K: those of the first K rows with an outcome).</p>
 <table><thead><tr><th></th><th>expected</th><th>realised</th></tr></thead>
 <tr><td>ROC-AUC</td><td>{{ f(e.estimate.roc_auc.expected, 3) }}</td>
 <td>{{ f(e.estimate.roc_auc.realised, 3) }}</td></tr>
@@ -106,11 +108,12 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
  ("by recommended action", e.control.by_recommended_action or {})) %}
 <h3>{{ title }}</h3><table><thead><tr><th>group</th><th>treated</th><th>control</th>
 <th>churn rate treated / control</th><th>difference (95% interval)</th>
-<th>retained revenue, difference</th><th>retained assets, difference</th><th>verdict</th>
+<th>retained revenue (CNY), difference</th><th>share of assets retained, difference</th>
+<th>verdict</th>
 </tr></thead>{% for key, g in groups.items() %}<tr><td>{{ key }}</td><td>{{ g.treated }}</td>
 <td>{{ g.control }}</td><td>{{ pct(g.churn_rate.treated_mean) }} / {{
  pct(g.churn_rate.control_mean) }}</td><td>{{ interval(g.churn_rate, pct) }}</td>
-<td>{{ interval(g.retained_revenue, money) }}</td><td>{{ interval(g.retained_assets, money) }}
+<td>{{ interval(g.retained_revenue, money) }}</td><td>{{ interval(g.retained_assets, points) }}
 </td><td>{{ g.verdict }}</td></tr>{% endfor %}</table>{% endfor %}{% endif %}
 {% if e.fairness %}<h2>The same quality for every age group and gender</h2>
 <p class="note">Top of the list: the first {{ pct(e.fairness.top_share) }} of the accounts
@@ -126,26 +129,40 @@ th:first-child,td:first-child{text-align:left} thead th{background:#eef1f5}
 <td>{{ pct(r.churner_share) }}</td><td>{{ pct(r.top_churner_share) }}</td>
 <td>{{ pct(r.top_lost_value_share) }}</td>{% else %}<td colspan="7">too few accounts to
  judge</td>{% endif %}</tr>{% endfor %}</table>{% endif %}
-{% if e.challenger %}<h2>Champion vs challenger ({{ e.challenger.alias }}) on the same
- outcomes</h2><table><thead><tr><th>model</th><th>ROC-AUC</th><th>PR-AUC</th><th>ECE</th>
+{% if e.challenger %}<h2>Champion vs challenger ({{ e.challenger.alias }})</h2>
+{% if not e.challenger.basis %}<p class="note">No verdict: {{ e.challenger.note }}</p>
+{% else %}
+<p>Judged on the {{ e.challenger.n }} control accounts with an outcome, which neither model's
+ list had contacted: {{ e.challenger.verdict }}.</p>
+<table><thead><tr><th>model</th><th>ROC-AUC</th><th>PR-AUC</th><th>ECE</th>
 <th>value Spearman</th></tr></thead>{% for name in ("champion", "challenger") %}
 {% set c = e.challenger[name] %}<tr><td>{{ name }}</td><td>{{ f(c.roc_auc, 3) }}</td>
 <td>{{ f(c.pr_auc, 3) }}</td><td>{{ f(c.ece, 3) }}</td><td>{{ f(c.value_spearman, 3) }}</td>
-</tr>{% endfor %}</table>{% endif %}
+</tr>{% endfor %}</table>{% endif %}{% endif %}
 </main></body></html>
 """
 
 
+def _missing(value: Any) -> bool:
+    """None or NaN (a statistic a group cannot have, e.g. ROC-AUC without churners)."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _f(value: Any, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
+    return "-" if _missing(value) else f"{value:,.{digits}f}"
 
 
 def _pct(value: Any) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    return "-" if _missing(value) else f"{value:.1%}"
+
+
+def _points(value: Any) -> str:
+    """A difference of two shares, in percentage points with its sign."""
+    return "-" if _missing(value) else f"{value * 100:+.1f} pts"
 
 
 def _money(value: Any) -> str:
-    return "-" if value is None else f"{value:,.0f}"
+    return "-" if _missing(value) else f"{value:,.0f}"
 
 
 def _interval(entry: Any, fmt) -> str:
@@ -167,6 +184,7 @@ def render_evaluation(evaluation: dict[str, Any]) -> str:
         f=_f,
         pct=_pct,
         money=_money,
+        points=_points,
         interval=_interval,
     )
 

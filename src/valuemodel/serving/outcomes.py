@@ -5,8 +5,9 @@ A list written by ``score`` (``.csv``, ``.parquet`` or an ``.xlsx`` workbook: ev
 the as-of date ``T``, the models' horizons and churn definition, the control draw and the
 expected performance. Outcomes are the training labels
 (:func:`valuemodel.features.labels.build_labels`, same definition, same horizons), computed for
-every horizon whose window ``(T, T + H]`` is covered by the data; the others are reported as
-not yet complete.
+every horizon whose window ``(T, T + H]`` is covered by the table its label reads (balances
+for asset churn, trades for inactivity, revenue for value); the others are reported as not
+yet complete, naming that table and its last date.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.errors import InputError
+from valuemodel.serving.words import COLUMNS_ZH, SUMMARY_SHEETS, to_english
 
 LIST_FORMATS = (".csv", ".parquet", ".xlsx")
 REQUIRED = ("rank", "account_id", "as_of", "churn_probability", "clv")
@@ -28,15 +30,30 @@ REQUIRED = ("rank", "account_id", "as_of", "churn_probability", "clv")
 
 @dataclass(frozen=True)
 class Horizon:
-    """One label window: ``days`` after ``T``, complete when ``T + days <= end``."""
+    """One label window: ``days`` after ``T``, complete when ``T + days`` is on or before
+    both the data's end and the last date of ``table``, the table the label reads."""
 
     name: str
     days: int
     until: date
     complete: bool
+    table: str | None = None
+    table_end: date | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"days": self.days, "until": self.until.isoformat(), "complete": self.complete}
+        out = {"days": self.days, "until": self.until.isoformat(), "complete": self.complete}
+        if self.table is not None:
+            out |= {"table": self.table, "table_end": _iso(self.table_end)}
+        return out
+
+    @property
+    def lagging(self) -> bool:
+        """Whether the window is open only because its own table stops before it ends."""
+        return self.table_end is not None and self.table_end < self.until
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 @dataclass
@@ -89,12 +106,17 @@ def read_list(path: str | Path) -> PastList:
 
 
 def _read_frame(path: Path, suffix: str) -> pd.DataFrame:
+    """The list with the contract's names (a ``--lang zh`` list is read back to them)."""
+    ids = {c: str for c in ("account_id", "manager_id", "branch")}
+    ids |= {COLUMNS_ZH[c]: str for c in list(ids)}
     if suffix == ".csv":
-        return pd.read_csv(path, dtype={"account_id": str, "manager_id": str, "branch": str})
+        return to_english(pd.read_csv(path, dtype=ids))
     if suffix == ".parquet":
         return pd.read_parquet(path)
-    sheets = pd.read_excel(path, sheet_name=None, dtype={"account_id": str, "manager_id": str})
-    parts = [rows for name, rows in sheets.items() if name != "Summary" and len(rows)]
+    sheets = pd.read_excel(path, sheet_name=None, dtype=ids)
+    summaries = set(SUMMARY_SHEETS.values())
+    parts = [to_english(rows) for name, rows in sheets.items() if name not in summaries]
+    parts = [rows for rows in parts if len(rows)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REQUIRED))
 
 
@@ -135,13 +157,22 @@ def _read_summary(path: Path, as_of: date) -> dict[str, Any]:
     return summary
 
 
-def label_horizons(summary: dict[str, Any], as_of: date, end: date) -> dict[str, Horizon]:
-    """The churn and value windows of the list's models and whether ``end`` covers each."""
+def label_horizons(
+    summary: dict[str, Any],
+    as_of: date,
+    end: date,
+    tables: dict[str, tuple[str, date | None, Any]] | None = None,
+) -> dict[str, Horizon]:
+    """The churn and value windows of the list's models and whether each is covered by
+    ``end`` and by the table its label reads (``tables``: per label, the table and its last
+    date, as :func:`valuemodel.features.labels.label_ends` gives them)."""
     out = {}
     for name, kind in (("churn", "churn"), ("value", "clv")):
         days = int(summary["models"][kind]["horizon_days"])
         until = as_of + timedelta(days=days)
-        out[name] = Horizon(name, days, until, until <= end)
+        table, last = (tables or {}).get(name, (None, None, None))[:2]
+        complete = until <= end and (table is None or (last is not None and until <= last))
+        out[name] = Horizon(name, days, until, complete, table, last)
     return out
 
 
@@ -177,9 +208,11 @@ def outcomes(
         short[["account_id", "value"]].rename(columns={"value": "revenue"}), on="account_id"
     )
     frame["account_id"] = frame["account_id"].astype(str)
-    if data.has("balances") and horizons["churn"].complete:
+    balances_end = data.table_end("balances") if data.has("balances") else None
+    until = horizons["churn"].until
+    if horizons["churn"].complete and balances_end is not None and until <= balances_end:
         before = _assets_at(data, as_of).rename(columns={"assets": "before"})
-        after = _assets_at(data, horizons["churn"].until)
+        after = _assets_at(data, until)
         frame = frame.merge(before, on="account_id", how="left").merge(
             after, on="account_id", how="left"
         )

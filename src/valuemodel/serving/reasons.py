@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from valuemodel.features.registry import days_ago
 from valuemodel.models.shap_values import contributions, top_drivers, top_positive_drivers
+from valuemodel.serving.config import TierConfig
 
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 DRIVER_COLUMNS = ("driver_1", "driver_2", "driver_3")
@@ -41,13 +43,15 @@ class _Shown:
         v = self.value
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return _MISSING.get(self.lang, "unknown")
+        if spec == "ago":
+            return days_ago(v, self.lang)
         if spec:
-            return format(v, spec)
+            return _signed(v, spec)
         if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number):
             return str(v)
         v = float(v)
         if self.unit.startswith("share"):
-            return f"{v:.0%}"
+            return _signed(v, ".0%")
         if self.unit == "CNY":
             return f"{v:,.0f} CNY" if self.lang != "zh" else f"{v:,.0f}元"
         if v.is_integer():
@@ -56,6 +60,21 @@ class _Shown:
 
     def __str__(self) -> str:
         return self.__format__("")
+
+
+def _signed(value: Any, spec: str) -> str:
+    """``format(value, spec)``, without a sign on a zero ("+0%" is neither up nor down): a
+    percentage too small for its decimals gets one more ("-0.3%"), a true zero none."""
+    text = format(value, spec)
+    if not re.fullmatch(r"[+\-]?0(\.0*)?%?", text.replace(",", "")):
+        return text
+    digits = re.search(r"\.(\d+)%$", spec)
+    if spec.endswith("%") and value != 0:
+        finer = spec[: digits.start()] if digits else spec[:-1]
+        finer_text = format(value, f"{finer}.{int(digits.group(1)) + 1 if digits else 1}%")
+        if not re.fullmatch(r"[+\-]?0(\.0*)?%", finer_text):
+            return finer_text
+    return text.lstrip("+-")
 
 
 def _spec(registry: Any, name: str) -> Any:
@@ -110,8 +129,10 @@ def phrase(feature: str, row: Mapping[str, Any], registry: Any = None, lang: str
             pass
     label = getattr(spec, "description_zh" if lang == "zh" else "description", None) or feature
     label = label.strip().rstrip(".。")
+    if lang != "zh":  # a reason is a phrase in lower case, as the templates write them
+        label = label[:1].lower() + label[1:]
     if value is None:
-        return f"{label}：无记录" if lang == "zh" else f"{label}: no record"
+        return f"{label}：无记录" if lang == "zh" else f"{label}: none on record"
     shown = _Shown(value, lang, getattr(spec, "unit", ""))
     return f"{label}：{shown}" if lang == "zh" else f"{label}: {shown}"
 
@@ -142,13 +163,17 @@ def explain(
     features: pd.DataFrame,
     registry: Any = None,
     lang: str = "en",
+    exclude: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """``reason_1..3`` and ``driver_1..3`` for each row of ``X`` (index-aligned ``features``).
 
     ``X`` is the prepared model input; ``features`` holds the raw feature values (any extra
     columns are available to templates). Call it on the written rows only: it is the costly step.
+    ``exclude``: feature-name patterns never given as a reason (default: the tiers file's
+    ``reasons.exclude``, protected and administrative attributes); the next driver moves up.
     """
-    drivers = top_drivers(contributions(booster, X))
+    exclude = not_reasons() if exclude is None else exclude
+    drivers = top_drivers(contributions(booster, X), exclude=exclude)
     registry = _Cached(registry) if registry is not None else None
     reads = _reads(drivers, registry, lang, features.columns)
     needed = [c for c in features.columns if any(c in r for r in reads.values())]
@@ -261,6 +286,7 @@ def reason_check(
     features: pd.DataFrame,
     registry: Any = None,
     lang: str = "en",
+    exclude: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Whether each listed account's reasons are its strongest SHAP drivers of churn.
 
@@ -271,11 +297,12 @@ def reason_check(
     scorer's, ``load_registry()``). Returns per listed row: ``rank``, ``shap_drivers`` and
     ``listed_drivers`` (tuples), ``shap_reasons`` and ``listed_reasons`` (tuples of text),
     and ``drivers_match`` / ``reasons_match``. Raises ``KeyError`` for an account that is
-    not in ``features``.
+    not in ``features``. ``exclude``: as the list was scored (default :func:`not_reasons`).
     """
     registry = registry if registry is not None else _default_registry()
+    exclude = not_reasons() if exclude is None else exclude
     where = pd.Series(features.index, index=features["account_id"].astype(str).to_numpy())
-    drivers = top_positive_drivers(shap.loc[features.index])
+    drivers = top_positive_drivers(shap.loc[features.index], exclude=exclude)
     records = []
     for _, listed in ranked.iterrows():
         idx = where[str(listed["account_id"])]
@@ -297,6 +324,12 @@ def reason_check(
             }
         )
     return pd.DataFrame.from_records(records, index=ranked.index)
+
+
+def not_reasons(config: TierConfig | None = None) -> tuple[str, ...]:
+    """The feature-name patterns never given as a reason: the tiers file's ``reasons.exclude``
+    (default: the packaged one, ``age``, ``gender``, ``branch``, ``manager*``, ``channel``)."""
+    return (config if config is not None else TierConfig()).reasons.exclude
 
 
 def _default_registry() -> Any:

@@ -15,7 +15,9 @@ import pandas as pd
 from valuemodel.serving.config import TierConfig
 from valuemodel.serving.control import control_counts
 from valuemodel.serving.estimation import expected_performance
+from valuemodel.serving.shadow import compare_paths
 from valuemodel.serving.tiers import contribution, resolve_cutoff
+from valuemodel.serving.words import summary_label
 
 if TYPE_CHECKING:
     from valuemodel.serving.score import ScoreResult
@@ -158,32 +160,38 @@ def loop_summary(
 
 
 def summary_sheet(summary: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The summary as (key, value) rows for the Excel ``Summary`` sheet."""
+    """The summary as (key, value) rows for the Excel ``Summary`` sheet, in the list's
+    language (``summary["lang"]``)."""
+    lang = summary.get("lang", "en")
+
+    def label(text: str, **fields: str) -> str:
+        return summary_label(text, lang, **fields)
+
     rows: list[tuple[str, Any]] = [
-        ("as of", summary["as_of"]),
-        ("accounts in the population", summary["counts"]["population"]),
-        ("accounts in this list", summary["counts"]["written"]),
-        ("value at risk, total (CNY)", summary["value_at_risk"]["total"]),
-        ("value at risk, this list (CNY)", summary["value_at_risk"]["written"]),
+        (label("as of"), summary["as_of"]),
+        (label("accounts in the population"), summary["counts"]["population"]),
+        (label("accounts in this list"), summary["counts"]["written"]),
+        (label("value at risk, total (CNY)"), summary["value_at_risk"]["total"]),
+        (label("value at risk, this list (CNY)"), summary["value_at_risk"]["written"]),
     ]
     for segment, value in summary["value_at_risk"]["by_service_segment"].items():
-        rows.append((f"value at risk, {segment} (CNY)", value))
+        rows.append((label("value at risk, {segment} (CNY)", segment=segment), value))
     for kind, info in summary["models"].items():
-        rows.append((f"{kind} model version", info["version"]))
+        rows.append((label("{kind} model version", kind=kind), info["version"]))
     control = summary.get("control", {})
     if control.get("share"):
-        rows.append(("control group share (do not contact)", control["share"]))
+        rows.append((label("control group share (do not contact)"), control["share"]))
         held = sum(c["control"] for c in control["written_by_service_segment"].values())
-        rows.append(("control accounts in this list", held))
+        rows.append((label("control accounts in this list"), held))
     expected = summary.get("expected_performance", {})
     if expected.get("roc_auc") is not None:
-        rows.append(("expected ROC-AUC (before outcomes)", expected["roc_auc"]))
-        rows.append(("expected churners in this list", expected["churners"]))
-    rows.append(("data fingerprint (SHA-256)", summary["data_fingerprint"]))
+        rows.append((label("expected ROC-AUC (before outcomes)"), expected["roc_auc"]))
+        rows.append((label("expected churners in this list"), expected["churners"]))
+    rows.append((label("data fingerprint (SHA-256)"), summary["data_fingerprint"]))
     quarantined = summary.get("input", {}).get("quarantined_rows", {})
-    rows.append(("input rows quarantined", sum(quarantined.values())))
-    rows.append(("tiers file", summary["tiers_file"]))
-    rows += [("warning", w) for w in summary["warnings"]]
+    rows.append((label("input rows quarantined"), sum(quarantined.values())))
+    rows.append((label("tiers file"), summary["tiers_file"]))
+    rows += [(label("warning"), w) for w in summary["warnings"]]
     return rows
 
 
@@ -207,6 +215,7 @@ def format_score_summary(result: ScoreResult) -> str:
         f"Wrote {result.accounts_written:,} rows to {result.out}",
         f"  summary: {result.summary_path}",
         f"  drift:   {result.drift_path}",
+        *_compare_lines(result),
         *_input_lines(result.summary.get("input", {})),
         "",
         "Value at risk of the population by service segment (CNY):",
@@ -224,6 +233,14 @@ def format_score_summary(result: ScoreResult) -> str:
     if result.warnings:
         lines += ["", "Warnings:", *(f"  - {w}" for w in result.warnings)]
     return "\n".join(lines)
+
+
+def _compare_lines(result: ScoreResult) -> list[str]:
+    """Where the shadow comparison went (``--compare``)."""
+    if not result.summary.get("compare"):
+        return []
+    table, summary = compare_paths(result.out)
+    return [f"  compare: {table}", f"           {summary}"]
 
 
 def _loop_lines(summary: dict[str, Any]) -> list[str]:
@@ -249,4 +266,10 @@ def _loop_lines(summary: dict[str, Any]) -> list[str]:
             f"top {compare['k']} overlap {compare['top_overlap'].get(str(compare['k']))}, "
             f"{compare['entering']} enter and {compare['leaving']} leave the top {compare['k']}."
         )
+        for kind in compare.get("stand_in", []):
+            used = compare["models"][kind]
+            lines.append(
+                f"  the {kind} model has no {compare['alias']!r}: its {used['alias']} "
+                f"(version {used['version']}) stands in"
+            )
     return [""] + lines if lines else []

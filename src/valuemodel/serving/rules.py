@@ -24,13 +24,18 @@ def condition_mask(frame: pd.DataFrame, column: str, condition: Condition) -> np
     series = frame[column]
     missing = series.isna().to_numpy(dtype=bool)
     ok = np.ones(n, dtype=bool)
-    if condition.min is not None or condition.max is not None:
+    bounds = (condition.min, condition.max, condition.above, condition.below)
+    if any(b is not None for b in bounds):
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         with np.errstate(invalid="ignore"):
             if condition.min is not None:
                 ok &= values >= condition.min
             if condition.max is not None:
                 ok &= values <= condition.max
+            if condition.above is not None:
+                ok &= values > condition.above
+            if condition.below is not None:
+                ok &= values < condition.below
     if condition.in_ is not None:
         ok &= series.astype("object").isin(condition.in_).to_numpy(dtype=bool)
     return np.where(missing, condition.missing, ok)

@@ -43,10 +43,11 @@ from valuemodel.features.stable import scoring_features
 from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
-from valuemodel.serving.control import DEFAULT_SEED, check_share, draw_control
+from valuemodel.serving.control import DEFAULT_SEED, draw_control
 from valuemodel.serving.drift import drift_report, drift_warnings
+from valuemodel.serving.preflight import check_arguments, check_loop
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
-from valuemodel.serving.reasons import explain
+from valuemodel.serving.reasons import explain, not_reasons
 from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
 from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
@@ -58,7 +59,14 @@ from valuemodel.serving.uplift import (
     uplift_reasons,
     uplift_summary,
 )
-from valuemodel.serving.writers import check_format, staged, write_csv, write_json, write_table
+from valuemodel.serving.writers import (
+    check_format,
+    side_paths,
+    staged,
+    write_csv,
+    write_json,
+    write_table,
+)
 
 CONTRACT_COLUMNS = (
     "rank",
@@ -118,12 +126,6 @@ class ScoreResult:
     top: pd.DataFrame
     summary: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
-
-
-def side_paths(out: Path) -> tuple[Path, Path]:
-    """``<stem>.summary.json`` and ``<stem>.drift.csv`` next to the list."""
-    out = Path(out)
-    return out.with_name(f"{out.stem}.summary.json"), out.with_name(f"{out.stem}.drift.csv")
 
 
 def score_features(
@@ -212,7 +214,8 @@ def finish_list(
     """
     if len(ranked):
         X = churn_model.prepare(ranked)
-        reasons = explain(churn_model.booster, X, ranked, registry, lang)
+        exclude = not_reasons(config)
+        reasons = explain(churn_model.booster, X, ranked, registry, lang, exclude)
         ranked = pd.concat([ranked, reasons], axis=1)
     ranked = pd.concat([ranked, recommend(ranked, config, lang)], axis=1)
     return output_columns(ranked)
@@ -302,8 +305,8 @@ def score(
     The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
     tiers file or data) or ``ModelError`` (models missing or not matching the features).
     """
-    out, as_of_date, fmt = _check_arguments(out, as_of, top, lang)
-    draw = _check_loop(control_share, control_seed, compare, model_alias)
+    out, as_of_date, fmt = check_arguments(out, as_of, top, lang)
+    draw = check_loop(control_share, control_seed, compare, model_alias)
     tiers = tiers if tiers is not None else default_tiers_path()
     config = load_tiers(tiers)
     from valuemodel.data import DataSet, open_data
@@ -323,7 +326,8 @@ def score(
         scored = add_uplift(scored, effect, rank_by, config)
     shadow = None
     if compare is not None:
-        shadow = _shadow(features, models, scored, config, top, compare, tracking_uri, lang)
+        pair = (compare, model_alias)
+        shadow = _shadow(features, models, scored, config, top, pair, tracking_uri, lang)
     _step(progress, "drift")
     drift = drift_report(features, models)
     # The last use of the feature frame: letting it go before the reasons (the run's memory
@@ -379,18 +383,6 @@ def _fingerprint_meanwhile(data: Any, as_of: str) -> Callable[[], str]:
     return pending.result
 
 
-def _check_arguments(
-    out: str | Path, as_of: Any, top: int | None, lang: str
-) -> tuple[Path, str, str]:
-    out = Path(out)
-    fmt = check_format(out)
-    if lang not in ("en", "zh"):
-        raise InputError(f"lang must be 'en' or 'zh', got {lang!r}")
-    if top is not None and top < 1:
-        raise InputError(f"top must be >= 1, got {top}")
-    return out, _as_of(as_of), fmt
-
-
 def write_outputs(
     out: Path,
     written: pd.DataFrame,
@@ -409,7 +401,13 @@ def write_outputs(
         paths += list(compare_paths(out))
     with staged(paths) as temps:
         t_out, t_summary, t_drift = temps[:3]
-        write_table(written, t_out, fmt=fmt or check_format(out), summary=summary_sheet(summary))
+        write_table(
+            written,
+            t_out,
+            fmt=fmt or check_format(out),
+            summary=summary_sheet(summary),
+            lang=summary.get("lang", "en"),
+        )
         write_json(summary, t_summary)
         write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
         if compare is not None:
@@ -424,12 +422,28 @@ def _shadow(
     scored: pd.DataFrame,
     config: TierConfig,
     top: int | None,
-    alias: str,
+    aliases: tuple[str, str],
     tracking_uri: str | None,
     lang: str,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The compare table and summary of the models behind ``alias`` (see ``shadow``)."""
-    challengers = {k: _load_model(k, alias, tracking_uri) for k in ("churn", "clv")}
+    """The compare table and summary of the models behind ``alias`` (see ``shadow``).
+
+    A retrain often makes only one of the two models a challenger: the other is then
+    compared under the scored alias (its champion stands in, and ``stand_in`` says so).
+    ``aliases``: the compared alias and the scored one.
+    """
+    alias, scored_alias = aliases
+    challengers, used, missing = {}, {}, {}
+    for kind in ("churn", "clv"):
+        try:
+            challengers[kind], used[kind] = _load_model(kind, alias, tracking_uri), alias
+        except ModelError as exc:
+            missing[kind] = exc
+    if len(missing) == 2:
+        raise missing["churn"]
+    for kind in missing:
+        challengers[kind] = models[kind]
+        used[kind] = scored_alias
     challenger = score_features(features, challengers, config, _manager_columns(scored))
     both = {"champion_churn": models["churn"], "challenger_churn": challengers["churn"]}
     table, summary = compare_models(
@@ -437,7 +451,8 @@ def _shadow(
     )
     summary = {
         "alias": alias,
-        "models": {k: model_info(m, alias) for k, m in challengers.items()},
+        "models": {k: model_info(m, used[k]) for k, m in challengers.items()},
+        "stand_in": sorted(missing),
         **summary,
     }
     return table, summary
@@ -448,14 +463,6 @@ def _manager_columns(scored: pd.DataFrame) -> pd.DataFrame | None:
     return scored[["account_id", *columns]] if columns else None
 
 
-def _check_loop(share: float, seed: int, compare: str | None, alias: str) -> dict[str, Any]:
-    """The control draw's settings; ``InputError`` for a bad share or comparing an alias with
-    itself."""
-    if compare is not None and compare == alias:
-        raise InputError(f"--compare {compare!r} is the alias being scored; name another one")
-    return {"share": check_share(share), "seed": seed}
-
-
 def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.DataFrame:
     """``scored`` with the ``control`` column when the draw's share is above 0."""
     if draw["share"] <= 0:
@@ -463,13 +470,6 @@ def _with_control(scored: pd.DataFrame, as_of: str, draw: dict[str, Any]) -> pd.
     segments = scored["service_segment"]
     held = draw_control(scored["account_id"], segments, as_of, draw["share"], draw["seed"])
     return scored.assign(control=held)
-
-
-def _as_of(value: Any) -> str:
-    try:
-        return pd.Timestamp(value).date().isoformat()
-    except (ValueError, TypeError):
-        raise InputError(f"as-of date {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
 def _warnings(

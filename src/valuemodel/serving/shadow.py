@@ -8,12 +8,15 @@ it with the same tiers and capacity rules, and writes beside the list:
   ``churn_probability``, ``clv``, ``priority_score`` and their ``challenger_`` twins,
   ``in_top`` / ``challenger_in_top`` (in each model's top K list), ``movement`` (``enters`` when
   only the challenger lists the account in its top K, ``leaves`` when only the champion does)
-  and, for moving accounts, ``reason_1..3`` and ``challenger_reason_1..3``;
+  and, for moving accounts, ``reason_1..3`` and ``challenger_reason_1..3``; with a control
+  group (``--control-share``), ``control``: the accounts held out of contact, drawn over the
+  whole population, on which ``evaluate`` judges the two models;
 - ``<stem>.compare.json``: the alias and versions, K, the Spearman correlation of the two
   priority scores (and of the two churn probabilities), the overlap of the top K lists at
   several K, and the counts of accounts entering and leaving.
 
-``evaluate`` reads the compare file to judge both models on the same outcomes.
+``evaluate`` reads the compare file to judge both models on the same outcomes: those of the
+control accounts, which neither model's list had contacted (``serving/challenger.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from valuemodel.models.metrics import spearman
 from valuemodel.serving.config import TierConfig
 from valuemodel.serving.estimation import top_sizes
 from valuemodel.serving.ranking import rank_accounts
-from valuemodel.serving.reasons import REASON_COLUMNS, explain
+from valuemodel.serving.reasons import REASON_COLUMNS, explain, not_reasons
 
 PREFIX = "challenger_"
 _COMPARED = ("churn_probability", "clv", "value_at_risk", "priority_score")
@@ -91,13 +94,21 @@ def compare_models(
         np.where(table["in_top"] & ~table[f"{PREFIX}in_top"], "leaves", ""),
     )
     table["movement"] = pd.Series(movement, index=table.index).replace("", None)
-    table = pd.concat([table, _mover_reasons(table, champion, models, registry, lang)], axis=1)
+    if "control" in champion.columns:
+        table["control"] = champion["control"].astype(bool)
+    movers = _mover_reasons(table, champion, models, registry, lang, config)
+    table = pd.concat([table, movers], axis=1)
     table = table.sort_values("rank", kind="mergesort").reset_index(drop=True)
     return table, _summary(table, champion, challenger, config, k)
 
 
 def _mover_reasons(
-    table: pd.DataFrame, features: pd.DataFrame, models: dict[str, Any], registry, lang: str
+    table: pd.DataFrame,
+    features: pd.DataFrame,
+    models: dict[str, Any],
+    registry,
+    lang: str,
+    config: TierConfig | None,
 ) -> pd.DataFrame:
     columns = [*REASON_COLUMNS, *(f"{PREFIX}{c}" for c in REASON_COLUMNS)]
     out = pd.DataFrame(None, index=table.index, columns=columns, dtype="object")
@@ -106,7 +117,8 @@ def _mover_reasons(
         return out
     rows = features.loc[movers]
     for prefix, model in (("", models["champion_churn"]), (PREFIX, models["challenger_churn"])):
-        reasons = explain(model.booster, model.prepare(rows), rows, registry, lang)
+        X = model.prepare(rows)
+        reasons = explain(model.booster, X, rows, registry, lang, not_reasons(config))
         for column in REASON_COLUMNS:
             out.loc[movers, f"{prefix}{column}"] = reasons[column].to_numpy(dtype=object)
     return out

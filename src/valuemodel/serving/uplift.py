@@ -45,7 +45,7 @@ def load_uplift(alias: str, tracking_uri: str | None) -> Any | None:
     """The uplift model behind ``alias``, or None when none is registered."""
     from valuemodel.models.tracking import Tracker
 
-    tracker = Tracker(tracking_uri)
+    tracker = Tracker(tracking_uri, read_only=True)
     if tracker.alias_version("uplift", alias) is None:
         return None
     return tracker.load("uplift", alias)

@@ -17,7 +17,15 @@ from typing import Any
 
 import pandas as pd
 
+from valuemodel.errors import InputError
 from valuemodel.io import atomic_write, check_table_path, staged
+from valuemodel.serving.words import (
+    CONTROL_SHEETS,
+    LIST_SHEETS,
+    SUMMARY_SHEETS,
+    UNASSIGNED_KEYS,
+    to_display,
+)
 
 __all__ = [
     "FORMATS",
@@ -45,12 +53,19 @@ def check_format(path: Path) -> str:
     return check_table_path(path, FORMATS).suffix.lower()
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV, UTF-8; a boolean column (``control``) reads ``true`` / ``false``."""
+def write_csv(frame: pd.DataFrame, path: Path, lang: str = "en") -> None:
+    """CSV, UTF-8; a boolean column (``control``) reads ``true`` / ``false``.
+
+    ``lang="zh"``: Chinese headers and tier values (``words.to_display``), and UTF-8 with a
+    byte-order mark, which Excel on Chinese Windows needs to read UTF-8 (without it, it reads
+    the file as GBK and shows it garbled); pandas and most tools skip the mark.
+    """
     flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c].dtype)]
-    if flags:
+    if flags and lang != "zh":
         frame = frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in flags})
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    encoding = "utf-8-sig" if lang == "zh" else "utf-8"
+    frame = to_display(frame, lang)
+    frame.to_csv(path, index=False, lineterminator="\n", encoding=encoding)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -68,28 +83,33 @@ def write_table(
     *,
     fmt: str | None = None,
     summary: list[tuple[str, Any]] | None = None,
+    lang: str = "en",
 ) -> None:
     """Write ``frame`` to ``path`` as ``fmt`` (default: by suffix); not atomic by itself.
 
-    ``summary`` (key, value) pairs make the Excel file's ``Summary`` sheet.
+    ``summary`` (key, value) pairs make the Excel file's ``Summary`` sheet. ``lang="zh"``:
+    CSV and Excel in Chinese (:mod:`valuemodel.serving.words`); Parquet keeps the contract's
+    names, for programs.
     """
     suffix = fmt or check_format(path)
     if suffix == ".csv":
-        write_csv(frame, path)
+        write_csv(frame, path, lang)
     elif suffix == ".parquet":
         write_parquet(frame, path)
     else:
-        write_xlsx(frame, path, summary or [])
+        write_xlsx(frame, path, summary or [], lang)
 
 
-def sheet_groups(frame: pd.DataFrame) -> tuple[str | None, list[tuple[str, pd.DataFrame]]]:
+def sheet_groups(
+    frame: pd.DataFrame, lang: str = "en"
+) -> tuple[str | None, list[tuple[str, pd.DataFrame]]]:
     """One sheet per manager, else per branch, else one sheet (``(column, [(name, rows)])``)."""
     for column in ("manager_id", "branch"):
         if column in frame.columns and frame[column].notna().any():
-            keys = frame[column].astype("object").fillna("(unassigned)").astype(str)
+            keys = frame[column].astype("object").fillna(UNASSIGNED_KEYS[lang]).astype(str)
             groups = [(str(k), rows) for k, rows in frame.groupby(keys, sort=True)]
             return column, groups
-    return None, [("Ranked list", frame)]
+    return None, [(LIST_SHEETS[lang], frame)]
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -102,10 +122,12 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-CONTROL_SHEET = "Control (do not contact)"
+CONTROL_SHEET = CONTROL_SHEETS["en"]
 
 
-def write_xlsx(frame: pd.DataFrame, path: Path, summary: list[tuple[str, Any]]) -> None:
+def write_xlsx(
+    frame: pd.DataFrame, path: Path, summary: list[tuple[str, Any]], lang: str = "en"
+) -> None:
     """A ``Summary`` sheet, one sheet per manager (or branch), formats and widths set.
 
     Accounts with ``control`` true are on a last sheet of their own, ``CONTROL_SHEET``, and on
@@ -118,15 +140,16 @@ def write_xlsx(frame: pd.DataFrame, path: Path, summary: list[tuple[str, Any]]) 
     with xlsxwriter.Workbook(path, {"constant_memory": True}) as workbook:
         workbook.set_properties({"created": _PINNED_CREATED})
         styles = _Styles(workbook)
-        used = {"summary", CONTROL_SHEET.lower()}
-        _summary_sheet(workbook, styles, summary)
+        control_sheet = CONTROL_SHEETS[lang]
+        used = {SUMMARY_SHEETS[lang].lower(), control_sheet.lower()}
+        _summary_sheet(workbook, styles, summary, SUMMARY_SHEETS[lang])
         held = frame["control"].fillna(False).astype(bool) if "control" in frame.columns else None
         contacted = frame if held is None else frame.loc[~held]
-        _, groups = sheet_groups(contacted)
+        _, groups = sheet_groups(contacted, lang)
         for name, rows in groups:
-            _list_sheet(workbook, styles, _sheet_name(name, used), rows)
+            _list_sheet(workbook, styles, _sheet_name(name, used), rows, lang)
         if held is not None and held.any():
-            _list_sheet(workbook, styles, CONTROL_SHEET, frame.loc[held])
+            _list_sheet(workbook, styles, control_sheet, frame.loc[held], lang)
 
 
 class _Styles:
@@ -141,8 +164,10 @@ class _Styles:
         }
 
 
-def _summary_sheet(workbook: Any, styles: _Styles, summary: list[tuple[str, Any]]) -> None:
-    ws = workbook.add_worksheet("Summary")
+def _summary_sheet(
+    workbook: Any, styles: _Styles, summary: list[tuple[str, Any]], title: str
+) -> None:
+    ws = workbook.add_worksheet(title)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 60)
     for row, (key, value) in enumerate(summary):
@@ -154,15 +179,18 @@ def _summary_sheet(workbook: Any, styles: _Styles, summary: list[tuple[str, Any]
             ws.write_string(row, 1, str(value))
 
 
-def _list_sheet(workbook: Any, styles: _Styles, title: str, rows: pd.DataFrame) -> None:
+def _list_sheet(
+    workbook: Any, styles: _Styles, title: str, rows: pd.DataFrame, lang: str = "en"
+) -> None:
     ws = workbook.add_worksheet(title)
     columns = list(rows.columns)
     for i, column in enumerate(columns):
         ws.set_column(i, i, _width(column, rows[column]))
     ws.freeze_panes(1, 2)
-    for i, column in enumerate(columns):
-        ws.write_string(0, i, column, styles.bold)
     formats = [styles.numbers.get(_number_format(c)) for c in columns]
+    rows = to_display(rows, lang)
+    for i, column in enumerate(rows.columns):
+        ws.write_string(0, i, column, styles.bold)
     for row, values in enumerate(rows.itertuples(index=False, name=None), start=1):
         for col, (value, cell_format) in enumerate(zip(values, formats, strict=True)):
             _write(ws, row, col, value, cell_format)
@@ -194,3 +222,31 @@ def _width(column: str, values: pd.Series) -> float:
         return 16
     longest = max([len(column), *(len(str(v)) for v in values.head(200).tolist())])
     return min(max(longest + 2, 8), 40)
+
+
+def side_paths(out: Path) -> tuple[Path, Path]:
+    """``<stem>.summary.json`` and ``<stem>.drift.csv`` next to the list."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.summary.json"), out.with_name(f"{out.stem}.drift.csv")
+
+
+def check_own_summary(out: str | Path) -> None:
+    """Refuse (``InputError``) to write a list whose ``<stem>.summary.json`` belongs to another
+    list that still exists (``x.csv``, then ``x.parquet``): the summary is what ``evaluate``
+    judges that list by, and replacing it would leave ``x.csv`` without one."""
+    out = Path(out)
+    summary_path = side_paths(out)[0]
+    if not summary_path.is_file():
+        return
+    try:
+        owner = json.loads(summary_path.read_text(encoding="utf-8")).get("list")
+    except (OSError, ValueError, AttributeError):
+        return
+    if not isinstance(owner, str) or owner == out.name or not (out.parent / owner).exists():
+        return
+    raise InputError(
+        f"{summary_path} is the summary of the list {out.parent / owner}; writing {out.name} "
+        f"would replace it, and evaluate could no longer judge {owner}. Write this list under "
+        f"another name (e.g. --out {out.with_name(out.stem + '_' + out.suffix[1:] + out.suffix)})"
+        f", or remove {owner} first."
+    )

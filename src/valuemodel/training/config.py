@@ -10,12 +10,13 @@ set's ``asset_tiers``, their one definition.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from valuemodel.config import PackagedConfig, load, parse
 from valuemodel.features.config import Family, default_asset_tiers
+from valuemodel.models.boosting import threads_for
 
 _DEFAULTS = "training/default.yaml"
 
@@ -46,12 +47,18 @@ class TuningConfig(PackagedConfig):
 
 
 class LightGBMConfig(PackagedConfig):
-    """Reproducible boosting: fixed threads, rounds cap, early stopping; ``fixed_params``
-    override tuned parameters (e.g. a policy ``max_depth``)."""
+    """Reproducible boosting: threads, rounds cap, early stopping; ``fixed_params`` override
+    tuned parameters (e.g. a policy ``max_depth``). ``num_threads: auto`` sizes each fit by its
+    rows and the usable cores (``models.boosting.threads_for``); a number pins it."""
 
     defaults_from = (_DEFAULTS, "lightgbm")
 
-    num_threads: int = Field(ge=1, le=256)
+    num_threads: Annotated[int, Field(ge=1, le=256)] | Literal["auto"]
+
+    def threads(self, rows: int) -> int:
+        """The LightGBM threads of a fit on ``rows`` rows."""
+        return threads_for(self.num_threads, rows)
+
     max_rounds: int = Field(ge=1)
     early_stopping_rounds: int = Field(ge=1)
     fixed_params: dict[str, Any]

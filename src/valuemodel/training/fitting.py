@@ -12,6 +12,7 @@ data the comparison uses the tuning subsample and only the winner is refitted on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,22 +56,30 @@ class FittedModel:
     family_importance: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def _estimator_args(config: TrainingConfig) -> dict[str, Any]:
+def _estimator_args(config: TrainingConfig, rows: int) -> dict[str, Any]:
     lgb_cfg = config.lightgbm
     return {
         "seed": config.tuning.seed,
-        "num_threads": lgb_cfg.num_threads,
+        "num_threads": lgb_cfg.threads(rows),
         "max_rounds": lgb_cfg.max_rounds,
         "early_stopping_rounds": lgb_cfg.early_stopping_rounds,
     }
 
 
-def _cross_fitted(raw: np.ndarray, y: np.ndarray, method: str, seed: int) -> np.ndarray:
-    folds = np.random.default_rng(seed).permutation(len(y)) % 2
+def _cross_fitted(raw: np.ndarray, y: np.ndarray, method: str, seed: int) -> np.ndarray | None:
+    """Probabilities calibrated on the other half of the rows (two folds, stratified by the
+    outcome so that each half holds both classes); None when a class has a single row: a
+    map fitted on the rows it scores would flatter Brier and ECE."""
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(y), dtype=int)
+    for value in (0.0, 1.0):
+        rows = np.flatnonzero(y == value)
+        folds[rows] = rng.permutation(len(rows)) % 2
+    if any(len(np.unique(y[folds != k])) < 2 for k in (0, 1)):
+        return None
     out = np.empty(len(y))
     for k in (0, 1):
-        fit_rows = folds != k if len(np.unique(y[folds != k])) == 2 else np.ones(len(y), bool)
-        cal = ProbabilityCalibrator(method).fit(raw[fit_rows], y[fit_rows])
+        cal = ProbabilityCalibrator(method).fit(raw[folds != k], y[folds != k])
         out[folds == k] = cal.transform(raw[folds == k])
     return out
 
@@ -92,8 +101,9 @@ def _reference_proba(train: Part, valid: Part, config: TrainingConfig) -> np.nda
     """The reference model (``models.reference``), trained on the logistic baseline's seeded
     subsample (at most ``tuning.max_tuning_rows`` rows), on the validation rows; None when the
     data have none of its features."""
-    seed, threads = config.tuning.seed, config.lightgbm.num_threads
+    seed = config.tuning.seed
     rows = subsample(len(train.y), config.tuning.max_tuning_rows, seed)
+    threads = config.lightgbm.threads(len(rows))
     try:
         booster = reference.fit_reference(train.features.iloc[rows], train.y[rows], seed, threads)
     except ValueError:
@@ -118,17 +128,27 @@ def fit_churn(
     X_train, X_valid = schema.prepare(train.features), schema.prepare(valid.features)
     tuning = tune("churn", X_train, train.y, X_valid, valid.y, config, progress)
     model = ChurnClassifier(
-        params=tuning.params, calibration=config.churn.calibration, **_estimator_args(config)
+        params=tuning.params,
+        calibration=config.churn.calibration,
+        **_estimator_args(config, len(train.y)),
     ).fit(X_train, train.y, eval_set=(X_valid, valid.y))
     proba = model.predict_proba(X_valid)[:, 1]
     found = metrics.churn_metrics(valid.y, proba)
     honest = _cross_fitted(
         model._calibrator_input(X_valid), valid.y, config.churn.calibration, config.tuning.seed
     )
-    found.update(
-        brier=metrics.brier(valid.y, honest),
-        ece=metrics.expected_calibration_error(valid.y, honest),
-    )
+    notes = []
+    if honest is None:
+        notes.append(
+            "churn: a churn class has a single validation row, so Brier and ECE cannot be "
+            "cross-fitted (calibrated on other rows than they judge); they are left empty"
+        )
+        found.update(brier=math.nan, ece=math.nan)
+    else:
+        found.update(
+            brier=metrics.brier(valid.y, honest),
+            ece=metrics.expected_calibration_error(valid.y, honest),
+        )
     recency = baselines.recency_score(valid.features)
     logistic, logistic_proba = _logistic_metrics(
         train, valid, schema, config.tuning.seed, config.tuning.max_tuning_rows
@@ -144,7 +164,9 @@ def fit_churn(
         gains["reference"] = plain
     figs = {
         "calibration": figures.calibration_figure(
-            valid.y, {"model (cross-fitted)": honest, "logistic baseline": logistic_proba}
+            valid.y,
+            {"logistic baseline": logistic_proba}
+            | ({} if honest is None else {"model (cross-fitted)": honest}),
         ),
         "gains": figures.gains_figure(valid.y, gains),
         "importance": figures.importance_figure(model.booster_),
@@ -163,15 +185,16 @@ def fit_churn(
         extra_metrics={"n_iterations": float(model.n_iterations_)},
         figures=figs,
         family_importance=families,
+        notes=notes,
     )
 
 
-def _value_model(structure: str, tuning: TuningResult, config: TrainingConfig):
+def _value_model(structure: str, tuning: TuningResult, config: TrainingConfig, rows: int):
     return ValueRegressor(
         structure=structure,
         params=tuning.params,
         tweedie_variance_power=config.value.tweedie_variance_power,
-        **_estimator_args(config),
+        **_estimator_args(config, rows),
     )
 
 
@@ -187,7 +210,7 @@ def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: Training
     X_cmp, y_cmp = (X_train.iloc[rows], y[rows]) if sampled else (X_train, y)
     fitted, gini = {}, {}
     for structure in structures:
-        model = _value_model(structure, tuning, config).fit(
+        model = _value_model(structure, tuning, config, len(y_cmp)).fit(
             X_cmp, y_cmp, eval_set=(X_valid, y_valid)
         )
         fitted[structure] = model
@@ -195,7 +218,8 @@ def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: Training
     best = max(structures, key=lambda s: gini[s] if np.isfinite(gini[s]) else -np.inf)
     model = fitted[best]
     if sampled:
-        model = _value_model(best, tuning, config).fit(X_train, y, eval_set=(X_valid, y_valid))
+        model = _value_model(best, tuning, config, len(y))
+        model = model.fit(X_train, y, eval_set=(X_valid, y_valid))
     return best, model, gini
 
 

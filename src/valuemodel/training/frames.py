@@ -40,6 +40,27 @@ def data_start(data: DataSet) -> date:
     return min(starts)
 
 
+def label_ends(
+    data: DataSet, churn_definition: str, end: date
+) -> tuple[dict[str, date], list[str]]:
+    """Per label, the date its snapshots' windows must end by: ``end``, or the last date of
+    the table the label reads when that table stops earlier; with a note naming the table."""
+    from valuemodel.features.labels import label_ends as table_ends
+
+    out, notes = {}, []
+    for label, (table, last, by) in table_ends(data, churn_definition, end).items():
+        if by is None:
+            raise InputError(f"{data.path}: the {table} table has no rows on or before {end}")
+        out[label] = by
+        if by < end:
+            notes.append(
+                f"{label}: the {table} table ends {last}, before the training end {end}; "
+                f"{label} labels read {table}, so snapshots whose window ends after {last} "
+                "are left unlabelled (missing, not guessed)"
+            )
+    return out, notes
+
+
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[ns]")
@@ -142,6 +163,19 @@ def hold_out(part: Part) -> tuple[Part, Part]:
         return Part(part.features.loc[rows].reset_index(drop=True), part.y[rows], part.dates)
 
     return take(~held), take(held)
+
+
+def without_held_out_overlap(train: Part, horizon_days: int, first_valid: date) -> Part:
+    """``train`` without the held-out accounts' rows whose label window ``(T, T + H]`` reaches
+    past the first validation date: under the relaxed gap such a label overlaps the account's
+    own validation window, so a model fitted on it would have seen part of the outcome it is
+    judged on. Other accounts' overlapping rows stay (their outcomes judge nothing)."""
+    ends = pd.to_datetime(train.features["as_of"]) + pd.Timedelta(days=horizon_days)
+    overlap = held_out(train.features["account_id"]) & (ends > pd.Timestamp(first_valid))
+    keep = ~np.asarray(overlap)
+    if keep.all():
+        return train
+    return Part(train.features.loc[keep].reset_index(drop=True), train.y[keep], train.dates)
 
 
 def check_labels(label: str, train: Part, valid: Part) -> None:

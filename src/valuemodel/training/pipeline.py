@@ -25,6 +25,7 @@ from valuemodel.training import audit, frames
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.fitting import FittedModel, fit_churn, fit_value
 from valuemodel.training.importance import without_families
+from valuemodel.training.progress import Stages
 from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
 from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
@@ -32,18 +33,6 @@ from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
 
 log = logging.getLogger(__name__)
 _FIXED_STEPS = 5
-
-
-class _Steps:
-    """Counts work done for a ``progress(done, total)`` callback."""
-
-    def __init__(self, progress: Callable[[int, int], None] | None, total: int):
-        self.progress, self.total, self.done = progress, total, 0
-
-    def __call__(self) -> None:
-        self.done = min(self.done + 1, self.total)
-        if self.progress is not None:
-            self.progress(self.done, self.total)
 
 
 def _as_date(value: Any) -> date:
@@ -56,31 +45,42 @@ def _as_date(value: Any) -> date:
     return ts.date()
 
 
-def _plans(data: DataSet, as_of: date, cfg: TrainingConfig) -> tuple[date, list[SnapshotPlan]]:
+def _plans(
+    data: DataSet, as_of: date, cfg: TrainingConfig
+) -> tuple[date, list[SnapshotPlan], list[str]]:
     known_end = data.end_date()
     if known_end is None:
         raise InputError(f"{data.path}: no rows dated on or before {as_of}")
     end = min(as_of, known_end)
     start = frames.data_start(data)
     anchor = min(cfg.churn_horizon, cfg.value_horizon)
+    ends, notes = frames.label_ends(data, cfg.churn_definition, end)
     plans = [
         plan_snapshots(
             label=label,
             horizon_days=h,
             start=start,
-            end=end,
-            anchor_horizon=anchor,
+            end=ends[label],
+            # the grid stays anchored on ``end``: a lagging table only drops later snapshots
+            anchor_horizon=anchor - (end - ends[label]).days,
             config=cfg.snapshots,
         )
         for label, h in (("churn", cfg.churn_horizon), ("value", cfg.value_horizon))
     ]
-    return end, plans
+    return end, plans, notes
 
 
 def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
     train = frames.select(frame, plan.train_dates, plan.label)
     valid = frames.select(frame, plan.valid_dates, plan.label)
     frames.check_labels(plan.label, train, valid)
+    kept, held = frames.hold_out(valid)
+    try:
+        frames.check_labels(plan.label, kept, held)
+    except InputError:
+        kept, held = valid, None
+    if held is not None:  # the held-out accounts judge promotion: none of their outcomes
+        train = frames.without_held_out_overlap(train, plan.horizon_days, plan.valid_dates[0])
     cap = cfg.snapshots.max_training_rows
     if len(train.y) > cap:
         from valuemodel.training.tuning import subsample
@@ -89,11 +89,6 @@ def _parts(frame: pd.DataFrame, plan: SnapshotPlan, cfg: TrainingConfig):
         train = frames.Part(
             train.features.iloc[rows].reset_index(drop=True), train.y[rows], train.dates
         )
-    kept, held = frames.hold_out(valid)
-    try:
-        frames.check_labels(plan.label, kept, held)
-    except InputError:
-        return train, valid, None
     return train, kept, held
 
 
@@ -116,15 +111,16 @@ def train(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     force: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     feature_config: Any = None,
 ) -> TrainResult:
     """Train, log, register and (if at least as good) promote the churn and value models.
 
     Arguments left as None take their value from ``config`` (default: ``TrainingConfig()``,
     the same as ``training/default.yaml``: horizons 90 and 365 days, ``auto`` churn, 10 trials,
-    experiment ``valuemodel``). ``progress(done, total)`` is called after each tuning trial and
-    each stage. Raises ``InputError`` when no snapshot can be labelled or a label has one class.
+    experiment ``valuemodel``). ``progress(done, total, stage)`` is called as each stage starts
+    and after each tuning trial (``training.progress``; ``progress(done, total)`` also works).
+    Raises ``InputError`` when no snapshot can be labelled or a label has one class.
     """
     cfg = (config or TrainingConfig()).with_overrides(
         churn_horizon=churn_horizon,
@@ -137,13 +133,16 @@ def train(
     data = data_dir if isinstance(data_dir, DataSet) else open_data(data_dir)
     known = data.until(as_of)
     definition = _churn_definition(known, cfg.churn_definition)
-    end, plans = _plans(known, as_of, cfg)
+    end, plans, lag_notes = _plans(known, as_of, cfg)
     notes = [_describe_plan(p, cfg) for p in plans] + [n for p in plans for n in p.notes]
+    notes += lag_notes
     for note in notes:
         log.info(note)
-    steps = _Steps(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
+    steps = Stages(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
+    n_dates = len(set(plans[0].labelled_dates) | set(plans[1].dates))
+    steps.begin(f"features and labels at {n_dates} snapshot dates")
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
-    steps()
+    steps.step()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
     notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
     # The churn model is fitted without the excluded families; the parts keep every column
@@ -171,21 +170,27 @@ def train(
     )
     context["input"] = data.summary()
     notes += _input_notes(context["input"])
-    fitted = fit_churn(*audit.without(fit_parts[:2], excluded), cfg, steps)
+    rows = f"on {len(fit_parts[0].y):,} rows"
+    trial = steps.trials("churn", cfg.tuning.trials, f"churn: fitting {rows}, baselines")
+    fitted = fit_churn(*audit.without(fit_parts[:2], excluded), cfg, trial)
+    steps.begin("churn: refit on every labelled month" if cfg.churn.refit else "churn: final")
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
-    notes += refit_notes + _reference_note(fitted)
-    steps()
+    notes += refit_notes + _reference_note(fitted) + list(fitted.notes)
+    steps.step("churn: report and registering")
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
-    steps()
+    steps.step()
     rule = audit.fit_clv_rule(cfg, churn_parts[0])
+    shapes = ", ".join(cfg.value.structures)
+    rows = f"on {len(value_parts[0].y):,} rows"
+    trial = steps.trials("value", cfg.tuning.trials, f"value: fitting {shapes} {rows}")
     fitted = fit_value(
-        *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, steps, rule=rule
+        *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, trial, rule=rule
     )
     notes += fitted.notes
-    steps()
+    steps.step("value: report and registering")
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
-    steps()
+    steps.step("done")
     uplift = _uplift(tracker, known, end, cfg, context, (churn, clv), feature_config)
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(

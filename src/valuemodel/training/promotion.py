@@ -80,6 +80,6 @@ def decide(
         return Decision(True, "champion", reason, **args)
     reason = (
         f"{metric} {new} < champion v{champion_version}'s {old} on {on}; "
-        f"champion v{champion_version} kept (use force to promote anyway)"
+        f"champion v{champion_version} kept (train with --force to promote anyway)"
     )
     return Decision(False, "challenger", reason, **args)

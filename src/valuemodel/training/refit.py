@@ -5,14 +5,21 @@ snapshots, then validation snapshots). That model has seen nothing after the las
 snapshot, months before the as-of date. Once its configuration is chosen, the model that is
 saved and scores is refitted:
 
-- **Trees** on every labelled snapshot except the latest: the training snapshots (all
-  accounts), then the gap and validation snapshots (see ``snapshots``) without the held-out
-  accounts. Boosting rounds: the tuned model's rounds times the ratio of refit rows to its
-  training rows (more data supports more rounds), at least the tuned rounds and at most
+- **Trees** on every labelled snapshot whose label window closes by the latest one (the
+  calibration snapshot): the training snapshots (all accounts), then the gap and validation
+  snapshots (see ``snapshots``) without the held-out accounts. The snapshots in between
+  (with monthly snapshots and ``H = 90``, the two before the latest) are left out: their
+  windows overlap the calibration window by 60 and 30 days, and trees that had seen the
+  calibration accounts' outcomes there would make the map trust their margins more than
+  scoring, where no window overlaps, warrants (measured on held-out accounts, 2,000 generated
+  accounts, two seeds: ECE 0.0138 and 0.0131 with them, 0.0041 and 0.0059 without).
+  Boosting rounds: the tuned model's rounds times the ratio of refit rows to its training
+  rows (more data supports more rounds), at least the tuned rounds and at most
   ``lightgbm.max_rounds``; no early stopping (there is nothing left out of time to stop on).
 - **Calibration** on the latest labelled snapshot (the last validation date, whose label
-  window closes by the as-of date), its kept accounts only: the refitted trees have not seen
-  it, so the map is fitted out of sample, and on the most recent churn rate. This is the
+  window closes by the as-of date), its kept accounts only: the refitted trees have seen no
+  label of theirs that overlaps it, so the map is fitted out of sample, and on the most
+  recent churn rate. This is the
   base-rate correction: the probabilities follow the latest month's churn rate rather than
   the average of the training months.
 - **Drift profile** (what ``score`` compares the scored population with, PSI) from that
@@ -32,6 +39,7 @@ tuned model is kept as it is, with a note.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -67,7 +75,8 @@ def refit_churn(
     if held is None:
         return fitted, ["churn: no held-out accounts, so the tuned model is not refitted"]
     last = plan.valid_dates[-1]
-    later = [d for d in plan.labelled_dates if d > plan.train_dates[-1] and d != last]
+    closed = last - timedelta(days=plan.horizon_days)  # windows closing by the calibration date
+    later = [d for d in plan.labelled_dates if plan.train_dates[-1] < d <= closed]
     recent, calib = _kept(frame, later), _kept(frame, [last])
     if len(np.unique(calib.y)) < 2:
         return fitted, [f"churn: the latest labelled snapshot {last} has one class; not refitted"]
@@ -125,7 +134,7 @@ def _refit_booster(
     params = ChurnClassifier(
         params=fitted.params,
         seed=config.tuning.seed,
-        num_threads=config.lightgbm.num_threads,
+        num_threads=config.lightgbm.threads(len(y)),
     ).lightgbm_params()
     data = boosting.dataset(fitted.schema.prepare(X), y)
     booster = boosting.train_booster(

@@ -413,8 +413,8 @@ def _finite(value: Any) -> bool:
 
 
 def _fmt(value: Any) -> str:
-    if not _finite(value):
-        return "-" if value is None else str(value)
+    if not _finite(value):  # NaN: undefined, e.g. ROC-AUC of a group without churners
+        return "-" if value is None or isinstance(value, float | int) else str(value)
     v = float(value)
     if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
         return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.2e}"

@@ -87,6 +87,8 @@ _HEADLINE = {
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value != value:  # undefined: a group without churners
+        return "-"
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 

@@ -78,6 +78,7 @@ def subsample(n: int, cap: int, seed: int) -> np.ndarray:
 class _Objective:
     def __init__(self, kind, train_set, valid_set, X_valid, y_valid, config: TrainingConfig):
         self.kind, self.config = kind, config
+        self.threads = config.lightgbm.threads(len(train_set.get_label()))
         self.train_set, self.valid_set = train_set, valid_set
         self.X_valid, self.y_valid = X_valid, y_valid
 
@@ -94,7 +95,7 @@ class _Objective:
         lgb_cfg = self.config.lightgbm
         tree = {**suggest_params(trial), **lgb_cfg.fixed_params}
         params = boosting.booster_params(
-            {**tree, **self.fixed()}, self.config.tuning.seed, lgb_cfg.num_threads
+            {**tree, **self.fixed()}, self.config.tuning.seed, self.threads
         )
         metric, sign = ("auc", 1.0) if self.kind == "churn" else ("tweedie", -1.0)
         booster = boosting.train_booster(

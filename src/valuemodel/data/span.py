@@ -1,0 +1,89 @@
+"""The dates a data directory covers, and the as-of dates it can answer for.
+
+An as-of date ``T`` after the last date in the data would read the silence after the data's
+end as inactivity and withdrawals (every account churns); one before the first has no history
+at all (an empty population). Both are rejected (exit 2) with the data's range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+
+from valuemodel import engine
+from valuemodel.data.reader import DataSet
+from valuemodel.data.schema import TABLES
+from valuemodel.errors import InputError
+
+SPAN_TABLES = ("trades", "balances", "cashflows", "positions", "logins", "revenue")
+"""The activity tables whose dates make the data's range (``accounts``' open dates reach back
+before any activity, ``contacts`` are campaign dates)."""
+
+
+@dataclass(frozen=True)
+class DataSpan:
+    """The first and last date of any activity table, and the table each comes from."""
+
+    first: date
+    last: date
+    first_table: str
+    last_table: str
+
+
+def data_span(data: DataSet) -> DataSpan | None:
+    """:class:`DataSpan` of ``data`` (as given, before any cutoff); None without dated rows.
+
+    One small query per table (its date column's minimum and maximum).
+    """
+    bounds: list[tuple[date, date, str]] = []
+    for name in SPAN_TABLES:
+        if not data.has(name):
+            continue
+        column = data.table(name)[TABLES[name].date_column]
+        row = engine.execute(ibis.struct({"lo": column.min(), "hi": column.max()}))
+        if row is None or row.get("lo") is None:
+            continue
+        bounds.append((_day(row["lo"]), _day(row["hi"]), name))
+    if not bounds:
+        return None
+    first = min(bounds, key=lambda b: b[0])
+    last = max(bounds, key=lambda b: b[1])
+    return DataSpan(first[0], last[1], first[2], last[2])
+
+
+def check_as_of(data: DataSet, as_of: date | str, option: str = "--as-of") -> DataSpan | None:
+    """Reject (``InputError``) an as-of date after the data's last date or before its first.
+
+    The message gives the data's range and what to do instead. Returns the span.
+    """
+    day = _day(as_of)
+    span = data_span(data)
+    if span is None:
+        return None
+    where = (
+        f"{data.path} runs from {span.first} ({span.first_table}) to {span.last} "
+        f"({span.last_table})"
+    )
+    if day > span.last:
+        raise InputError(
+            f"{option} {day} is after the last date in the data: {where}. After its end every "
+            "account would look silent and be read as churning. Use an as-of date from "
+            f"{span.first} to {span.last} (the latest: {option} {span.last}), or add the newer "
+            "data first."
+        )
+    if day < span.first:
+        raise InputError(
+            f"{option} {day} is before the first date in the data: {where}. No account has "
+            f"any history by then. Use an as-of date from {span.first} to {span.last}."
+        )
+    return span
+
+
+def _day(value: object) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if hasattr(value, "date"):
+        return value.date()  # a datetime or pandas Timestamp
+    return date.fromisoformat(str(value)[:10])

@@ -141,3 +141,30 @@ def test_the_qini_curve_ends_at_the_average_effect_whatever_the_ranking(rows):
     score = np.random.default_rng(len(rows)).random(len(rows))
     end = qini_curve(score, t, y).qini.iloc[-1]
     assert end == pytest.approx(y[t == 0].mean() - y[t == 1].mean())
+
+
+def test_an_uplift_model_folder_is_plain_text_checksummed_and_loads_to_the_same_effect(
+    experiment, tmp_path
+):
+    from valuemodel.errors import ModelError
+    from valuemodel.models.bundle import load_bundle, save_bundle
+    from valuemodel.models.schema import FeatureSchema
+
+    X, t, y, _ = experiment
+    learner = UpliftLearner(method="x", rounds=20).fit(X, t, y)
+    folder = save_bundle(
+        tmp_path / "model",
+        kind="uplift",
+        schema=FeatureSchema.from_frame(X),
+        boosters=learner.boosters_,
+        metadata={"method": "x", "treated_share": learner.treated_share_, "horizon_days": 90},
+        config={},
+    )
+    names = sorted(p.name for p in folder.iterdir())
+    assert "booster_effect_control.txt" in names and not any(n.endswith(".pkl") for n in names)
+    loaded = load_bundle(folder, version="3")
+    np.testing.assert_allclose(loaded.predict(X), learner.predict(X))
+    assert loaded.default_rank_by == "value_at_risk"  # nothing decided: value at risk
+    (folder / "booster_treated.txt").write_text("tree\n")
+    with pytest.raises(ModelError, match="booster_treated.txt"):
+        load_bundle(folder)

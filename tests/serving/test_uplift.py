@@ -12,6 +12,7 @@ from valuemodel.errors import InputError, ModelError
 from valuemodel.serving.uplift import (
     DO_NOT_CONTACT_ACTION,
     add_uplift,
+    bounded,
     contacts_from_lists,
     mark_do_not_contact,
     resolve_rank_by,
@@ -42,14 +43,22 @@ def _scored():
 
 def test_saved_value_is_uplift_times_clv_and_ranks_when_asked():
     out = add_uplift(_scored(), _Effect(), "saved_value", None)
-    np.testing.assert_allclose(out.saved_value, [10.0, -50.0, 15.0])
-    assert list(out.sort_values("priority_score", ascending=False).account_id) == ["c", "a", "b"]
+    # c's predicted 0.3 is bounded by its churn probability 0.1
+    np.testing.assert_allclose(out.uplift, [0.1, -0.05, 0.1])
+    np.testing.assert_allclose(out.saved_value, [10.0, -50.0, 5.0])
+    assert list(out.sort_values("priority_score", ascending=False).account_id) == ["a", "c", "b"]
+
+
+def test_uplift_is_bounded_by_the_churn_probability():
+    np.testing.assert_allclose(
+        bounded([0.5, -0.9, 0.02, -0.01], [0.2, 0.3, 0.5, 0.5]), [0.2, -0.7, 0.02, -0.01]
+    )
 
 
 def test_ranking_by_value_at_risk_keeps_the_priority_of_value_at_risk():
     out = add_uplift(_scored(), _Effect(), "value_at_risk", None)
     assert "priority_score" not in out.columns  # score_features' priority stays as it was
-    assert list(out.uplift) == [0.1, -0.05, 0.3]
+    assert list(out.uplift) == [0.1, -0.05, 0.1]
 
 
 def test_a_clearly_negative_effect_is_marked_do_not_contact():

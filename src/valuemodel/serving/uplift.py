@@ -4,7 +4,8 @@ With a registered uplift model (``valuemodel-uplift``, see :mod:`valuemodel.trai
 ``score`` adds, per account:
 
 - ``uplift``: the predicted fall in churn probability within the churn horizon if the
-  account is contacted (negative: contact is predicted to do harm), 6 decimals;
+  account is contacted (negative: contact is predicted to do harm), 6 decimals, kept within
+  ``[-(1 - p), p]`` for the account's churn probability ``p`` (:func:`bounded`);
 - ``saved_value`` = ``uplift * clv`` as written (not rounded again, like ``value_at_risk``);
 - ``uplift_reasons``: the two strongest drivers of the predicted effect, in words;
 - ``recommended_action`` "do not contact" where the uplift is clearly negative
@@ -72,12 +73,21 @@ def add_uplift(scored: pd.DataFrame, model: Any, rank_by: str, config: Any) -> p
     """``scored`` (``score_features`` output) with ``uplift`` and ``saved_value``, and the
     priority by saved value when ``rank_by`` says so."""
     effect = model.predict(scored) if len(scored) else np.array([])
-    uplift = np.round(np.asarray(effect, dtype=float), UPLIFT_DECIMALS)
+    uplift = np.round(bounded(effect, scored["churn_probability"]), UPLIFT_DECIMALS)
     saved = uplift * scored["clv"].to_numpy(dtype=float)
     out = scored.assign(uplift=uplift, saved_value=saved)
     if rank_by == "saved_value":
         out["priority_score"] = priority_score(out.assign(value_at_risk=saved), config)
     return out
+
+
+def bounded(effect, churn_probability) -> np.ndarray:
+    """The effect within what the churn probability ``p`` allows: contact cannot lower the
+    churn probability by more than ``p``, nor raise it by more than ``1 - p``. Most of a
+    meta-learner's error for a low-risk account is cut off here, where it would otherwise be
+    multiplied by a large clv into the top of the list."""
+    p = np.asarray(churn_probability, dtype=float)
+    return np.clip(np.asarray(effect, dtype=float), -(1.0 - p), p)
 
 
 def uplift_reasons(

@@ -13,6 +13,7 @@ UpliftLearner`. On the validation campaign:
   the control rate predicts among the treated of the top, minus what churned, per treated
   account (the value-weighted Qini curve at 10 %, each account weighed by its predicted clv).
 
+The uplift is bounded by the churn probability ``p`` as in the list (``[-(1 - p), p]``).
 The list's default ranking is ``saved_value`` only when it keeps more saved value in the top
 than ``value_at_risk`` and its Qini coefficient is above zero; the decision and why are
 stored with the model (``default_rank_by``, ``why``). The registered model is then refitted on
@@ -53,7 +54,7 @@ MIN_CAMPAIGNS = 2
 MIN_CONTROL_ROWS = 200
 MIN_VALID_ROWS = 30
 TOP_SHARE = 0.1
-METHOD = "x"
+METHOD = "t"
 NAME = "valuemodel-uplift"
 
 
@@ -144,6 +145,7 @@ def validate_ranking(
     """The metrics of the module docstring on the validation campaign."""
     t, y = valid["treatment"].to_numpy(), valid["churn"].to_numpy(dtype=float)
     clv = np.clip(clv, 0.0, None)
+    uplift = np.clip(uplift, -(1.0 - churn), churn)  # as the list bounds it (serving.uplift)
     var, saved = churn * clv, uplift * clv
     metrics = {
         "qini": qini_coefficient(uplift, t, y),

@@ -24,7 +24,9 @@ The rankings: ``value_at_risk`` (the list without uplift); ``average effect x va
 risk`` (the campaigns' average effect is one number, so it orders accounts as value at
 risk does); ``single model`` (one LightGBM churn classifier with treatment as a feature,
 uplift = p(control) - p(treated), times clv); the T-, X- and DR-learners x clv (the method
-the package uses is chosen here); ``saved_value`` (the list, ranked as the package ranks).
+the package uses is chosen here), each also bounded by the churn probability ``p`` to
+``[-(1 - p), p]`` as the list bounds it; ``saved_value`` (the list: the registered model,
+bounded, times clv).
 Also each ranking's Qini coefficient on the true effect at ``T`` (a Qini on true
 probabilities: no sampling noise) and, from ``train``, the out-of-time Qini of the uplift
 model and of value at risk on the latest complete campaign.
@@ -52,6 +54,7 @@ from valuemodel.features.stable import scoring_features
 from valuemodel.models.uplift import UpliftLearner
 from valuemodel.models.uplift_metrics import qini_coefficient, top_share_of_best
 from valuemodel.serving import score
+from valuemodel.serving.uplift import bounded
 from valuemodel.training import TrainingConfig, train
 from valuemodel.training.uplift import campaign_frame, campaigns
 
@@ -131,10 +134,13 @@ def run(args) -> pd.DataFrame:
     true_saved = true_uplift * value
     clv = ranked["clv"].reindex(ids).to_numpy()
     var = ranked["value_at_risk"].reindex(ids).to_numpy()
+    p = ranked["churn_probability"].reindex(ids).to_numpy()
+    fitted = learners(data, at, features, TrainingConfig())
     rankings = {
         "value_at_risk": var,
         "average effect x value at risk": trained.uplift.metrics["average_effect"] * var,
-        **{k: v * clv for k, v in learners(data, at, features, TrainingConfig()).items()},
+        **{k: v * clv for k, v in fitted.items()},
+        **{f"{k}, bounded by p": bounded(v, p) * clv for k, v in fitted.items()},
         "saved_value (the list)": ranked["saved_value"].reindex(ids).to_numpy(),
         "true saved value (best possible)": true_saved,
     }

@@ -209,7 +209,7 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
         return UpliftResult(False, note)
     features = _features(frame, cfg)
     schema = FeatureSchema.from_frame(features.loc[train.index]).profiled_on(features)
-    learner = _learner(cfg).fit(
+    learner = _learner(cfg, len(train)).fit(
         schema.prepare(features.loc[train.index]), train["treatment"], train["churn"]
     )
     X_valid = schema.prepare(features.loc[valid.index])
@@ -218,7 +218,9 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
     metrics = validate_ranking(valid, learner.predict(X_valid), *scores)
     deciles = uplift_by_decile(learner.predict(X_valid), valid["treatment"], valid["churn"])
     rank_by, why = rank_by_decision(metrics)
-    final = _learner(cfg).fit(schema.prepare(features), frame["treatment"], frame["churn"])
+    final = _learner(cfg, len(frame)).fit(
+        schema.prepare(features), frame["treatment"], frame["churn"]
+    )
     fitted = _Fitted(final, schema, metrics, deciles, rank_by, why, complete, frame, valid)
     return _publish(tracker, fitted, features.loc[valid.index], cfg, context)
 

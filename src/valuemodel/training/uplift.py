@@ -225,8 +225,9 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
     return _publish(tracker, fitted, features.loc[valid.index], cfg, context)
 
 
-def _learner(cfg) -> UpliftLearner:
-    return UpliftLearner(method=METHOD, seed=cfg.tuning.seed, num_threads=cfg.lightgbm.num_threads)
+def _learner(cfg, rows: int) -> UpliftLearner:
+    threads = cfg.lightgbm.threads(rows)  # the training config's thread rule, per fit size
+    return UpliftLearner(method=METHOD, seed=cfg.tuning.seed, num_threads=threads)
 
 
 @dataclass

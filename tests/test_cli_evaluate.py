@@ -128,6 +128,7 @@ def test_the_challenger_is_judged_on_the_control_accounts(loop):
     assert f"on {both['n']:,} control accounts" in result.stdout
 
 
+@pytest.mark.slow  # a whole evaluate command on 800 accounts
 def test_evaluate_exits_2_when_balances_end_before_the_churn_window(loop, tmp_path):
     _, data, _, lists, _ = loop
     lagging = tmp_path / "lagging"
@@ -146,6 +147,7 @@ def test_evaluate_exits_2_when_balances_end_before_the_churn_window(loop, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # a whole evaluate command on 800 accounts
 def test_evaluate_exits_2_when_most_listed_accounts_have_no_outcome(loop, tmp_path):
     _, data, _, lists, _ = loop
     listed = pd.read_csv(lists["first"], dtype={"account_id": str})

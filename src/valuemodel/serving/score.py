@@ -315,7 +315,7 @@ def score(
     fingerprint = _fingerprint_meanwhile(data, as_of_date)
     _step(progress, "models")
     models = {k: _load_model(k, model_alias, tracking_uri) for k in ("churn", "clv")}
-    effect = load_uplift(model_alias, tracking_uri)
+    effect = _load_uplift(model_alias, tracking_uri)
     rank_by, why = resolve_rank_by(rank_by, effect)
     _step(progress, "features")
     features = _build_features(data, as_of_date)
@@ -496,6 +496,11 @@ def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:
     from valuemodel.models.tracking import load_model
 
     return load_model(kind, alias=alias, tracking_uri=tracking_uri)
+
+
+def _load_uplift(alias: str, tracking_uri: str | None) -> Any | None:
+    """The uplift model behind ``alias``, or None (tests replace it, like ``_load_model``)."""
+    return load_uplift(alias, tracking_uri)
 
 
 def _accounts(data: Any, as_of: str) -> pd.DataFrame | None:

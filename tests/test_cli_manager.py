@@ -70,6 +70,7 @@ def test_features_rejects_an_as_of_date_outside_the_data_with_its_range(data, tm
     assert not out.exists()
 
 
+@pytest.mark.slow  # imports MLflow (and training) in a subprocess
 def test_train_rejects_an_as_of_date_after_the_data(data, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = run("train", "--data", str(data), "--as-of", "2026-03-31", "--tracking-uri", uri)
@@ -128,6 +129,7 @@ def test_a_mistyped_alias_lists_the_aliases_that_exist(data, trained, tmp_path):
 # --- 8: no model: nothing written, and where to look ------------------------------------------
 
 
+@pytest.mark.slow  # imports MLflow (and training) in a subprocess
 def test_scoring_without_a_store_writes_no_mlflow_db_and_names_tracking_uri(data, tmp_path):
     result = run("score", "--data", str(data), "--as-of", AS_OF, "--out", "l.csv", cwd=tmp_path)
     assert result.returncode == 2
@@ -221,8 +223,23 @@ def test_the_demos_hints_name_a_command_that_runs(tmp_path, monkeypatch):
     assert executable("valuemodel") == str(
         (Path(sys.executable).parent / "valuemodel").relative_to(REPO)
     )
-    beside = Path(sys.executable).parent
-    monkeypatch.setenv("PATH", str(beside))
+    from types import SimpleNamespace
+
+    from valuemodel.workspace import demo_paths
+
+    scored = SimpleNamespace(summary_path=Path("l.summary.json"), drift_path=Path("l.drift.csv"))
+    run = SimpleNamespace(
+        scored={"csv": scored},
+        tracking_uri="sqlite:///w/mlflow.db",
+        lists={"csv": Path("l.csv"), "xlsx": Path("l.xlsx")},
+        data_dir=Path("w/data"),
+        root=Path("w"),
+    )
+    text = demo_paths(run, AS_OF, ["churn training report: w/r.html"])
+    venv = Path(sys.executable).parent.relative_to(REPO)
+    assert f"Score again:     {venv / 'valuemodel'} score --data w/data" in text
+    assert "churn training report: w/r.html" in text
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     assert executable("valuemodel") == "valuemodel"
 
 

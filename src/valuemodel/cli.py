@@ -285,17 +285,16 @@ def train(
             progress=bar.count,
         )
     out.print(format_train_summary(result), markup=False, highlight=False)
-    _print_reports(result)
+    out.print("\n".join(_report_lines(result)), markup=False, highlight=False)
 
 
-def _print_reports(result: Any) -> None:
-    """Where each model's training report went (it is an MLflow artifact of its run)."""
+def _report_lines(result: Any) -> list[str]:
+    """Where each model's training report went (an MLflow artifact of its run)."""
     from valuemodel.models.tracking import Tracker
 
     tracker = Tracker(result.tracking_uri)
-    for model in result.models:
-        where = tracker.artifact_path(model.run_id, "report.html")
-        out.print(f"{model.kind} training report: {where}", markup=False, highlight=False)
+    where = {m.kind: tracker.artifact_path(m.run_id, "report.html") for m in result.models}
+    return [f"{kind} training report: {path}" for kind, path in where.items()]
 
 
 class Lang(enum.StrEnum):
@@ -517,32 +516,10 @@ def demo(
 
 
 def _print_demo_paths(run: Any, as_of: str) -> None:
-    from valuemodel.workspace import executable
+    from valuemodel.workspace import demo_paths
 
-    scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
     out.print("\n[bold]Where everything went[/]")
-    rows = [
-        ("data directory", run.data_dir),
-        ("ranked list (all accounts)", lists["csv"]),
-        ("workbook for account managers (top 200)", lists["xlsx"]),
-        ("scoring summary", scored.summary_path),
-        ("drift report", scored.drift_path),
-        ("MLflow tracking store", tracking),
-        ("MLflow artifacts", run.root / "mlartifacts"),
-    ]
-    for label, where in rows:
-        out.print(f"  {label:<42} {where}", markup=False, highlight=False)
-    _print_reports(run.training)
-    me, mlflow = executable("valuemodel"), executable("mlflow")
-    out.print(
-        f"\nBrowse the runs: {mlflow} ui --backend-store-uri {tracking}\n"
-        f"Score again:     {me} score --data {run.data_dir} --as-of {as_of} "
-        f"--out list.csv --tracking-uri {tracking}\n"
-        f"Evaluate later:  once the data runs 90 days past {as_of}, {me} evaluate "
-        f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
-        f"--tracking-uri {tracking}",
-        highlight=False,
-    )
+    out.print(demo_paths(run, as_of, _report_lines(run.training)), markup=False, highlight=False)
 
 
 def run_command(name: str, args: list[str], prog_name: str) -> None:

@@ -341,3 +341,30 @@ def executable(name: str) -> str:
     with suppress(ValueError):
         return str(beside.relative_to(Path.cwd()))
     return str(beside)
+
+
+def demo_paths(run: DemoRun, as_of: str, reports: list[str]) -> str:
+    """The demo's closing text: where everything went (``reports``: the training reports'
+    lines), and the next commands, runnable from this shell (:func:`executable`)."""
+    scored, tracking, lists = run.scored["csv"], run.tracking_uri, run.lists
+    rows = [
+        ("data directory", run.data_dir),
+        ("ranked list (all accounts)", lists["csv"]),
+        ("workbook for account managers (top 200)", lists["xlsx"]),
+        ("scoring summary", scored.summary_path),
+        ("drift report", scored.drift_path),
+        ("MLflow tracking store", tracking),
+        ("MLflow artifacts", run.root / "mlartifacts"),
+    ]
+    lines = [f"  {label:<42} {where}" for label, where in rows] + [f"  {r}" for r in reports]
+    me, mlflow = executable("valuemodel"), executable("mlflow")
+    lines += [
+        "",
+        f"Browse the runs: {mlflow} ui --backend-store-uri {tracking}",
+        f"Score again:     {me} score --data {run.data_dir} --as-of {as_of} "
+        f"--out list.csv --tracking-uri {tracking}",
+        f"Evaluate later:  once the data runs 90 days past {as_of}, {me} evaluate "
+        f"--list {lists['csv']} --data DIR --out {run.root / 'evaluation'} "
+        f"--tracking-uri {tracking}",
+    ]
+    return "\n".join(lines)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from valuemodel.models.schema import FeatureSchema
 from valuemodel.serving.drift import drift_report, drift_warnings, feature_psi, psi
 
 from .fakes import make_features
@@ -71,3 +72,112 @@ def test_drift_report_covers_every_model_feature_and_warns_on_important_shifts(m
     moved = same.assign(days_since_last_trade=same["days_since_last_trade"] + 300)
     warnings = drift_warnings(drift_report(moved, models.as_dict()))
     assert any("days_since_last_trade" in w for w in warnings)
+
+
+class _Booster:
+    def __init__(self, gain: dict[str, float]):
+        self.gain = gain
+
+    def feature_importance(self, importance_type: str):
+        return np.array(list(self.gain.values()))
+
+    def feature_name(self):
+        return list(self.gain)
+
+
+class _Model:
+    """A loaded model's drift interface: features, gain, profile and its date."""
+
+    def __init__(self, profile, gain, profile_date="2024-06-30"):
+        self.feature_profile, self.feature_names = profile, list(profile)
+        self.booster, self.profile_date = _Booster(gain), profile_date
+
+
+def _flag_profile(share_one: float, movement) -> dict:
+    return {
+        "kind": "numeric",
+        "edges": [0.5],
+        "shares": [1 - share_one, share_one],
+        "missing_share": 0.0,
+        "median": 0.0,
+        "movement": movement,
+    }
+
+
+def _flags(n_one: int, n: int = 100) -> pd.Series:
+    return pd.Series([1.0] * n_one + [0.0] * (n - n_one))
+
+
+def test_a_shift_within_the_features_normal_movement_does_not_warn():
+    # 20 % -> 40 % ones: PSI 0.22, mean 0.2 bins; normally up to 0.3 and 0.25 in a month
+    model = _Model({"flag": _flag_profile(0.2, [[1.0, 0.3, 0.25]])}, {"flag": 1.0})
+    report = drift_report(pd.DataFrame({"flag": _flags(40)}), {"churn": model}, "2024-07-31")
+    row = report.iloc[0]
+    assert row["psi"] == pytest.approx(psi([0.8, 0.2, 0.0], [0.6, 0.4, 0.0]))
+    assert row["months"] == 1 and row["limit"] == pytest.approx(0.6)
+    assert not row["beyond_normal"] and drift_warnings(report) == []
+
+
+def test_a_shift_beyond_normal_warns_only_for_a_feature_that_carries_the_model():
+    profile = {
+        "flag": _flag_profile(0.2, [[1.0, 0.01, 0.02]]),
+        "minor": _flag_profile(0.2, [[1.0, 0.01, 0.02]]),
+    }
+    features = pd.DataFrame({"flag": _flags(40), "minor": _flags(40)})
+    model = _Model(profile, {"flag": 0.99, "minor": 0.01})
+    report = drift_report(features, {"churn": model}, "2024-06-30")
+    assert report.set_index("feature")["beyond_normal"].all()
+    assert report.set_index("feature")["warn"].to_dict() == {"flag": True, "minor": False}
+    (line,) = drift_warnings(report)
+    assert "'flag' moved beyond its normal range" in line and "99%" in line
+
+
+def test_a_whole_distribution_moving_together_is_reported_as_the_market():
+    rng = np.random.default_rng(1)
+    before = pd.Series(rng.normal(0, 0.1, 2000))
+    schema = FeatureSchema.from_frame(pd.DataFrame({"return_90d": before}))
+    profile = {"return_90d": schema.profile["return_90d"] | {"movement": [[1.0, 0.02, 0.1]]}}
+    model = _Model(profile, {"return_90d": 1.0})
+    everyone = pd.DataFrame({"return_90d": before + 0.15})
+    report = drift_report(everyone, {"churn": model}, "2024-07-31", market={"return_90d"})
+    assert bool(report.loc[0, "market"]) and report.loc[0, "psi_after_shift"] < 0.05
+    (line,) = drift_warnings(report)
+    assert line.startswith("the market moved: 1 feature(s) follow the index (return_90d)")
+    # a third of the accounts losing 0.45 is no market move, though the feature is declared
+    third = before.where(np.arange(2000) % 3 != 0, before - 0.45)
+    report = drift_report(
+        pd.DataFrame({"return_90d": third}), {"churn": model}, "2024-07-31", market={"return_90d"}
+    )
+    assert bool(report.loc[0, "warn"]) and not bool(report.loc[0, "market"])
+    assert "market" not in drift_warnings(report)[0]
+
+
+def test_a_bundle_without_normal_movement_keeps_the_old_rule():
+    profile = {"flag": _flag_profile(0.2, [])}
+    del profile["flag"]["movement"]
+    model = _Model(profile, {"flag": 1.0}, profile_date=None)
+    report = drift_report(pd.DataFrame({"flag": _flags(60)}), {"churn": model}, "2024-07-31")
+    assert pd.isna(report.loc[0, "normal_psi"]) and report.loc[0, "limit"] == 0.25
+    (line,) = drift_warnings(report)
+    assert "drifted (PSI" in line and "until the model is retrained" in line
+
+
+def test_printed_warnings_are_capped_and_the_rest_counted():
+    names = [f"f{i}" for i in range(8)]
+    profile = {n: _flag_profile(0.2, [[1.0, 0.01, 0.02]]) for n in names}
+    model = _Model(profile, dict.fromkeys(names, 1.0))
+    features = pd.DataFrame({n: _flags(60) for n in names})
+    lines = drift_warnings(drift_report(features, {"churn": model}, "2024-06-30"))
+    assert (
+        len(lines) == 6 and lines[-1] == "3 more drifted feature(s) are listed in the drift file"
+    )
+
+
+def test_the_market_features_are_the_declared_returns_pnl_and_growth():
+    from valuemodel.features import load_registry
+    from valuemodel.serving.drift import market_features
+
+    market = market_features(load_registry())
+    assert {"return_90d", "pnl_365d", "asset_growth_30d", "profitable_month_share_12m"} <= market
+    assert not {"total_assets", "trades_30d", "days_since_last_trade"} & market
+    assert market_features(None) == set()

@@ -75,7 +75,7 @@ def test_short_history_picks_snapshots_and_says_so(one_year_dir, tracking_uri, f
         tracking_uri=tracking_uri,
         experiment="short",
     )
-    assert result.churn.valid_dates[-1].isoformat() == "2025-07-02"
+    assert result.churn.valid_dates[-1].isoformat() == "2025-06-30"  # a month end, trading day
     assert len(result.churn.train_dates) + len(result.churn.valid_dates) >= 2
     assert any(n.startswith("churn: ") and "snapshots" in n for n in result.notes)
     assert result.churn.gap_rule == "relaxed" and "relaxed gap rule" in " ".join(result.notes)

@@ -111,9 +111,14 @@ def test_tracking_uri_resolution(monkeypatch, tmp_path):
     assert tracking._artifact_location("sqlite:////x/y.db") == "file:///x/mlartifacts"
 
 
-def test_loading_a_missing_alias_is_a_model_error(tracking_uri):
-    with pytest.raises(ModelError, match="no model 'valuemodel-churn' with alias 'nope'"):
-        tracking.load_model("churn", "nope", tracking_uri=tracking_uri)
+def test_loading_a_missing_alias_is_a_model_error(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(ModelError, match="no trained models: there is no tracking store"):
+        tracking.load_model("churn", "nope", tracking_uri=uri)
+    assert not (tmp_path / "mlflow.db").exists()
+    tracking.Tracker(uri).experiment_id("valuemodel")  # a store with no registered model
+    with pytest.raises(ModelError, match="no model 'valuemodel-churn' in .*train one first"):
+        tracking.load_model("churn", "nope", tracking_uri=uri)
 
 
 def test_cross_fitted_calibration_never_scores_the_rows_it_was_fitted_on():

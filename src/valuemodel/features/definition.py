@@ -56,6 +56,9 @@ class Feature:
     - ``sources``: the functions building the sources the expression (or rank) reads.
     - ``kind``: ``numeric`` (float64) or ``category``; ``categories`` the fixed categories of
       a categorical feature (None: the values observed in the build).
+    - ``market``: the feature follows the market index (returns, P&L, asset growth): it moves
+      for every account together when prices move, and the scorer's drift check reports such
+      moves as the market's, not as a data problem.
     """
 
     name: str
@@ -68,6 +71,7 @@ class Feature:
     window_sets: tuple[str, ...] = ("windows",)
     kind: str = "numeric"
     categories: tuple[str, ...] | None = None
+    market: bool = False
 
     def __post_init__(self) -> None:
         _check_feature(self)

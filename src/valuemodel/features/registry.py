@@ -83,6 +83,7 @@ class FeatureSpec:
     window: int | None = None
     window_sets: tuple[str, ...] = ("windows",)
     categories: tuple[str, ...] | None = None
+    market: bool = False
 
     @property
     def windowed(self) -> bool:
@@ -248,6 +249,7 @@ def _spec(family: str, feature: Feature, words: Any, path: Path) -> FeatureSpec:
         requires=feature.requires,
         window_sets=feature.window_sets,
         categories=feature.categories,
+        market=feature.market,
     )
 
 

@@ -142,6 +142,11 @@ class LoadedModel:
         return self._schema.profile
 
     @property
+    def profile_date(self) -> str | None:
+        """The as-of date the drift profile describes (None in older bundles)."""
+        return self._schema.profile_date
+
+    @property
     def structure(self) -> str:
         return str(self.metadata.get("structure", "lightgbm"))
 

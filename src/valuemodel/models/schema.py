@@ -3,15 +3,18 @@
 Scoring must present features exactly as training did: the same columns in the same order,
 numbers as float64 and categorical columns as pandas ``category`` with the *training* category
 list (LightGBM encodes a category by its position in that list; an unseen value becomes
-missing). The profile holds aggregate distributions for drift checks (PSI): decile bin edges
-and the share of training rows per bin, or the share per category (a refitted churn model
-takes it from the latest labelled snapshot instead: ``profiled_on``). No row-level data.
+missing). The profile holds aggregate distributions for drift checks (PSI): bin edges
+(deciles, or the values of a discrete number) and the share of rows per bin, or the share per
+category, taken from the population at the training as-of date (``profiled_on``), with each
+feature's normal movement between the training snapshots (``valuemodel.models.stability``).
+No row-level data.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -19,8 +22,10 @@ import pandas as pd
 
 from valuemodel.cores import usable_cores
 from valuemodel.errors import ModelError
+from valuemodel.models.stability import movement, numeric_edges, stable_float
 
 ID_COLUMNS = ("account_id", "as_of")
+__all__ = ["ID_COLUMNS", "FeatureSchema", "is_categorical", "stable_float"]
 
 
 def is_categorical(series: pd.Series) -> bool:
@@ -31,26 +36,6 @@ def is_categorical(series: pd.Series) -> bool:
         or pd.api.types.is_string_dtype(dtype)
         or pd.api.types.is_object_dtype(dtype)
     )
-
-
-# Moves amounts that are exact in decimal (cents) off float32 rounding midpoints; see below.
-_OFF_GRID = 1.0 + 2.0**-27 / 3.0
-
-
-def stable_float(col: pd.Series) -> np.ndarray:
-    """float64 values quantised to float32 precision (about 7 significant digits).
-
-    Engines sum floats in an order that depends on file layout and threads, so the same
-    feature can differ in its last bits between two runs; quantising makes the model inputs,
-    and so the trained model, identical. Money amounts (exact cents) often sit exactly on a
-    float32 rounding midpoint, where such noise would still flip the result, so values are
-    first scaled by a fixed factor 1 + 2**-27 / 3 that moves them off those midpoints (the
-    same at training and scoring; trees are invariant to it).
-    """
-    values = col.to_numpy(dtype="float64", na_value=np.nan)
-    with np.errstate(over="ignore", invalid="ignore"):
-        rounded = (values * _OFF_GRID).astype(np.float32).astype(np.float64)
-    return np.where(np.isfinite(rounded) | ~np.isfinite(values), rounded, values)
 
 
 def _as_text(series: pd.Series, known: list[str]) -> pd.Series:
@@ -88,13 +73,14 @@ def _numeric_profile(values: pd.Series) -> dict[str, Any]:
     missing = float(1 - len(finite) / len(x)) if len(x) else 0.0
     if len(finite) == 0:
         return {"kind": "numeric", "edges": [], "shares": [], "missing_share": missing}
-    edges = np.unique(np.quantile(finite, np.linspace(0.1, 0.9, 9)))
+    edges = numeric_edges(finite)
     counts = np.bincount(np.searchsorted(edges, finite, side="left"), minlength=len(edges) + 1)
     return {
         "kind": "numeric",
         "edges": edges.tolist(),
         "shares": (counts / len(x)).tolist(),
         "missing_share": missing,
+        "median": float(np.median(finite)),
     }
 
 
@@ -115,12 +101,15 @@ class FeatureSchema:
 
     ``dtypes`` maps each name to ``"float64"`` or ``"category"``; the binning of the profile:
     bin ``i`` holds values ``edges[i-1] < x <= edges[i]`` (first and last bins open-ended).
+    ``profile_date`` is the as-of date the profile describes (None in bundles written before
+    it was kept: their profile pooled the training rows, and has no ``movement``).
     """
 
     feature_names: list[str]
     dtypes: dict[str, str]
     categories: dict[str, list[str]] = field(default_factory=dict)
     profile: dict[str, dict[str, Any]] = field(default_factory=dict)
+    profile_date: str | None = None
 
     @classmethod
     def from_frame(cls, features: pd.DataFrame) -> FeatureSchema:
@@ -148,6 +137,19 @@ class FeatureSchema:
             else:
                 profile[name] = _numeric_profile(pd.Series(stable_float(col)))
         return replace(self, profile=profile)
+
+    def drift_baseline(
+        self, now: pd.DataFrame, snapshots: pd.DataFrame, at: date
+    ) -> FeatureSchema:
+        """The schema with the profile of ``now`` (the population at the training as-of date
+        ``at``) and each feature's normal movement over ``snapshots`` and ``now`` (both with
+        an ``as_of`` column), see ``valuemodel.models.stability``."""
+        profiled = self.profiled_on(now)
+        columns = ["as_of", *self.feature_names]
+        dates = pd.concat([snapshots[columns], now[columns]], ignore_index=True)
+        moves = movement(dates, profiled.profile, self.feature_names)
+        profile = {n: {**p, "movement": moves[n]} for n, p in profiled.profile.items()}
+        return replace(profiled, profile=profile, profile_date=str(at))
 
     def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
         """Columns in training order, float64 numbers, categories with the training lists.
@@ -192,6 +194,7 @@ class FeatureSchema:
             "dtypes": dict(self.dtypes),
             "categories": {k: list(v) for k, v in self.categories.items()},
             "profile": self.profile,
+            "profile_date": self.profile_date,
         }
 
     @classmethod
@@ -206,4 +209,6 @@ class FeatureSchema:
         bad += [n for n in names if dtypes.get(n) == "category" and n not in categories]
         if bad:
             raise ModelError(f"feature schema is malformed for column(s): {', '.join(bad)}")
-        return cls(names, dtypes, categories, dict(data.get("profile", {})))
+        when = data.get("profile_date")
+        profile = dict(data.get("profile", {}))
+        return cls(names, dtypes, categories, profile, None if when is None else str(when))

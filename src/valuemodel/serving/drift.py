@@ -1,82 +1,104 @@
-"""Feature drift at scoring time: PSI of each model feature against its training profile.
+"""Feature drift at scoring time: each model feature against its training profile, judged by
+how much that feature normally moves.
 
-The training profile (``LoadedModel.feature_profile``, see ``valuemodel.models.schema``) holds,
-per feature, decile bin edges and the share of training rows per bin (numbers) or the share per
-category, plus the share of missing values. For a refitted churn model those rows are the
-latest labelled snapshot, which its probabilities are calibrated on (``training.refit``); for
-the value model, its training snapshots. The same bins are filled with the scored
-population, missing values forming their own bin and unseen categories an "other" bin, and
+The training profile (``LoadedModel.feature_profile``, see ``valuemodel.models.schema``)
+describes the population at the training as-of date (``profile_date``): per feature, its bins
+and the share of accounts per bin, and its **normal movement**: the largest PSI seen between
+training snapshots the same number of months apart (``valuemodel.models.stability``). The
+scored population is counted in the same bins and
 
     PSI = sum over bins of (actual - expected) * ln(actual / expected)
 
-with each share floored at 1e-4. Usual reading: < 0.1 stable, 0.1-0.25 moderate shift,
-> 0.25 major shift. A major shift on an important feature (top ``TOP_IMPORTANT`` by gain) is a
-warning that the model's scores may no longer be reliable.
+(shares floored at 1e-4). ``status`` is the usual reading of the PSI alone: < 0.1 stable,
+0.1-0.25 moderate, > 0.25 major. A feature is **beyond normal** when its PSI exceeds
+``limit = max(FLOOR, FACTOR x normal movement)`` at the scoring date's distance in months
+from the profile's date. A warning is printed only for a feature that is beyond normal and
+carries the model (at least ``CARRYING_SHARE`` of its total gain). A feature declared to
+follow the market index (returns, P&L, asset growth: ``market`` in its declaration) whose
+whole distribution moved together (once shifted back by the change of its median, its PSI
+``psi_after_shift`` is within the limit) counts as a move of the market: such features are
+summed up in one line, "the market moved", rather than one warning each; prices moved for
+everyone, the data are not wrong, and retraining would not undo it. A third of the accounts
+losing half their assets is no market move: the median barely shifts, and the PSI stays.
+
+A bundle written before the normal movement was kept (no ``profile_date``) is judged by the
+old rule: PSI > 0.25 on one of the model's ``TOP_IMPORTANT`` features by gain.
+
+The drift file keeps every number: ``DRIFT_COLUMNS``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-EPSILON = 1e-4
+from valuemodel.models.stability import (
+    bin_location,
+    expected_shares,
+    months_apart,
+    normal_movement,
+    observed_shares,
+    psi,
+)
+
 MAJOR = 0.25
 MODERATE = 0.1
+FACTOR = 2.0
+"""A feature is beyond normal when its PSI is more than this times its normal movement..."""
+FLOOR = 0.05
+"""... and more than this (below it, a PSI is sampling noise in any reading)."""
+LOCATION_FLOOR = 0.1
+"""A move of the mean bin beyond normal is also at least this many bins."""
+CARRYING_SHARE = 0.02
+"""A feature carries the model when it has at least this share of the model's total gain."""
 TOP_IMPORTANT = 10
-DRIFT_COLUMNS = ("model", "feature", "psi", "status", "importance_share", "important")
+"""The old rule (bundles without normal movement): warn on the top features by gain."""
+MAX_PRINTED = 5
+DRIFT_COLUMNS = (
+    "model",
+    "feature",
+    "psi",
+    "status",
+    "normal_psi",
+    "bins_moved",
+    "normal_bins",
+    "months",
+    "limit",
+    "beyond_normal",
+    "importance_share",
+    "important",
+    "market",
+    "psi_after_shift",
+    "warn",
+)
 
-
-def psi(expected: np.ndarray, actual: np.ndarray) -> float:
-    """Population stability index between two share vectors over the same bins."""
-    e = np.maximum(np.asarray(expected, dtype=float), EPSILON)
-    a = np.maximum(np.asarray(actual, dtype=float), EPSILON)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def _numeric_shares(values: pd.Series, edges: list[float]) -> np.ndarray:
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    finite = x[np.isfinite(x)]
-    n = max(len(x), 1)
-    counts = np.bincount(
-        np.searchsorted(np.asarray(edges, dtype=float), finite, side="left"),
-        minlength=len(edges) + 1,
-    )
-    return np.append(counts / n, (len(x) - len(finite)) / n)
-
-
-def _categorical_shares(values: pd.Series, categories: list[str]) -> np.ndarray:
-    n = max(len(values), 1)
-    if isinstance(values.dtype, pd.CategoricalDtype):  # counted by code, not by text
-        codes = values.cat.codes.to_numpy()
-        per_code = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories))
-        labels = pd.Index(values.cat.categories).astype(str)
-        counts = pd.Series(per_code, index=labels).groupby(level=0).sum()
-        other = int(counts[~counts.index.isin(categories)].sum()) / n
-        shares = [int(counts.get(c, 0)) / n for c in categories]
-        return np.array([*shares, int((codes < 0).sum()) / n, other], dtype=float)
-    known = values.dropna().astype(str)
-    counts = known.value_counts()
-    shares = [counts.get(c, 0) / n for c in categories]
-    other = (~known.isin(categories)).sum() / n
-    return np.array([*shares, values.isna().sum() / n, other], dtype=float)
+__all__ = [
+    "DRIFT_COLUMNS",
+    "drift_report",
+    "drift_warnings",
+    "feature_psi",
+    "market_features",
+    "psi",
+]
 
 
 def feature_psi(values: pd.Series, profile: dict[str, Any]) -> float:
     """PSI of one feature's scored values against its training ``profile`` (NaN if empty)."""
-    missing = float(profile.get("missing_share", 0.0))
-    if profile.get("kind") == "categorical":
-        expected = np.array([*profile["shares"], missing, 0.0], dtype=float)
-        actual = _categorical_shares(values, list(profile["categories"]))
-    else:
-        if not profile.get("shares"):
-            return float("nan")
-        expected = np.append(np.asarray(profile["shares"], dtype=float), missing)
-        actual = _numeric_shares(values, list(profile["edges"]))
-    if len(values) == 0:
+    expected = expected_shares(profile)
+    if expected is None or len(values) == 0:
         return float("nan")
-    return psi(expected, actual)
+    return psi(expected, observed_shares(values, profile))
+
+
+def market_features(registry: Any) -> set[str]:
+    """The feature columns of a feature registry that follow the market index (none
+    without a registry)."""
+    specs = getattr(registry, "specs", None)
+    return {s.name for s in specs() if getattr(s, "market", False)} if callable(specs) else set()
 
 
 def _importance(model: Any) -> pd.Series:
@@ -88,37 +110,103 @@ def _importance(model: Any) -> pd.Series:
     return gain / total if total > 0 else gain * 0.0
 
 
-def drift_report(features: pd.DataFrame, models: dict[str, Any]) -> pd.DataFrame:
-    """One row per (model, feature): ``DRIFT_COLUMNS``, sorted by model then PSI descending.
+def _profile_date(model: Any) -> date | None:
+    when = getattr(model, "profile_date", None)
+    return None if when is None else pd.Timestamp(when).date()
+
+
+def drift_report(
+    features: pd.DataFrame,
+    models: dict[str, Any],
+    as_of: date | str | None = None,
+    market: Collection[str] = (),
+) -> pd.DataFrame:
+    """One row per (model, feature): ``DRIFT_COLUMNS``, warnings first, then by PSI.
 
     ``models`` maps a name (``churn``, ``clv``) to a loaded model with ``feature_profile``,
-    ``feature_names`` and ``booster``.
+    ``feature_names``, ``booster`` and ``profile_date``; ``as_of`` is the
+    scoring date (None: the profile's own date); ``market`` names the features that follow
+    the market index.
     """
     rows = []
     for name, model in models.items():
         share = _importance(model)
         important = set(share[share > 0].nlargest(TOP_IMPORTANT).index)
-        profile = model.feature_profile
+        profile, when = model.feature_profile, _profile_date(model)
+        months = None
+        if when is not None:
+            months = months_apart(when, pd.Timestamp(as_of).date() if as_of else when)
         for feature in model.feature_names:
-            value = (
-                feature_psi(features[feature], profile[feature])
-                if feature in profile and feature in features.columns
-                else float("nan")
-            )
-            rows.append(
-                (
-                    name,
-                    feature,
-                    value,
-                    _status(value),
-                    float(share.get(feature, 0.0)),
-                    feature in important,
-                )
-            )
+            found = feature in profile and feature in features.columns
+            value, moved = _moved(features[feature], profile[feature]) if found else (np.nan,) * 2
+            steps = profile.get(feature, {}).get("movement") if months is not None else None
+            normal = normal_movement(steps, months) if steps is not None else (np.nan,) * 2
+            row = {
+                "model": name,
+                "feature": feature,
+                "psi": value,
+                "status": _status(value),
+                "normal_psi": normal[0],
+                "bins_moved": moved,
+                "normal_bins": normal[1],
+                "months": months,
+                "importance_share": float(share.get(feature, 0.0)),
+                "important": feature in important,
+            }
+            row |= _judged(row, steps is not None)
+            shifted = float("nan")
+            if feature in market and found and row["beyond_normal"]:
+                shifted = _psi_after_shift(features[feature], profile[feature])
+            row["psi_after_shift"] = shifted
+            row["market"] = bool(shifted <= row["limit"])
+            rows.append(row)
     report = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS))
+    report["months"] = report["months"].astype("Int64")
     return report.sort_values(
-        ["model", "psi", "feature"], ascending=[True, False, True], kind="mergesort"
+        ["model", "warn", "psi", "feature"],
+        ascending=[True, False, False, True],
+        kind="mergesort",
+        na_position="last",
     ).reset_index(drop=True)
+
+
+def _moved(values: pd.Series, profile: dict[str, Any]) -> tuple[float, float]:
+    """(PSI, move of the mean bin) of the scored values against the profile."""
+    expected = expected_shares(profile)
+    if expected is None or len(values) == 0:
+        return float("nan"), float("nan")
+    actual = observed_shares(values, profile)
+    if profile.get("kind") == "categorical":
+        return psi(expected, actual), float("nan")
+    return psi(expected, actual), bin_location(actual) - bin_location(expected)
+
+
+def _psi_after_shift(values: pd.Series, profile: dict[str, Any]) -> float:
+    """The PSI once the scored values are moved by the change of the median: small when the
+    whole distribution moved together, as it does when the market moves (NaN: no median)."""
+    if "median" not in profile:
+        return float("nan")
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    if not x.notna().any():
+        return float("nan")
+    return _moved(x - (x.median() - float(profile["median"])), profile)[0]
+
+
+def _judged(row: dict[str, Any], measured: bool) -> dict[str, Any]:
+    """``limit``, ``beyond_normal`` and ``warn`` of one row (the old rule when not measured)."""
+    value = row["psi"]
+    if not measured:
+        beyond = bool(value > MAJOR)
+        return {"limit": MAJOR, "beyond_normal": beyond, "warn": beyond and row["important"]}
+    normal, bins = row["normal_psi"], row["normal_bins"]
+    limit = max(FLOOR, FACTOR * normal) if np.isfinite(normal) else MAJOR
+    far = np.isfinite(bins) and abs(row["bins_moved"]) > max(LOCATION_FLOOR, FACTOR * bins)
+    beyond = bool(value > limit or far)
+    return {
+        "limit": limit,
+        "beyond_normal": beyond,
+        "warn": beyond and row["importance_share"] >= CARRYING_SHARE,
+    }
 
 
 def _status(value: float) -> str:
@@ -129,11 +217,38 @@ def _status(value: float) -> str:
     return "moderate" if value > MODERATE else "stable"
 
 
-def drift_warnings(report: pd.DataFrame) -> list[str]:
-    """Messages for important features with a major shift (PSI > 0.25)."""
-    hits = report[report["important"] & (report["psi"] > MAJOR)]
-    return [
-        f"{r.model} model: feature '{r.feature}' drifted (PSI {r.psi:.2f} > {MAJOR}); "
-        "its scores may be unreliable until the model is retrained"
-        for r in hits.itertuples(index=False)
-    ]
+def drift_warnings(report: pd.DataFrame, where: str = "the drift file") -> list[str]:
+    """A few actionable messages: one per drifted feature that carries a model (at most
+    ``MAX_PRINTED``, the rest counted), and one line for the features following the market."""
+    hits = report[report["warn"].astype(bool)]
+    market = hits[hits["market"].astype(bool)]
+    own = hits[~hits["market"].astype(bool)].sort_values("psi", ascending=False)
+    out = [_message(r) for r in own.head(MAX_PRINTED).itertuples(index=False)]
+    if len(own) > MAX_PRINTED:
+        out.append(f"{len(own) - MAX_PRINTED} more drifted feature(s) are listed in {where}")
+    if len(market):
+        names = list(dict.fromkeys(market["feature"]))
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        out.append(
+            f"the market moved: {len(names)} feature(s) follow the index ({shown}) and moved "
+            "more than between any training months; the data are not wrong, and the scores "
+            "take the new market level into account; compare the list's churn rate with the "
+            "next months' before retraining"
+        )
+    return out
+
+
+def _message(r: Any) -> str:
+    if pd.isna(r.normal_psi):  # the old rule: no normal movement in the model
+        return (
+            f"{r.model} model: feature '{r.feature}' drifted (PSI {r.psi:.2f} > {MAJOR}); "
+            "its scores may be unreliable until the model is retrained"
+        )
+    apart = f"{r.months} month{'s' if r.months != 1 else ''}"
+    return (
+        f"{r.model} model: feature '{r.feature}' moved beyond its normal range (PSI "
+        f"{r.psi:.2f}, mean {r.bins_moved:+.2f} bins; between training snapshots {apart} "
+        f"apart at most {r.normal_psi:.2f} and {r.normal_bins:.2f} bins); it carries "
+        f"{r.importance_share:.0%} of the model: check this feature's source data, and "
+        "retrain if the change is real"
+    )

@@ -130,6 +130,8 @@ def build_summary(
             "features_checked": int(drift["psi"].notna().sum()),
             "major": int((drift["status"] == "major").sum()),
             "moderate": int((drift["status"] == "moderate").sum()),
+            "beyond_normal": int(drift["beyond_normal"].astype(bool).sum()),
+            "warned": int(drift["warn"].astype(bool).sum()),
         },
         "warnings": list(warnings),
     }

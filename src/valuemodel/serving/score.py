@@ -44,7 +44,7 @@ from valuemodel.models.baselines import ClvRule
 from valuemodel.serving.actions import recommend
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
 from valuemodel.serving.control import DEFAULT_SEED, draw_control
-from valuemodel.serving.drift import drift_report, drift_warnings
+from valuemodel.serving.drift import drift_report, drift_warnings, market_features
 from valuemodel.serving.preflight import check_arguments, check_loop
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
 from valuemodel.serving.reasons import explain, not_reasons
@@ -107,6 +107,7 @@ EXTRA_COLUMNS = (
 UPLIFT_COLUMNS = ("uplift", "saved_value")
 DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2, "uplift": 6}
 Progress = Callable[[str, int], None]
+_DRIFT_NUMBERS = ("psi", "normal_psi", "limit", "importance_share")
 SCORE_STEPS = ("models", "features", "predict", "drift", "rank", "reasons", "write")
 """The steps ``score`` reports to ``progress(step, done)`` (``done`` = steps completed)."""
 
@@ -329,7 +330,7 @@ def score(
         pair = (compare, model_alias)
         shadow = _shadow(features, models, scored, config, top, pair, tracking_uri, lang)
     _step(progress, "drift")
-    drift = drift_report(features, models)
+    drift = drift_report(features, models, as_of_date, market=market_features(_registry()))
     # The last use of the feature frame: letting it go before the reasons (the run's memory
     # peak, where the scored and ranked frames and the churn input are all held) keeps a
     # copy of every feature out of that peak (about 1 GB per million accounts).
@@ -409,7 +410,7 @@ def write_outputs(
             lang=summary.get("lang", "en"),
         )
         write_json(summary, t_summary)
-        write_csv(drift.round({"psi": 6, "importance_share": 6}), t_drift)
+        write_csv(drift.round(dict.fromkeys(_DRIFT_NUMBERS, 6)), t_drift)
         if compare is not None:
             write_csv(rounded_compare(compare, DECIMALS), temps[3])
             write_json(summary["compare"], temps[4])

@@ -32,6 +32,7 @@ class SnapshotConfig(PackagedConfig):
     validation_fraction: float = Field(gt=0, lt=1)
     gap: Literal["strict", "relaxed"]
     max_training_rows: int = Field(ge=100)
+    calendar: str | None = None
 
 
 class TuningConfig(PackagedConfig):

@@ -95,6 +95,14 @@ def labelled_frame(
     return frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
+def features_at(data: DataSet, at: date, feature_config: Any = None) -> pd.DataFrame:
+    """The features of the population at ``at`` (the training as-of date), as in a frame:
+    what the drift profile describes, and what scoring at that date sees."""
+    from valuemodel.features import build_features
+
+    return _normalise(build_features(data, [at], config=feature_config))
+
+
 @dataclass
 class Part:
     """One side of the out-of-time split for one label."""

@@ -11,6 +11,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
 from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
 from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
+from valuemodel.training.uplift import uplift_for
 
 log = logging.getLogger(__name__)
 _FIXED_STEPS = 5
@@ -142,6 +144,7 @@ def train(
     n_dates = len(set(plans[0].labelled_dates) | set(plans[1].dates))
     steps.begin(f"features and labels at {n_dates} snapshot dates")
     frame = _snapshot_frame(known, plans, cfg, end, feature_config)
+    now = frames.features_at(known, end, feature_config)
     steps.step()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
     notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
@@ -177,6 +180,7 @@ def train(
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
     notes += refit_notes + _reference_note(fitted) + list(fitted.notes)
+    fitted = replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
     steps.step("churn: report and registering")
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps.step()
@@ -188,28 +192,15 @@ def train(
         *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, trial, rule=rule
     )
     notes += fitted.notes
+    fitted = replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
     steps.step("value: report and registering")
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     steps.step("done")
-    uplift = _uplift(tracker, known, end, cfg, context, (churn, clv), feature_config)
+    uplift = uplift_for(tracker, known, end, cfg, context, (churn, clv), feature_config)
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(
         as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes), uplift
     )
-
-
-def _uplift(tracker, known: DataSet, end: date, cfg, context, published, feature_config):
-    """The uplift model from the contacts table's campaigns (None without contacts)."""
-    if not known.has("contacts"):
-        return None
-    from valuemodel.training.uplift import train_uplift
-
-    models = {m.kind: tracker.load(m.kind, version=m.version) for m in published}
-    result = train_uplift(
-        known, end=end, cfg=cfg, tracker=tracker, context=context, models=models, fc=feature_config
-    )
-    log.info(result.note)
-    return result
 
 
 def _input_notes(info: dict[str, Any]) -> list[str]:

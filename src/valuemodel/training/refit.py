@@ -22,11 +22,9 @@ saved and scores is refitted:
   recent churn rate. This is the
   base-rate correction: the probabilities follow the latest month's churn rate rather than
   the average of the training months.
-- **Drift profile** (what ``score`` compares the scored population with, PSI) from that
-  same latest snapshot, the data the probabilities are calibrated to, rather than the
-  training months: a population that has not moved since the latest labelled month shows
-  no drift, even where the early months differ from it only because the history was shorter
-  then (e.g. days since the last deposit, capped by the months of data).
+- **Drift profile** from that same latest snapshot here; ``train`` then replaces it, for
+  both models, with the population at the as-of date and each feature's normal movement
+  between the snapshots (``FeatureSchema.drift_baseline``, docs/drift.md).
 - **Held-out accounts** (``frames.hold_out``) are in no row after the last training snapshot,
   neither trees nor calibration, so the promotion decision still judges the final model and
   the champion on labels neither has seen. (A champion refitted in an earlier run excluded

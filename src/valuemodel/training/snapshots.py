@@ -1,8 +1,11 @@
 """Training snapshots: which as-of dates to learn from, and the out-of-time split.
 
-Dates. All snapshots of a training run lie on one grid stepping back from the anchor
-``end - min(H, V)`` by the configured frequency (monthly by default), where ``end`` is the
-training as-of date (or the data's last date, if earlier). A snapshot ``T`` can carry a churn
+Dates. All snapshots of a training run lie on one grid stepping back from ``end``, the
+training as-of date (or the data's last date, if earlier), by whole steps of the configured
+frequency (monthly by default; month ends from a month end), each moved to the same phase of
+the exchange calendar (``snapshots.calendar``, XSHG by default) as ``end``: the same number of
+days after the latest trading day (see ``grid``). The model is trained on the calendar phase
+it will score on. A snapshot ``T`` can carry a churn
 label when ``T + H <= end`` and a value label when ``T + V <= end``. Each snapshot also needs
 ``min_history_days`` of data before it; when that leaves fewer than two snapshots, the history
 requirement is lowered (never below 30 days, or ``min_history_days`` if smaller) to the most
@@ -27,6 +30,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from valuemodel.data.calendar import latest_session
 from valuemodel.errors import InputError
 from valuemodel.training.config import SnapshotConfig
 
@@ -62,15 +66,33 @@ class SnapshotPlan:
         return tuple(sorted({*self.train_dates, *self.gap_dates, *self.valid_dates}))
 
 
-def grid(anchor: date, start: date, frequency: str) -> list[date]:
-    """Dates stepping back from ``anchor`` while on or after ``start``, ascending."""
-    step, out, k = _STEPS[frequency], [], 0
+def grid(anchor: date, start: date, frequency: str, calendar: str | None = None) -> list[date]:
+    """Dates stepping back from ``anchor`` while on or after ``start``, ascending.
+
+    Whole steps of ``frequency``; from a month's last day, monthly and quarterly steps land
+    on month ends. With an exchange ``calendar``, each date then takes the calendar phase of
+    ``anchor``: as many days after the latest trading day on or before it as ``anchor`` is
+    after its own (a Sunday two days after Friday's close gives dates two days after a
+    close; a trading day gives trading days), so that every "days since" and short window
+    of a snapshot reads as it will on the day the model scores.
+    """
+    step, out, k = _step(anchor, frequency), [], 0
+    offset = (anchor - latest_session(calendar, anchor)).days if calendar else 0
     while True:
         d = (pd.Timestamp(anchor) - step * k).date()
+        if calendar and k:
+            d = latest_session(calendar, d) + timedelta(days=offset)
         if d < start:
-            return out[::-1]
+            return sorted(set(out))
         out.append(d)
         k += 1
+
+
+def _step(anchor: date, frequency: str) -> pd.DateOffset:
+    month_end = (pd.Timestamp(anchor) + pd.Timedelta(days=1)).day == 1
+    if month_end and frequency in ("monthly", "quarterly"):
+        return pd.offsets.MonthEnd(1 if frequency == "monthly" else 3)
+    return _STEPS[frequency]
 
 
 def _with_history(
@@ -104,8 +126,7 @@ def plan_snapshots(
 ) -> SnapshotPlan:
     """Choose and split the snapshot dates of one label (see the module docstring)."""
     last = end - timedelta(days=horizon_days)
-    anchor = end - timedelta(days=anchor_horizon)
-    dates = [d for d in grid(anchor, start, config.frequency) if d <= last]
+    dates = [d for d in grid(end, start, config.frequency, config.calendar) if d <= last]
     if not dates:
         raise InputError(
             f"no {label} snapshot can be labelled: the data run from {start} to {end}, and a "
@@ -113,6 +134,7 @@ def plan_snapshots(
             f"{label} horizon or more history"
         )
     dates, history, notes = _with_history(dates, start, config.min_history_days, label)
+    notes = [*_phase_note(label, end, config), *notes]
     if len(dates) < 2:
         raise InputError(
             f"only one {label} snapshot ({dates[0] if dates else last}) can be labelled with a "
@@ -125,6 +147,17 @@ def plan_snapshots(
     notes += [f"{label}: {n}" for n in split_notes]
     gap = tuple(d for d in dates if d not in train and d not in valid)
     return SnapshotPlan(label, horizon_days, train, valid, rule, history, tuple(notes), gap)
+
+
+def _phase_note(label: str, end: date, config: SnapshotConfig) -> list[str]:
+    if not config.calendar:
+        return []
+    after = (end - latest_session(config.calendar, end)).days
+    phase = "on trading days" if after == 0 else f"{after} day(s) after a trading day"
+    return [
+        f"{label}: snapshot dates step back from {end} by whole {config.frequency} steps, "
+        f"{phase} as {end} is ({config.calendar} calendar)"
+    ]
 
 
 def split_dates(

@@ -187,6 +187,19 @@ def rank_by_decision(metrics: dict[str, float]) -> tuple[str, str]:
     )
 
 
+def uplift_for(tracker, known: DataSet, end: date, cfg, context, published, fc=None):
+    """``train``'s uplift step: None without a contacts table, else :func:`train_uplift`
+    with the churn and clv models just ``published`` (``ModelResult``) loaded by version."""
+    if not known.has("contacts"):
+        return None
+    models = {m.kind: tracker.load(m.kind, version=m.version) for m in published}
+    result = train_uplift(
+        known, end=end, cfg=cfg, tracker=tracker, context=context, models=models, fc=fc
+    )
+    log.info(result.note)
+    return result
+
+
 def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc=None):
     """Fit, validate, log and register the uplift model (``UpliftResult``; a note if none).
 

@@ -1,0 +1,63 @@
+"""Exchange trading days, from ``exchange_calendars`` (no holiday list is kept here).
+
+The calendar is configuration: an ``exchange_calendars`` name, ``XSHG`` (Shanghai Stock
+Exchange, whose trading days Shenzhen shares) by default; ``XHKG`` for Hong Kong, ``XNYS``
+for New York. A calendar's holidays are recorded for a bounded range of years
+(``bound_min``..``bound_max``; XSHG: 1990-12 to the end of next year); outside it, every
+weekday counts as a trading day, and ``sessions`` says so in its result.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from valuemodel.errors import InputError
+
+DEFAULT_CALENDAR = "XSHG"
+
+
+@lru_cache(maxsize=8)
+def _calendar(name: str):
+    import exchange_calendars as xcals
+
+    try:
+        cls = type(xcals.get_calendar(name))
+        return xcals.get_calendar(name, start=_bound(cls, "min"), end=_bound(cls, "max"))
+    except xcals.errors.InvalidCalendarName as exc:
+        raise InputError(
+            f"calendar: {name!r} is not an exchange_calendars name (e.g. XSHG, XHKG, XNYS)"
+        ) from exc
+
+
+def _bound(cls: type, which: str) -> pd.Timestamp:
+    """The first or last date the calendar class records holidays for (or a wide default)."""
+    bound = getattr(cls, f"bound_{which}")()
+    if bound is None:
+        return pd.Timestamp("1990-01-01" if which == "min" else "2035-12-31")
+    return pd.Timestamp(bound)
+
+
+@lru_cache(maxsize=32)
+def _sessions(name: str, start: date, end: date) -> np.ndarray:
+    calendar = _calendar(name)
+    first, last = calendar.first_session.date(), calendar.last_session.date()
+    weekdays = pd.bdate_range(start, end).date
+    known = calendar.sessions.date
+    inside = known[(known >= start) & (known <= end)]
+    outside = weekdays[(weekdays < first) | (weekdays > last)]
+    return np.sort(np.concatenate([inside, outside]))
+
+
+def sessions(name: str, start: date, end: date) -> np.ndarray:
+    """The trading days from ``start`` to ``end`` (inclusive), ascending ``date`` objects."""
+    return _sessions(name, start, end)
+
+
+def latest_session(name: str, day: date) -> date:
+    """The latest trading day on or before ``day``."""
+    days = sessions(name, day - timedelta(days=40), day)
+    return days[-1] if len(days) else day

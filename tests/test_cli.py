@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -144,11 +145,20 @@ def trained(tmp_path_factory):
     return root, data, uri, result
 
 
-def test_generate_writes_all_seven_tables(trained):
+def test_generate_writes_all_eight_tables(trained):
     _, data, _, _ = trained
     assert sorted(p.name for p in data.iterdir()) == sorted(
         f"{t}.parquet"
-        for t in ("accounts", "trades", "balances", "cashflows", "positions", "logins", "revenue")
+        for t in (
+            "accounts",
+            "trades",
+            "balances",
+            "cashflows",
+            "positions",
+            "logins",
+            "revenue",
+            "contacts",
+        )
     )
 
 
@@ -385,3 +395,31 @@ def test_validate_features_and_score_on_a_spark_cluster_equal_the_embedded_engin
     numbers = ["churn_probability", "clv", "value_at_risk", "priority_score"]
     pd.testing.assert_frame_equal(spark[numbers], duck[numbers], check_exact=False, atol=1e-6)
     assert spark.drop(columns=numbers).equals(duck.drop(columns=numbers))
+
+
+def test_train_registers_an_uplift_model_and_score_adds_its_columns(trained, tmp_path):
+    _, data, uri, result = trained
+    assert "valuemodel-uplift v1 -> champion" in result.stdout
+    assert "list ranks by" in result.stdout
+    out = tmp_path / "list.csv"
+    scored = run(
+        "score", "--data", str(data), "--as-of", "2025-12-31", "--out", str(out),
+        "--tracking-uri", uri, "--rank-by", "saved_value",
+    )  # fmt: skip
+    assert scored.returncode == 0, scored.stderr
+    assert "ranked by saved_value: --rank-by saved_value given" in scored.stdout
+    frame = pd.read_csv(out)
+    columns = list(frame.columns)
+    assert columns[
+        columns.index("recommended_action") + 1 : columns.index("recommended_action") + 3
+    ] == [
+        "uplift",
+        "saved_value",
+    ]
+    np.testing.assert_allclose(frame.saved_value, frame.uplift * frame.clv, rtol=1e-12)
+    # ranked by saved value x tier weights: the priority has the sign of the saved value
+    ranked = frame[frame.exclusion.isna() & (frame.saved_value.abs() > 0.01)]
+    assert (np.sign(ranked.priority_score) == np.sign(ranked.saved_value)).all()
+    harmed = frame[frame.uplift <= -0.02]
+    assert harmed.recommended_action.str.startswith("Do not contact").all()
+    assert frame.uplift_reasons.notna().any()

@@ -4,6 +4,7 @@ The public API (imported lazily, so that ``import valuemodel`` and the CLI start
 
     from valuemodel import open_data, validate, generate_brokerage, write_brokerage
     from valuemodel import build_features, build_labels, train, load_model, score, evaluate
+    from valuemodel import UpliftLearner, simulate_brokerage
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _API = {
     "validate": "valuemodel.data",
     "generate_brokerage": "valuemodel.data.generate",
     "write_brokerage": "valuemodel.data.generate",
+    "simulate_brokerage": "valuemodel.data.generate",
+    "UpliftLearner": "valuemodel.models.uplift",
     "build_features": "valuemodel.features",
     "build_labels": "valuemodel.features",
     "load_registry": "valuemodel.features",

@@ -302,6 +302,11 @@ class Lang(enum.StrEnum):
     zh = "zh"
 
 
+class RankBy(enum.StrEnum):
+    saved_value = "saved_value"
+    value_at_risk = "value_at_risk"
+
+
 @app.command()
 @_command
 @reads_data
@@ -337,6 +342,14 @@ def score(
         str | None,
         typer.Option("--compare", help="Also score with this alias (e.g. challenger)."),
     ] = None,
+    rank_by: Annotated[
+        RankBy | None,
+        typer.Option(
+            "--rank-by",
+            help="saved_value (uplift x clv) or value_at_risk; default: what the uplift "
+            "model's out-of-time validation decided, value_at_risk without one.",
+        ),
+    ] = None,
 ) -> None:
     """Score the population at the as-of date and write the ranked retention list."""
     from valuemodel.serving import SCORE_STEPS, format_score_summary
@@ -366,8 +379,11 @@ def score(
             control_seed=DEFAULT_SEED if control_seed is None else control_seed,
             compare=compare,
             progress=lambda step, done: bar.count(done, len(SCORE_STEPS), step),
+            rank_by=rank_by.value if rank_by else None,
         )
     out.print(format_score_summary(result), markup=False, highlight=False)
+    ranking = result.summary["uplift"]
+    out.print(f"ranked by {ranking['rank_by']}: {ranking['why']}", markup=False, highlight=False)
 
 
 @app.command()
@@ -403,6 +419,35 @@ def evaluate(
 
 @app.command()
 @_command
+def contacts(
+    lists: Annotated[
+        list[Path],
+        typer.Option("--lists", help="Past ranked lists scored with --control-share (repeat)."),
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="The contacts table (.csv/.parquet).")],
+) -> None:
+    """Build the contacts table (past campaigns) from past lists' control column."""
+    from valuemodel.serving.uplift import contacts_from_lists
+    from valuemodel.serving.writers import check_format, staged, write_table
+
+    fmt = check_format(out_file)
+    if fmt not in (".csv", ".parquet"):
+        raise InputError(f"--out {out_file}: the contacts table is a .csv or .parquet file")
+    table = contacts_from_lists(list(lists))
+    with staged([out_file]) as temps:
+        write_table(table, temps[0], fmt=fmt)
+    groups = table["group"].value_counts()
+    out.print(
+        f"wrote {len(table):,} contacts ({groups.get('treated', 0):,} treated, "
+        f"{groups.get('control', 0):,} control) of {table['date'].nunique()} campaign(s) "
+        f"to {out_file}",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+@_command
 def generate(
     accounts: Annotated[int, typer.Option("--accounts", min=1, help="Number of accounts.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the tables to.")],
@@ -410,7 +455,7 @@ def generate(
     end: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD.")] = "2025-12-31",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
 ) -> None:
-    """Write a realistic synthetic brokerage data directory (all seven tables)."""
+    """Write a realistic synthetic brokerage data directory (all eight tables)."""
     files = _generate(accounts, out_dir, start, end, seed)
     out.print(f"wrote {len(files)} tables for {accounts:,} accounts to {out_dir}")
 

@@ -49,6 +49,7 @@ def test_scoring_real_features_fills_every_tier_and_reason(
     brokerage, real_models, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(score_module, "_load_model", lambda k, a, u: real_models[k])
+    monkeypatch.setattr(score_module, "_load_uplift", lambda a, u: None)
     out = tmp_path / "list.csv"
     result = score(brokerage, AS_OF, out, top=50)
     written = pd.read_csv(out)
@@ -80,6 +81,7 @@ def test_a_generated_list_gives_no_loss_action_to_an_account_in_profit_nor_a_pro
     from valuemodel.features import build_features
 
     monkeypatch.setattr(score_module, "_load_model", lambda k, a, u: real_models[k])
+    monkeypatch.setattr(score_module, "_load_uplift", lambda a, u: None)
     out = tmp_path / "full.csv"
     score(brokerage, AS_OF, out)
     written = pd.read_csv(out, dtype={"account_id": str})

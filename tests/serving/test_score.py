@@ -59,6 +59,7 @@ def wired(monkeypatch, models):
 
     monkeypatch.setattr(score_module, "_build_features", features)
     monkeypatch.setattr(score_module, "_load_model", load)
+    monkeypatch.setattr(score_module, "_load_uplift", lambda alias, uri: None)
     monkeypatch.setattr(score_module, "_registry", lambda: REGISTRY)
     return calls
 

@@ -28,6 +28,7 @@ from valuemodel.data import _synth_book as books
 from valuemodel.data import _synth_ledger as ledger
 from valuemodel.data._synth_accounts import Population
 from valuemodel.data._synth_calendar import Clock
+from valuemodel.data._synth_campaigns import Campaigns
 from valuemodel.data._synth_market import (
     BEAR,
     BULL,
@@ -51,15 +52,22 @@ from valuemodel.data._synth_world import (
 )
 
 _PERSISTENCE, _SHOCK = 0.93, 0.165
-_HAZARD_SIGNAL, _HAZARD_LIFE = 0.0008, 0.0006  # weekly
+_HAZARD_SIGNAL, _HAZARD_LIFE = 0.00095, 0.0006  # weekly (before the campaigns' effect)
 _KIND_HAZARD = np.array([0.0, 0.1, -0.3, -0.8])
 _TO_DORMANT = np.array([1.0, 0.4, 1.0, 0.3])
 
 
 def simulate(
-    pop: Population, market: Market, clock: Clock, rng: np.random.Generator
+    pop: Population,
+    market: Market,
+    clock: Clock,
+    rng: np.random.Generator,
+    campaigns: Campaigns | None = None,
 ) -> tuple[Recorder, np.ndarray]:
-    """Run every week; returns the recorded rows and each account's close day (or ``NEVER``)."""
+    """Run every week; returns the recorded rows and each account's close day (or ``NEVER``).
+
+    ``campaigns``: past retention campaigns, drawn and answered during the run.
+    """
     world = World(
         clock=clock,
         market=market,
@@ -69,6 +77,7 @@ def simulate(
         regime=weekly_regime(market, clock.day_week, clock.n_weeks),
         day_number=clock.days.astype(np.int64).astype(np.int32),
         rng=rng,
+        campaigns=campaigns,
     )
     state = State.initial(pop, rng)
     book = books.open_book(pop, market, rng)
@@ -112,6 +121,18 @@ def _step(week: int, world: World, state: State, book: books.Book, rec: Recorder
     ledger.accrue(week, world, state, book)
     ledger.settle(week, world, state, book, rec, closed)
     ledger.statement(week, world, state, book, rec, closed)
+    _campaign(week, world, state)
+
+
+def _campaign(week: int, world: World, state: State) -> None:
+    """A retention list drawn at the end of a campaign week, answered from the next week."""
+    campaigns, days = world.campaigns, world.trading_days(week)
+    if campaigns is None or week not in campaigns.weeks or not len(days):
+        return
+    rows = np.flatnonzero(np.isin(state.status, (ACTIVE, DORMANT, LEAVING)))
+    signal = _HAZARD_SIGNAL * np.exp(_hazard_signals(week, world, state, rows))
+    life = _HAZARD_LIFE * np.exp(0.5 * _KIND_HAZARD[world.pop.kind[rows]])
+    campaigns.run(week, int(days[-1]), world.pop, state, signal, life)
 
 
 def _mark_to_market(week: int, world: World, state: State, book: books.Book) -> None:
@@ -179,6 +200,8 @@ def _decide_churn(week: int, world: World, state: State) -> np.ndarray:
     rng = world.rng
     rows = np.flatnonzero((state.status == ACTIVE) | (state.status == DORMANT))
     signal = _HAZARD_SIGNAL * np.exp(_hazard_signals(week, world, state, rows))
+    if world.campaigns is not None:
+        signal = signal * world.campaigns.factor(week, rows)
     life = _HAZARD_LIFE * np.exp(0.5 * _KIND_HAZARD[world.pop.kind[rows]])
     churn = rng.random(len(rows)) < signal + life
     sudden = rng.random(len(rows)) * (signal + life) < life

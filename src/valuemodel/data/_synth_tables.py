@@ -1,4 +1,4 @@
-"""Turning the simulation's numpy chunks into the contract's seven tables.
+"""Turning the simulation's numpy chunks into the contract's eight tables.
 
 ``account_id`` and the accounts' attributes become pandas ``str`` columns (Arrow-backed); the
 activity tables' few-valued text (side, product, symbol, channel, kind) becomes ``category``,
@@ -27,6 +27,7 @@ from valuemodel.data._synth_accounts import (
     Population,
 )
 from valuemodel.data._synth_activity import BUY, SELL
+from valuemodel.data._synth_campaigns import Campaigns, contacts_frame
 from valuemodel.data._synth_ledger import REVENUE_KINDS
 from valuemodel.data._synth_market import PRODUCT_NAMES
 from valuemodel.data._synth_world import Recorder
@@ -150,8 +151,10 @@ def build_tables(
     ids: pa.Array,
     symbols: np.ndarray,
     progress: Callable[[str], None],
+    campaigns: Campaigns,
 ) -> dict[str, pd.DataFrame]:
-    """All seven tables, in the schema's order; ``progress`` is told each table's name."""
+    """All eight tables (``contacts`` only when a campaign ran), in the schema's order;
+    ``progress`` is told each table's name."""
     progress("accounts")
     tables = {"accounts": accounts_frame(pop, close_day, ids)}
     symbol_labels = pa.array(symbols)
@@ -159,7 +162,11 @@ def build_tables(
         progress(table)
         tables[table] = activity_frame(table, rec, ids, symbol_labels)
         _return_freed_memory()
-    return {name: tables[name] for name in TABLES}
+    progress("contacts")
+    contacts = contacts_frame(campaigns, ids, dates, text)
+    if len(contacts):  # a period too short for a campaign has no contacts table
+        tables["contacts"] = contacts
+    return {name: tables[name] for name in TABLES if name in tables}
 
 
 def _frame(table: str, columns: dict) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,7 @@ class World:
     regime: np.ndarray
     day_number: np.ndarray
     rng: np.random.Generator
+    campaigns: Any = None  # a ``_synth_campaigns.Campaigns``, or None for no campaigns
 
     @property
     def n_symbols(self) -> int:

@@ -1,4 +1,4 @@
-"""A realistic synthetic Chinese A-share brokerage: all seven tables of the data contract.
+"""A realistic synthetic Chinese A-share brokerage: all eight tables of the data contract.
 
 The model, in the order it is simulated (one step per week, vectorised over accounts):
 
@@ -39,6 +39,13 @@ statement of each month), ``logins`` (one row per login day), ``revenue`` (commi
 account and trade day, equal to the trades' commissions; margin interest and fund fees at the
 last statement of each month or at closing). ``total_assets`` is net of margin debt.
 
+**Campaigns** (``_synth_campaigns``). Every quarter after the first half year, a retention list
+of about half the holding accounts (more of those with warning signs), 30 % of it held out as
+a random control group. Contact changes a treated account's churn hazard for 13 weeks by an
+effect that is partly visible (rate above peers, no or a departed manager, losses: positive;
+long-dormant accounts: negative) and partly not. ``contacts`` records the lists;
+:func:`simulate_brokerage` also returns each account's true effect.
+
 Everything is a pure function of ``seed``: the same seed gives identical tables.
 """
 
@@ -58,6 +65,7 @@ import pyarrow.parquet as pq
 
 from valuemodel.data._synth_accounts import make_population
 from valuemodel.data._synth_calendar import make_clock
+from valuemodel.data._synth_campaigns import Campaigns, truth_frame
 from valuemodel.data._synth_market import (
     REGIME_NAMES,
     REPO_CODES,
@@ -65,7 +73,7 @@ from valuemodel.data._synth_market import (
     weekly_activity,
 )
 from valuemodel.data._synth_simulation import simulate
-from valuemodel.data._synth_tables import account_ids, build_tables
+from valuemodel.data._synth_tables import account_ids, build_tables, dates, text
 from valuemodel.data.schema import TABLES
 from valuemodel.errors import InputError
 
@@ -80,10 +88,17 @@ GENERATION_STAGES: tuple[str, ...] = (
     "positions",
     "logins",
     "revenue",
+    "contacts",
 )
 """The stages ``generate_brokerage`` reports to ``progress``, in order (one call each)."""
 
-__all__ = ["GENERATION_STAGES", "generate_brokerage", "market_history", "write_brokerage"]
+__all__ = [
+    "GENERATION_STAGES",
+    "generate_brokerage",
+    "market_history",
+    "simulate_brokerage",
+    "write_brokerage",
+]
 
 
 def generate_brokerage(
@@ -95,7 +110,8 @@ def generate_brokerage(
 ) -> dict[str, pd.DataFrame]:
     """A synthetic brokerage of ``n_accounts`` accounts, with activity in ``[start, end]``.
 
-    Returns the tables ``accounts, trades, balances, cashflows, positions, logins, revenue``
+    Returns the tables ``accounts, trades, balances, cashflows, positions, logins, revenue,
+    contacts``
     with every column of the data contract (docs/data-contract.md). Ids and the accounts'
     attributes are pandas ``str`` columns; the activity tables' few-valued text (``side``,
     ``product``, ``symbol``, ``channel``, ``kind``) is ``category`` to save memory (written as
@@ -105,9 +121,29 @@ def generate_brokerage(
 
     Raises ``InputError`` for fewer than one account or a period shorter than a week.
     """
+    return simulate_brokerage(n_accounts, start, end, seed, progress)[0]
+
+
+def simulate_brokerage(
+    n_accounts: int,
+    start: str | date = "2024-01-01",
+    end: str | date = "2025-12-31",
+    seed: int = 7,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """``generate_brokerage``'s tables and what only the generator knows: the true effect of
+    contact for every holding account at every past campaign.
+
+    The second frame has ``account_id``, ``date`` (the campaign), ``group``
+    (``treated``/``control``/``none`` = not listed), ``effect`` (log-reduction of the visible
+    churn hazard), ``p_control``, ``p_treated`` (chance of deciding to churn within 13 weeks
+    without and with contact) and ``uplift`` = ``p_control - p_treated``. Keep it out of
+    the data directory: the models must not see it.
+    """
     first, last = _check_arguments(n_accounts, start, end)
     report = progress or (lambda stage: None)
-    market_rng, population_rng, behaviour_rng = np.random.default_rng(seed).spawn(3)
+    spawned = np.random.default_rng(seed).spawn(4)
+    market_rng, population_rng, behaviour_rng, campaign_rng = spawned
     report("market")
     clock = make_clock(first, last)
     market = simulate_market(len(clock.days), market_rng)
@@ -116,9 +152,11 @@ def generate_brokerage(
     population = make_population(int(n_accounts), clock, activity, population_rng)
     ids = account_ids(population.n, population_rng)
     report("simulation")
-    recorder, close_day = simulate(population, market, clock, behaviour_rng)
+    campaigns = Campaigns.schedule(clock.first_week, clock.n_weeks, population.n, campaign_rng)
+    recorder, close_day = simulate(population, market, clock, behaviour_rng, campaigns)
     symbols = np.concatenate([market.symbols, market.option_codes, REPO_CODES])
-    return build_tables(population, close_day, recorder, ids, symbols, report)
+    tables = build_tables(population, close_day, recorder, ids, symbols, report, campaigns)
+    return tables, truth_frame(campaigns, ids, dates, text)
 
 
 def market_history(

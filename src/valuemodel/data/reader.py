@@ -26,7 +26,7 @@ import pandas as pd
 
 from valuemodel import engine
 from valuemodel.data import normalise
-from valuemodel.data.schema import TABLES, Column
+from valuemodel.data.schema import CAMPAIGN_TABLES, TABLES, Column
 from valuemodel.data.settings import ReadSettings
 from valuemodel.errors import InputError
 
@@ -239,7 +239,7 @@ class DataSet:
         firsts = [
             self.table(n).select("account_id", first=self.table(n)[TABLES[n].date_column])
             for n in self.files
-            if n != "accounts"
+            if n != "accounts" and n not in CAMPAIGN_TABLES
         ]
         seen = ibis.union(*firsts) if len(firsts) > 1 else firsts[0]
         opened = seen.group_by("account_id").aggregate(open_date=seen.first.min())
@@ -266,7 +266,7 @@ class DataSet:
         ends = [
             engine.execute(self.table(n)[TABLES[n].date_column].max())
             for n in self.files
-            if n != "accounts"
+            if n != "accounts" and n not in CAMPAIGN_TABLES
         ]
         ends = [_as_date(e) for e in ends if e is not None]
         return max(ends) if ends else None

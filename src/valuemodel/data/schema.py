@@ -65,6 +65,8 @@ PRODUCTS = ("stock", "fund", "bond", "option", "other")
 GENDERS = ("M", "F")
 RISK_LEVELS = ("C1", "C2", "C3", "C4", "C5")
 INVESTOR_TYPES = ("ordinary", "professional", "institution")
+GROUPS = ("treated", "control")
+FLAGS = ("true", "false")
 
 _ID = Column("account_id", "id", required=True)
 
@@ -168,7 +170,25 @@ TABLES: dict[str, Table] = {
                 Column("kind", "text"),
             ),
         ),
+        Table(
+            "contacts",
+            required=False,
+            date_column="date",
+            unique_key=("account_id", "date"),
+            description="one row per account per retention campaign (the day its list was drawn)",
+            columns=(
+                _ID,
+                Column("date", "date", required=True),
+                Column("group", "text", required=True, allowed=GROUPS),
+                Column("action", "text"),
+                Column("contacted", "text", allowed=FLAGS),
+            ),
+        ),
     )
 }
+
+CAMPAIGN_TABLES: frozenset[str] = frozenset({"contacts"})
+"""Tables that record what the brokerage did, not what the accounts did: they create no
+account, and do not extend the data's date range."""
 
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)

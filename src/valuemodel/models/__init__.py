@@ -1,9 +1,10 @@
-"""Churn and value estimators, calibration, baselines, metrics and the model file bundle."""
+"""Churn, value and uplift estimators, calibration, baselines, metrics, the model bundle."""
 
 from valuemodel.models.bundle import LoadedModel, load_bundle, save_bundle, verify_checksums
 from valuemodel.models.calibration import ProbabilityCalibrator
 from valuemodel.models.churn import ChurnClassifier
 from valuemodel.models.schema import FeatureSchema
+from valuemodel.models.uplift import UpliftLearner
 from valuemodel.models.value import ValueRegressor
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "FeatureSchema",
     "LoadedModel",
     "ProbabilityCalibrator",
+    "UpliftLearner",
     "ValueRegressor",
     "load_bundle",
     "save_bundle",

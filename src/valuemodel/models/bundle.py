@@ -3,7 +3,8 @@
 Folder layout (text and JSON only; loading parses them and never executes stored code):
 
 - ``booster.txt`` (churn, Tweedie value) or ``booster_occurrence.txt`` and
-  ``booster_amount.txt`` (two-part value): LightGBM native model text;
+  ``booster_amount.txt`` (two-part value), or ``booster_<part>.txt`` per part of an uplift
+  meta-learner: LightGBM native model text;
 - ``calibration.json`` (churn): the calibration map;
 - ``value.json`` (value): structure and smearing factor;
 - ``schema.json``: feature names, dtypes, category lists and the training profile;
@@ -28,10 +29,11 @@ from valuemodel.errors import ModelError
 from valuemodel.models.boosting import load_booster
 from valuemodel.models.calibration import ProbabilityCalibrator
 from valuemodel.models.schema import FeatureSchema
+from valuemodel.models.uplift import LoadedUplift, UpliftLearner
 from valuemodel.models.value import predict_value
 
 CHECKSUMS = "checksums.json"
-KINDS = ("churn", "clv")
+KINDS = ("churn", "clv", "uplift")
 
 
 def _sha256(path: Path) -> str:
@@ -60,7 +62,7 @@ def save_bundle(
     directory.mkdir(parents=True, exist_ok=True)
     names = {"main": "booster.txt"} | {p: f"booster_{p}.txt" for p in ("occurrence", "amount")}
     for part, booster in boosters.items():
-        (directory / names[part]).write_text(booster.model_to_string())
+        (directory / names.get(part, f"booster_{part}.txt")).write_text(booster.model_to_string())
     _write_json(directory / "schema.json", schema.to_dict())
     _write_json(directory / "metadata.json", {**metadata, "kind": kind})
     (directory / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
@@ -163,14 +165,17 @@ class LoadedModel:
         return predict_value(self.boosters, self.smearing, X)
 
 
-def load_bundle(directory: Path, *, version: str = "", run_id: str = "") -> LoadedModel:
-    """Load a model folder written by :func:`save_bundle`, checksums verified first."""
+def load_bundle(directory: Path, *, version: str = "", run_id: str = "") -> Any:
+    """Load a model folder written by :func:`save_bundle`, checksums verified first: a
+    ``LoadedModel`` (churn, clv) or a ``LoadedUplift`` (uplift)."""
     directory = Path(directory)
     sums = verify_checksums(directory)
     metadata = _read_json(directory, "metadata.json", sums)
     kind = metadata.get("kind")
     if kind not in KINDS:
         raise ModelError(f"{directory}: metadata.json names an unknown model kind {kind!r}")
+    if kind == "uplift":
+        return _load_uplift(directory, sums, metadata, version, run_id)
     boosters = {}
     for part, name in (
         ("main", "booster.txt"),
@@ -201,3 +206,24 @@ def load_bundle(directory: Path, *, version: str = "", run_id: str = "") -> Load
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{directory}: calibration/value file is malformed ({exc!r})") from exc
     return loaded
+
+
+def _load_uplift(
+    directory: Path, sums: dict[str, str], metadata: dict[str, Any], version: str, run_id: str
+) -> LoadedUplift:
+    texts = {
+        name[len("booster_") : -len(".txt")]: (directory / name).read_text()
+        for name in sums
+        if name.startswith("booster_") and name.endswith(".txt")
+    }
+    try:
+        learner = UpliftLearner.from_texts(metadata["method"], texts, metadata["treated_share"])
+    except (KeyError, ValueError, lgb.basic.LightGBMError) as exc:
+        raise ModelError(f"{directory}: not a complete uplift model ({exc})") from exc
+    return LoadedUplift(
+        version=str(version),
+        run_id=str(run_id),
+        schema=_read_json(directory, "schema.json", sums),
+        metadata=metadata,
+        learner=learner,
+    )

@@ -5,10 +5,11 @@ SQLite store ``sqlite:///<workdir>/mlflow.db`` with artifacts under ``<workdir>/
 (``mlflow ui --backend-store-uri sqlite:///mlflow.db`` shows the runs). With any SQLite store,
 a new experiment keeps its artifacts in ``mlartifacts`` beside the database file.
 
-Registered models ``valuemodel-churn`` and ``valuemodel-clv``; each version is created from its
-run's ``model`` artifact folder (plain files, see :mod:`valuemodel.models.bundle`) and carries
-the alias ``champion`` or ``challenger``. Loading downloads that folder and verifies its
-checksums; no MLflow model flavour (and so no stored code) is ever loaded.
+Registered models ``valuemodel-churn``, ``valuemodel-clv`` and ``valuemodel-uplift``; each
+version is created from its run's ``model`` artifact folder (plain files, see
+:mod:`valuemodel.models.bundle`) and carries the alias ``champion`` or ``challenger``.
+Loading downloads that folder and verifies its checksums; no MLflow model flavour (and so no
+stored code) is ever loaded.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from valuemodel.errors import ModelError
-from valuemodel.models.bundle import LoadedModel, load_bundle
+from valuemodel.models.bundle import load_bundle
 
-REGISTERED_MODELS = {"churn": "valuemodel-churn", "clv": "valuemodel-clv"}
+REGISTERED_MODELS = {
+    "churn": "valuemodel-churn",
+    "clv": "valuemodel-clv",
+    "uplift": "valuemodel-uplift",
+}
 MODEL_ARTIFACT_PATH = "model"
 CHAMPION, CHALLENGER = "champion", "challenger"
 
@@ -208,9 +213,13 @@ class Tracker:
             f"no model {name!r} with alias {alias!r} in {self.uri}; its aliases: {listed}"
         )
 
-    def load(self, kind: str, alias: str = CHAMPION) -> LoadedModel:
-        """Download, verify and load the version behind ``alias`` (``ModelError`` if none)."""
-        version = self.alias_version(kind, alias)
+    def load(self, kind: str, alias: str = CHAMPION, version: str | None = None) -> Any:
+        """Download, verify and load the version behind ``alias`` (``ModelError`` if none),
+        or the numbered ``version`` when given."""
+        if version is not None:
+            version = self.client.get_model_version(_registered_name(kind), str(version))
+        else:
+            version = self.alias_version(kind, alias)
         if version is None:
             raise self.missing_alias(kind, alias)
         with tempfile.TemporaryDirectory(prefix="valuemodel-model-") as tmp, _quiet_downloads():
@@ -224,8 +233,8 @@ class Tracker:
 
 
 def load_model(
-    kind: Literal["churn", "clv"], alias: str = CHAMPION, tracking_uri: str | None = None
-) -> LoadedModel:
+    kind: Literal["churn", "clv", "uplift"], alias: str = CHAMPION, tracking_uri: str | None = None
+) -> Any:
     """The registered ``kind`` model behind ``alias``, checksums verified, ready to score."""
     return Tracker(tracking_uri, read_only=True).load(kind, alias)
 

@@ -55,6 +55,7 @@ from valuemodel.serving.outcomes import (
     read_contacted,
     read_list,
 )
+from valuemodel.serving.uplift_evaluation import uplift_lines, uplift_section
 
 GROUPS = ("service_segment", "asset_tier", "manager_id")
 BINS = 10
@@ -290,6 +291,8 @@ def evaluate(
         past, population, horizons["value"].complete, judge
     )
     evaluation["fairness"] = fairness_section(frame, _people(data, past.as_of), past.as_of)
+    evaluation["uplift"] = uplift_section(frame, horizons["value"].complete)
+    evaluation["uplift.qini"] = evaluation["uplift"].get("qini")
     # the fingerprint covers whole files: data added after T makes it differ, as expected
     evaluation["same_files_as_scored"] = data.fingerprint(past.as_of) == past.summary.get(
         "data_fingerprint"
@@ -466,6 +469,7 @@ def format_evaluation(result: EvaluationResult) -> str:
         )
     elif ch:
         lines.append(f"  challenger ({ch['alias']}): no verdict: {ch['note']}")
+    lines += uplift_lines(e.get("uplift"))
     lines += [f"  note: {n}" for n in e["notes"]]
     lines += [f"Wrote {result.json_path}", f"  and  {result.html_path}"]
     return "\n".join(lines)

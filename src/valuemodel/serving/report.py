@@ -28,6 +28,8 @@ _TOP_COLUMNS = (
     "churn_probability",
     "clv",
     "value_at_risk",
+    "uplift",
+    "saved_value",
     "service_segment",
     "recommended_action",
 )
@@ -228,8 +230,11 @@ def format_score_summary(result: ScoreResult) -> str:
     if len(result.top):
         top = result.top[[c for c in _TOP_COLUMNS if c in result.top.columns]].copy()
         top["churn_probability"] = top["churn_probability"].map("{:.1%}".format)
-        for column in ("clv", "value_at_risk"):
-            top[column] = top[column].map("{:,.0f}".format)
+        for column in ("clv", "value_at_risk", "saved_value"):
+            if column in top.columns:
+                top[column] = top[column].map("{:,.0f}".format)
+        if "uplift" in top.columns:
+            top["uplift"] = top["uplift"].map("{:+.1%}".format)
         lines += ["", "Top of the list:", top.to_string(index=False)]
     lines += _loop_lines(result.summary)
     if result.warnings:

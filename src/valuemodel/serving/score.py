@@ -51,6 +51,14 @@ from valuemodel.serving.reasons import explain, not_reasons
 from valuemodel.serving.report import build_summary, loop_summary, model_info, summary_sheet
 from valuemodel.serving.segments import assign_tiers, tier_requirements
 from valuemodel.serving.shadow import compare_models, compare_paths, rounded_compare
+from valuemodel.serving.uplift import (
+    add_uplift,
+    load_uplift,
+    mark_do_not_contact,
+    resolve_rank_by,
+    uplift_reasons,
+    uplift_summary,
+)
 from valuemodel.serving.writers import (
     check_format,
     side_paths,
@@ -94,8 +102,10 @@ EXTRA_COLUMNS = (
     "action_product_risk",
     "manager_id",
     "branch",
+    "uplift_reasons",
 )
-DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2}
+UPLIFT_COLUMNS = ("uplift", "saved_value")
+DECIMALS = {"churn_probability": 6, "clv": 2, "priority_score": 6, "clv_rule": 2, "uplift": 6}
 Progress = Callable[[str, int], None]
 _DRIFT_NUMBERS = ("psi", "normal_psi", "limit", "importance_share")
 SCORE_STEPS = ("models", "features", "predict", "drift", "rank", "reasons", "write")
@@ -219,13 +229,14 @@ def output_columns(frame: pd.DataFrame) -> pd.DataFrame:
     The rows keep their order, with a new index 0..n-1.
     """
     control = ["control"] if "control" in frame.columns else []
+    control += [c for c in UPLIFT_COLUMNS if c in frame.columns]
     columns = [*CONTRACT_COLUMNS, *control, *(c for c in EXTRA_COLUMNS if c in frame.columns)]
     out = {}
     for column in columns:
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
         if column == "rank":
             out[column] = values.to_numpy(dtype=np.int64)
-        elif column == "value_at_risk":
+        elif column in ("value_at_risk", "saved_value"):
             out[column] = pd.to_numeric(values, errors="coerce").to_numpy(float, na_value=np.nan)
         elif column == "control":
             out[column] = values.fillna(False).to_numpy(dtype=bool)
@@ -255,7 +266,7 @@ def _text(value: Any) -> Any:
 
 
 def _text_columns(columns: list[str]) -> list[str]:
-    numeric = {"rank", "rfm_score", "value_at_risk", "control", *DECIMALS}
+    numeric = {"rank", "rfm_score", "value_at_risk", "saved_value", "control", *DECIMALS}
     return [c for c in columns if c not in numeric]
 
 
@@ -278,6 +289,7 @@ def score(
     control_seed: int = DEFAULT_SEED,
     compare: str | None = None,
     progress: Progress | None = None,
+    rank_by: str | None = None,
 ) -> ScoreResult:
     """Score the population at ``as_of`` and write the ranked list to ``out`` (atomically).
 
@@ -286,7 +298,9 @@ def score(
     ``"zh"`` for reasons and actions; ``control_share``: the share of every service segment
     held out of contact as the control group, drawn with ``control_seed``; ``compare``: the
     alias of a second pair of models scored in the shadow; ``progress(step, done)`` is called
-    as each of the ``SCORE_STEPS`` starts (``done`` steps completed).
+    as each of the ``SCORE_STEPS`` starts (``done`` steps completed); ``rank_by``:
+    ``saved_value`` or ``value_at_risk`` (default: what the uplift model's validation decided,
+    ``value_at_risk`` without one; :mod:`valuemodel.serving.uplift`).
     ``data_dir``: a data directory, or a validated ``DataSet`` (what the CLI passes: its
     normalisations and quarantine are then recorded in the summary's ``input``).
     The data should be validated first (the CLI does). Raises ``InputError`` (bad argument,
@@ -302,11 +316,15 @@ def score(
     fingerprint = _fingerprint_meanwhile(data, as_of_date)
     _step(progress, "models")
     models = {k: _load_model(k, model_alias, tracking_uri) for k in ("churn", "clv")}
+    effect = _load_uplift(model_alias, tracking_uri)
+    rank_by, why = resolve_rank_by(rank_by, effect)
     _step(progress, "features")
     features = _build_features(data, as_of_date)
     _step(progress, "predict")
     accounts = _accounts(data, as_of_date)
     scored = _with_control(score_features(features, models, config, accounts), as_of_date, draw)
+    if effect is not None:
+        scored = add_uplift(scored, effect, rank_by, config)
     shadow = None
     if compare is not None:
         pair = (compare, model_alias)
@@ -320,7 +338,10 @@ def score(
     _step(progress, "rank")
     ranked = rank_accounts(scored, config, top)
     _step(progress, "reasons")
+    if effect is not None:
+        ranked["uplift_reasons"] = uplift_reasons(ranked, effect, _registry(), lang)
     written = finish_list(ranked, models["churn"], config, _registry(), lang)
+    written = mark_do_not_contact(written, lang)
     del ranked
     warnings = _warnings(scored, config, drift, top)
     run = {"as_of": as_of_date, "alias": model_alias, "tiers": tiers, "top": top, "lang": lang}
@@ -330,6 +351,7 @@ def score(
     summary["input"] = data.summary()
     summary["list"] = out.name  # a list of another format shares this summary's path
     summary |= loop_summary(scored, written, draw, shadow[1] if shadow else None)
+    summary["uplift"] = uplift_summary(scored, effect, rank_by, why)
     _step(progress, "write")
     summary_path, drift_path = write_outputs(
         out, written, summary, drift, fmt=fmt, compare=shadow[0] if shadow else None
@@ -475,6 +497,11 @@ def _load_model(kind: str, alias: str, tracking_uri: str | None) -> Any:
     from valuemodel.models.tracking import load_model
 
     return load_model(kind, alias=alias, tracking_uri=tracking_uri)
+
+
+def _load_uplift(alias: str, tracking_uri: str | None) -> Any | None:
+    """The uplift model behind ``alias``, or None (tests replace it, like ``_load_model``)."""
+    return load_uplift(alias, tracking_uri)
 
 
 def _accounts(data: Any, as_of: str) -> pd.DataFrame | None:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from valuemodel import engine
 from valuemodel.data.reader import DataSet
-from valuemodel.data.schema import TABLES
+from valuemodel.data.schema import CAMPAIGN_TABLES, TABLES
 from valuemodel.errors import InputError
 
 LABELS = ("churn", "value")
@@ -30,7 +30,7 @@ def data_start(data: DataSet) -> date:
     starts = []
     for name in data.files:
         column = TABLES[name].date_column
-        if name == "accounts" or column is None:
+        if name == "accounts" or name in CAMPAIGN_TABLES or column is None:
             continue
         value = engine.execute(data.table(name)[column].min())
         if value is not None and not pd.isna(value):

@@ -31,6 +31,7 @@ from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
 from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
 from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
+from valuemodel.training.uplift import uplift_for
 
 log = logging.getLogger(__name__)
 _FIXED_STEPS = 5
@@ -195,8 +196,11 @@ def train(
     steps.step("value: report and registering")
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     steps.step("done")
+    uplift = uplift_for(tracker, known, end, cfg, context, (churn, clv), feature_config)
     uri, experiment = tracker.uri, cfg.experiment
-    return TrainResult(as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes))
+    return TrainResult(
+        as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes), uplift
+    )
 
 
 def _input_notes(info: dict[str, Any]) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from valuemodel.training.promotion import PROMOTION_METRIC
+from valuemodel.training.uplift import summary_lines
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class TrainResult:
     data_fingerprint: str
     churn_definition: str
     notes: tuple[str, ...] = ()
+    uplift: Any = None
+    """The uplift model (``training.uplift.UpliftResult``), or why there is none; None when
+    the data has no ``contacts`` table."""
 
     @property
     def models(self) -> tuple[ModelResult, ModelResult]:
@@ -172,6 +176,7 @@ def format_train_summary(result: TrainResult) -> str:
     ]
     for m in result.models:
         lines += [""] + _model_lines(m)
+    lines += summary_lines(result.uplift)
     if result.notes:
         lines += ["", "Notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(lines)

@@ -1,0 +1,380 @@
+"""The uplift model in ``train``: past campaigns -> out-of-time validation -> registry.
+
+For every campaign in ``contacts`` whose churn horizon is complete by the training date, the
+listed accounts' features at the campaign date (the same point-in-time feature library), their
+group (treated or control) and their churn label in ``(date, date + H]``. The latest complete
+campaign validates out of time; the others train an :class:`~valuemodel.models.uplift.
+UpliftLearner`. On the validation campaign:
+
+- the Qini coefficient and AUUC of the predicted uplift, against ranking by the churn
+  probability and by value at risk, and the realised uplift by decile;
+- the **saved value in the top 10 %** (``TOP_SHARE``) of the campaign's accounts ranked by
+  predicted ``saved_value`` (uplift x clv) and by ``value_at_risk``: the churned value that
+  the control rate predicts among the treated of the top, minus what churned, per treated
+  account (the value-weighted Qini curve at 10 %, each account weighed by its predicted clv).
+
+The uplift is bounded by the churn probability ``p`` as in the list (``[-(1 - p), p]``).
+The list's default ranking is ``saved_value`` only when it keeps more saved value in the top
+than ``value_at_risk`` and its Qini coefficient is above zero; the decision and why are
+stored with the model (``default_rank_by``, ``why``). The registered model is then refitted on
+every complete campaign. Champion rule: the Qini coefficient on the validation campaign, as
+for the other models (at least the champion's on the same rows, or no champion yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from valuemodel import engine
+from valuemodel.data.reader import DataSet
+from valuemodel.models.bundle import load_bundle, save_bundle
+from valuemodel.models.schema import FeatureSchema
+from valuemodel.models.uplift import UpliftLearner
+from valuemodel.models.uplift_metrics import (
+    auuc,
+    qini_coefficient,
+    qini_curve,
+    uplift_by_decile,
+)
+from valuemodel.training import frames
+from valuemodel.training.importance import without_families
+from valuemodel.training.promotion import decide
+
+log = logging.getLogger(__name__)
+
+MIN_CAMPAIGNS = 2
+MIN_CONTROL_ROWS = 200
+MIN_VALID_ROWS = 30
+TOP_SHARE = 0.1
+METHOD = "t"
+NAME = "valuemodel-uplift"
+
+
+@dataclass(frozen=True)
+class UpliftResult:
+    """The uplift model of a training, or why there is none (``trained`` False, ``note``)."""
+
+    trained: bool
+    note: str
+    registered_model: str = NAME
+    run_id: str = ""
+    version: str = ""
+    alias: str = ""
+    promoted: bool = False
+    reason: str = ""
+    method: str = METHOD
+    metrics: dict[str, float] = field(default_factory=dict)
+    deciles: tuple[dict[str, Any], ...] = ()
+    train_dates: tuple[date, ...] = ()
+    valid_dates: tuple[date, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+    default_rank_by: str = "value_at_risk"
+    why: str = ""
+
+
+def campaigns(data: DataSet, horizon_days: int, end: date) -> tuple[pd.DataFrame, list[date]]:
+    """The contacts rows (``account_id``, ``as_of``, ``treatment``) and the dates of the
+    campaigns whose churn horizon is complete by ``end``, oldest first."""
+    if not data.has("contacts"):
+        return pd.DataFrame(columns=["account_id", "as_of", "treatment"]), []
+    table = data.table("contacts")
+    rows = engine.execute(table.select("account_id", "date", "group"))
+    rows = pd.DataFrame(
+        {
+            "account_id": rows["account_id"].astype(str),
+            "as_of": pd.to_datetime(rows["date"]).astype("datetime64[ns]"),
+            "treatment": (rows["group"] == "treated").astype(int),
+        }
+    )
+    last = pd.Timestamp(end) - pd.Timedelta(days=horizon_days)
+    complete = sorted(d.date() for d in rows["as_of"].unique() if d <= last)
+    return rows, complete
+
+
+def not_enough(rows: pd.DataFrame, complete: list[date], horizon_days: int) -> str | None:
+    """Why no uplift model can be trained, or None when the campaigns suffice."""
+    done = rows[rows["as_of"].isin(pd.to_datetime(complete))]
+    control = int((done["treatment"] == 0).sum())
+    if len(complete) >= MIN_CAMPAIGNS and control >= MIN_CONTROL_ROWS:
+        return None
+    if rows.empty:
+        have = "no contacts table"
+    else:
+        have = (
+            f"{len(complete)} campaign(s) with a complete {horizon_days}-day horizon and "
+            f"{control:,} control rows in them"
+        )
+    return (
+        f"uplift: {have}; an uplift model needs at least {MIN_CAMPAIGNS} complete campaigns "
+        f"(the latest validates out of time) and {MIN_CONTROL_ROWS} control rows: no uplift "
+        "model, the list ranks by value_at_risk"
+    )
+
+
+def campaign_frame(known: DataSet, rows: pd.DataFrame, dates: list[date], cfg, end, fc):
+    """Features and churn label of each listed account at its campaign date, with its group."""
+    frame = frames.labelled_frame(
+        known,
+        dates,
+        churn_horizon=cfg.churn_horizon,
+        value_horizon=cfg.value_horizon,
+        churn_definition=cfg.churn_definition,
+        end=end,
+        feature_config=fc,
+    )
+    frame = frame.merge(rows, on=frames.KEYS, how="inner", validate="one_to_one")
+    return frame[frame["churn"].notna()].reset_index(drop=True)
+
+
+def _features(frame: pd.DataFrame, cfg) -> pd.DataFrame:
+    part = frames.Part(frame.drop(columns=[*frames.LABELS, "treatment"]), frame["churn"], ())
+    return without_families(part, cfg.churn.exclude_families).features
+
+
+def validate_ranking(
+    valid: pd.DataFrame, uplift: np.ndarray, churn: np.ndarray, clv: np.ndarray
+) -> dict[str, float]:
+    """The metrics of the module docstring on the validation campaign."""
+    t, y = valid["treatment"].to_numpy(), valid["churn"].to_numpy(dtype=float)
+    clv = np.clip(clv, 0.0, None)
+    uplift = np.clip(uplift, -(1.0 - churn), churn)  # as the list bounds it (serving.uplift)
+    var, saved = churn * clv, uplift * clv
+    metrics = {
+        "qini": qini_coefficient(uplift, t, y),
+        "qini_churn_probability": qini_coefficient(churn, t, y),
+        "qini_value_at_risk": qini_coefficient(var, t, y),
+        "auuc": auuc(uplift, t, y),
+        "auuc_value_at_risk": auuc(var, t, y),
+        "average_effect": float(y[t == 0].mean() - y[t == 1].mean()),
+        "saved_top_saved_value": _saved_in_top(saved, t, y, clv),
+        "saved_top_value_at_risk": _saved_in_top(var, t, y, clv),
+        "value_qini_saved_value": qini_coefficient(saved, t, y, clv),
+        "value_qini_value_at_risk": qini_coefficient(var, t, y, clv),
+    }
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def _saved_in_top(score, t, y, value) -> float:
+    """Saved value per treated account of the campaign, among the top ``TOP_SHARE``."""
+    curve = qini_curve(score, t, y, value)
+    k = max(int(round(TOP_SHARE * len(curve))), 1) - 1
+    return float(curve.qini.iloc[k]) if len(curve) else float("nan")
+
+
+def rank_by_decision(metrics: dict[str, float]) -> tuple[str, str]:
+    """The list's default ranking and why (see the module docstring)."""
+    saved, var = metrics["saved_top_saved_value"], metrics["saved_top_value_at_risk"]
+    top = f"top {TOP_SHARE:.0%}"
+    if metrics["qini"] > 0 and saved > var:
+        return "saved_value", (
+            f"on the latest complete campaign, ranking by saved_value keeps {saved:,.2f} of "
+            f"value per treated account in the {top}, value_at_risk {var:,.2f}; Qini "
+            f"{metrics['qini']:.4f} > 0"
+        )
+    return "value_at_risk", (
+        f"on the latest complete campaign, ranking by saved_value keeps {saved:,.2f} of value "
+        f"per treated account in the {top} against {var:,.2f} by value_at_risk (Qini "
+        f"{metrics['qini']:.4f}): value_at_risk stays the default; --rank-by saved_value "
+        "ranks by the uplift model anyway"
+    )
+
+
+def uplift_for(tracker, known: DataSet, end: date, cfg, context, published, fc=None):
+    """``train``'s uplift step: None without a contacts table, else :func:`train_uplift`
+    with the churn and clv models just ``published`` (``ModelResult``) loaded by version."""
+    if not known.has("contacts"):
+        return None
+    models = {m.kind: tracker.load(m.kind, version=m.version) for m in published}
+    result = train_uplift(
+        known, end=end, cfg=cfg, tracker=tracker, context=context, models=models, fc=fc
+    )
+    log.info(result.note)
+    return result
+
+
+def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc=None):
+    """Fit, validate, log and register the uplift model (``UpliftResult``; a note if none).
+
+    ``models``: the churn and clv models of this training (``LoadedModel``), which rank the
+    validation campaign by value at risk.
+    """
+    rows, complete = campaigns(known, cfg.churn_horizon, end)
+    missing = not_enough(rows, complete, cfg.churn_horizon)
+    if missing is not None:
+        return UpliftResult(False, missing)
+    frame = campaign_frame(known, rows, complete, cfg, end, fc)
+    latest = pd.Timestamp(complete[-1])
+    valid, train = frame[frame["as_of"] == latest], frame[frame["as_of"] < latest]
+    groups = valid["treatment"].value_counts()
+    if min(groups.get(0, 0), groups.get(1, 0)) < MIN_VALID_ROWS or train.empty:
+        note = (
+            f"uplift: the latest complete campaign {complete[-1]} has fewer than "
+            f"{MIN_VALID_ROWS} treated or control accounts in the population: no uplift model"
+        )
+        return UpliftResult(False, note)
+    features = _features(frame, cfg)
+    schema = FeatureSchema.from_frame(features.loc[train.index]).profiled_on(features)
+    learner = _learner(cfg, len(train)).fit(
+        schema.prepare(features.loc[train.index]), train["treatment"], train["churn"]
+    )
+    X_valid = schema.prepare(features.loc[valid.index])
+    scores = (models["churn"].predict(features.loc[valid.index]),
+              models["clv"].predict(features.loc[valid.index]))  # fmt: skip
+    metrics = validate_ranking(valid, learner.predict(X_valid), *scores)
+    deciles = uplift_by_decile(learner.predict(X_valid), valid["treatment"], valid["churn"])
+    rank_by, why = rank_by_decision(metrics)
+    final = _learner(cfg, len(frame)).fit(
+        schema.prepare(features), frame["treatment"], frame["churn"]
+    )
+    fitted = _Fitted(final, schema, metrics, deciles, rank_by, why, complete, frame, valid)
+    return _publish(tracker, fitted, features.loc[valid.index], cfg, context)
+
+
+def _learner(cfg, rows: int) -> UpliftLearner:
+    threads = cfg.lightgbm.threads(rows)  # the training config's thread rule, per fit size
+    return UpliftLearner(method=METHOD, seed=cfg.tuning.seed, num_threads=threads)
+
+
+@dataclass
+class _Fitted:
+    learner: UpliftLearner
+    schema: FeatureSchema
+    metrics: dict[str, float]
+    deciles: pd.DataFrame
+    rank_by: str
+    why: str
+    dates: list[date]
+    frame: pd.DataFrame
+    valid: pd.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        f, v = self.frame, self.valid
+        return {
+            "rows": len(f),
+            "treated": int(f["treatment"].sum()),
+            "control": int((f["treatment"] == 0).sum()),
+            "campaigns": len(self.dates),
+            "valid_rows": len(v),
+            "valid_treated": int(v["treatment"].sum()),
+            "valid_control": int((v["treatment"] == 0).sum()),
+        }
+
+
+def _metadata(fitted: _Fitted, cfg, context) -> dict[str, Any]:
+    return {
+        "method": fitted.learner.method,
+        "treated_share": fitted.learner.treated_share_,
+        "average_effect": fitted.learner.average_effect_,
+        "horizon_days": cfg.churn_horizon,
+        "as_of": str(context["as_of"]),
+        "campaigns": [str(d) for d in fitted.dates],
+        "valid_dates": [str(fitted.dates[-1])],
+        "counts": fitted.counts(),
+        "metrics": {k: (None if v != v else v) for k, v in fitted.metrics.items()},
+        "default_rank_by": fitted.rank_by,
+        "why": fitted.why,
+        "top_share": TOP_SHARE,
+        "data_fingerprint": context["fingerprint"],
+        "churn_definition": context["churn_definition"],
+        "excluded_features": list(context["excluded"]),
+        "final_model": "refitted on every complete campaign, validation campaign included",
+    }
+
+
+def _champion(tracker, valid_features: pd.DataFrame, valid: pd.DataFrame, force: bool, qini):
+    current = tracker.alias_version("uplift", "champion")
+    old, error = None, None
+    if current is not None and not force:
+        try:
+            champion = tracker.load("uplift", "champion")
+            old = qini_coefficient(
+                champion.predict(valid_features), valid["treatment"], valid["churn"]
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure to score means it cannot compete
+            error = str(exc)
+    version = None if current is None else str(current.version)
+    on = "the latest complete campaign"
+    return decide("qini", qini, version, old, force=force, champion_error=error, on=on)
+
+
+def _publish(tracker, fitted: _Fitted, valid_features, cfg, context) -> UpliftResult:
+    metadata = _metadata(fitted, cfg, context)
+    tags = {"valuemodel.kind": "uplift", "data_fingerprint": context["fingerprint"]}
+    run_id = tracker.start_run(cfg.experiment, f"uplift-{context['as_of']}", tags)
+    try:
+        with tempfile.TemporaryDirectory(prefix="valuemodel-bundle-") as tmp:
+            bundle = save_bundle(
+                Path(tmp) / "model",
+                kind="uplift",
+                schema=fitted.schema,
+                boosters=fitted.learner.boosters_,
+                metadata=metadata,
+                config=cfg.to_dict(),
+            )
+            load_bundle(bundle, run_id=run_id)  # what scoring will load: checksums, parts
+            decision = _champion(
+                tracker, valid_features, fitted.valid, context["force"], fitted.metrics["qini"]
+            )
+            tracker.log(
+                run_id,
+                params={"method": fitted.learner.method, "default_rank_by": fitted.rank_by,
+                        "campaigns": len(fitted.dates), "horizon_days": cfg.churn_horizon},
+                metrics=fitted.metrics,
+                documents={"uplift_deciles.json": fitted.deciles.to_dict(orient="records"),
+                           "uplift.json": metadata},
+                bundle_dir=bundle,
+            )  # fmt: skip
+        version = tracker.register("uplift", run_id)
+        tracker.set_alias("uplift", decision.alias, version)
+        if decision.promoted:
+            tracker.clear_alias("uplift", "challenger")
+        tracker.record_promotion("uplift", version, run_id, decision.to_dict())
+    except BaseException:
+        tracker.finish(run_id, "FAILED")
+        raise
+    tracker.finish(run_id)
+    return UpliftResult(
+        trained=True,
+        note=fitted.why,
+        run_id=run_id,
+        version=version,
+        alias=decision.alias,
+        promoted=decision.promoted,
+        reason=decision.reason,
+        metrics=dict(fitted.metrics),
+        deciles=tuple(fitted.deciles.to_dict(orient="records")),
+        train_dates=tuple(fitted.dates[:-1]),
+        valid_dates=(fitted.dates[-1],),
+        counts=fitted.counts(),
+        default_rank_by=fitted.rank_by,
+        why=fitted.why,
+    )
+
+
+def summary_lines(result: UpliftResult | None) -> list[str]:
+    """The uplift model's part of ``train``'s summary."""
+    if result is None:
+        return []
+    if not result.trained:
+        return ["", result.note]
+    m, c = result.metrics, result.counts
+    return [
+        "",
+        f"{result.registered_model} v{result.version} -> {result.alias}"
+        f"{' (promoted)' if result.promoted else ' (not promoted)'}: {result.reason}",
+        f"  {result.method}-learner on {c['campaigns']} campaigns ({c['treated']:,} treated, "
+        f"{c['control']:,} control); validated out of time on {result.valid_dates[0]} "
+        f"({c['valid_treated']:,} treated, {c['valid_control']:,} control)",
+        f"  Qini {m['qini']:.4f} (value at risk {m['qini_value_at_risk']:.4f}, churn "
+        f"probability {m['qini_churn_probability']:.4f}); AUUC {m['auuc']:.4f}; average "
+        f"effect {m['average_effect']:.4f}",
+        f"  list ranks by {result.default_rank_by} by default: {result.why}",
+    ]

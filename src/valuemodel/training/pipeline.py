@@ -185,9 +185,8 @@ def train(
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
     steps.step()
     rule = audit.fit_clv_rule(cfg, churn_parts[0])
-    shapes = ", ".join(cfg.value.structures)
-    rows = f"on {len(value_parts[0].y):,} rows"
-    trial = steps.trials("value", cfg.tuning.trials, f"value: fitting {shapes} {rows}")
+    shapes = f"{', '.join(cfg.value.structures)} on {len(value_parts[0].y):,} rows"
+    trial = steps.trials("value", cfg.tuning.trials, f"value: fitting {shapes}")
     fitted = fit_value(
         *audit.without(value_parts[:2], excluded), cfg, cfg.value_horizon, trial, rule=rule
     )

@@ -303,3 +303,28 @@ def test_no_held_out_account_has_a_training_row_whose_label_overlaps_its_validat
     assert set(kept.features.account_id) <= set(train.features.account_id)
     everyone = frames.select(frame, plan.train_dates, "value")
     assert len(train.y) == (~frames.held_out(everyone.features.account_id)).sum()
+
+
+def _model_files(uri: str, run_id: str, into: Path) -> dict[str, bytes]:
+    """The trees, calibration or value state and schema a run stored (not its metadata)."""
+    from valuemodel.models.tracking import MODEL_ARTIFACT_PATH
+
+    client = MlflowClient(tracking_uri=uri)
+    where = Path(client.download_artifacts(run_id, MODEL_ARTIFACT_PATH, str(into / run_id)))
+    kept = ("booster", "calibration", "value", "schema")
+    return {p.name: p.read_bytes() for p in where.iterdir() if p.name.startswith(kept)}
+
+
+def test_two_trainings_with_one_config_give_identical_model_files(
+    first, brokerage_dir, tracking_uri, fast_config, tmp_path
+):
+    # Threads are sized by rows and usable cores (num_threads: auto): the same data, config
+    # and machine must still give the same trees, calibration and schema, byte for byte.
+    result, _ = first
+    store = f"sqlite:///{tmp_path / 'again.db'}"
+    again = train(brokerage_dir, AS_OF, config=fast_config, tracking_uri=store)
+    for old, new in ((result.churn, again.churn), (result.clv, again.clv)):
+        before = _model_files(tracking_uri, old.run_id, tmp_path)
+        after = _model_files(store, new.run_id, tmp_path)
+        assert any(name.startswith("booster") for name in before)
+        assert before == after

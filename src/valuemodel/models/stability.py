@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from valuemodel.features.stable import FLOAT_NOISE
+
 EPSILON = 1e-4
 DISCRETE_VALUES = 12
 """A number with at most this many distinct values is binned by its values."""
@@ -51,9 +53,12 @@ def stable_float(col: pd.Series) -> np.ndarray:
     and so the trained model, identical. Money amounts (exact cents) often sit exactly on a
     float32 rounding midpoint, where such noise would still flip the result, so values are
     first scaled by a fixed factor 1 + 2**-27 / 3 that moves them off those midpoints (the
-    same at training and scoring; trees are invariant to it).
+    same at training and scoring; trees are invariant to it). Values within
+    ``features.stable.FLOAT_NOISE`` of 0 are 0: a difference of equal shares (an unchanged
+    portfolio's concentration) comes out as +-1e-16 in an order the engine chooses.
     """
     values = col.to_numpy(dtype="float64", na_value=np.nan)
+    values = np.where(np.abs(values) < FLOAT_NOISE, 0.0, values)
     with np.errstate(over="ignore", invalid="ignore"):
         rounded = (values * _OFF_GRID).astype(np.float32).astype(np.float64)
     return np.where(np.isfinite(rounded) | ~np.isfinite(values), rounded, values)

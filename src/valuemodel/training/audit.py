@@ -166,7 +166,7 @@ def _compare(fitted, model, parts, judge, stake, on, config, excluded) -> dict[s
     train, valid = parts[0], parts[1]
     kept = list(fitted.schema.feature_names)
     added = [*kept, *(c for c in excluded if c in train.features)]
-    args = _estimator_args(config)
+    args = _estimator_args(config, len(train.y))
     share = config.fairness.top_share
     sides = {}
     for side, columns in (("with", added), ("without", kept)):

@@ -15,6 +15,7 @@ stored code) is ever loaded.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -28,6 +29,8 @@ from mlflow.exceptions import MlflowException
 
 from valuemodel.errors import ModelError
 from valuemodel.models.bundle import load_bundle
+
+log = logging.getLogger(__name__)
 
 REGISTERED_MODELS = {
     "churn": "valuemodel-churn",
@@ -168,6 +171,20 @@ class Tracker:
             return None
         self.client.delete_registered_model_alias(_registered_name(kind), alias)
         return str(current.version)
+
+    def publish(self, kind: str, run_id: str, alias: str, promoted: bool, record: dict) -> str:
+        """Register the run's model, give it ``alias`` and record the promotion decision
+        ``record``; returns the new version. A promoted model also clears an older
+        ``challenger``: it lost to a champion that is now superseded, and scoring with it by
+        alias would silently use a stale model."""
+        version = self.register(kind, run_id)
+        self.set_alias(kind, alias, version)
+        if promoted:
+            stale = self.clear_alias(kind, "challenger")
+            if stale is not None:
+                log.info("%s: alias challenger removed from v%s", kind, stale)
+        self.record_promotion(kind, version, run_id, record)
+        return version
 
     def record_promotion(self, kind: str, version: str, run_id: str, record: dict) -> None:
         """The decision as a version tag ``promotion``, a run tag and ``promotion.json``."""

@@ -349,15 +349,9 @@ def _publish(tracker, fitted: FittedModel, plan: SnapshotPlan, parts, cfg, conte
                 texts={"report.html": report} | review.texts(),
                 bundle_dir=bundle,
             )
-        version = tracker.register(fitted.kind, run_id)
-        tracker.set_alias(fitted.kind, decision.alias, version)
-        if decision.promoted:
-            # An older challenger lost to a champion that is now superseded: scoring with
-            # it by alias would silently use a stale model.
-            stale = tracker.clear_alias(fitted.kind, "challenger")
-            if stale is not None:
-                log.info("%s: alias challenger removed from v%s", fitted.kind, stale)
-        tracker.record_promotion(fitted.kind, version, run_id, decision.to_dict())
+        version = tracker.publish(
+            fitted.kind, run_id, decision.alias, decision.promoted, decision.to_dict()
+        )
     except BaseException:
         tracker.finish(run_id, "FAILED")
         raise

@@ -332,11 +332,9 @@ def _publish(tracker, fitted: _Fitted, valid_features, cfg, context) -> UpliftRe
                            "uplift.json": metadata},
                 bundle_dir=bundle,
             )  # fmt: skip
-        version = tracker.register("uplift", run_id)
-        tracker.set_alias("uplift", decision.alias, version)
-        if decision.promoted:
-            tracker.clear_alias("uplift", "challenger")
-        tracker.record_promotion("uplift", version, run_id, decision.to_dict())
+        version = tracker.publish(
+            "uplift", run_id, decision.alias, decision.promoted, decision.to_dict()
+        )
     except BaseException:
         tracker.finish(run_id, "FAILED")
         raise

@@ -82,6 +82,18 @@ def test_a_file_that_is_missing_empty_or_not_a_mapping_is_rejected(tmp_path):
         load(_Settings, tmp_path / "empty.yaml", "settings file")
 
 
+def test_a_key_written_twice_is_rejected_with_its_line(tmp_path):
+    """Plain YAML keeps the later of two equal keys without a word; a pasted line would
+    silently replace a setting (the packaged training file once had ``calendar`` twice)."""
+    path = tmp_path / "twice.yaml"
+    path.write_text("limits:\n  low: 1\n  high: 2\n  low: 3\nnames: []\n")
+    with pytest.raises(InputError, match=r"twice\.yaml: not valid YAML.*'low' appears twice") as e:
+        load(_Settings, path, "settings file")
+    assert "line 4" in str(e.value)
+    path.write_text("limits: {low: 1, high: 2}\nnames: [a, a]\n")
+    assert load(_Settings, path, "settings file").names == ["a", "a"]
+
+
 @pytest.mark.parametrize("name", PACKAGED)
 def test_the_packaged_files_are_package_data_and_linked_from_the_repository(name):
     """``pip install .`` copies what ``package-data`` names; the top-level folders link to it."""

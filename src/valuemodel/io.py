@@ -23,14 +23,36 @@ from valuemodel.errors import InputError
 TABLE_FORMATS = (".csv", ".parquet")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping: plain YAML keeps
+    the later value without a word, so a pasted line would silently replace a setting."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """The YAML document in ``text``, read safely; a key twice in one mapping is an error."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path) -> Any:
     """The YAML document in the file at ``path`` (None when it is empty).
 
-    Raises InputError naming the file when it is not valid YAML; a missing or unreadable file
-    raises OSError, which each caller words for the file it was looking for.
+    Raises InputError naming the file when it is not valid YAML or writes a key twice in one
+    mapping; a missing or unreadable file raises OSError, which each caller words for the file
+    it was looking for.
     """
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({exc})") from None
 

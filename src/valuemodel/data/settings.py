@@ -21,6 +21,7 @@ import yaml
 
 from valuemodel.data.schema import TABLES
 from valuemodel.errors import InputError
+from valuemodel.io import read_yaml
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MAX_BAD_SHARE = 0.001
@@ -116,11 +117,9 @@ class ReadSettings:
         if labels_file is not None:
             path = Path(labels_file)
             try:
-                extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                extra = read_yaml(path) or {}
             except OSError as exc:
                 raise InputError(f"{path}: cannot read the labels file ({exc.strerror})") from None
-            except yaml.YAMLError as exc:
-                raise InputError(f"{path}: not valid YAML ({exc})") from None
             labels = merge_labels(labels, extra, str(path))
         zone = timezone or os.environ.get("VALUEMODEL_TIMEZONE") or DEFAULT_TIMEZONE
         return cls(timezone=zone, encoding=encoding, labels=labels)

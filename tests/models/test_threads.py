@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from valuemodel.models.boosting import ROWS_PER_THREAD, threads_for
+from valuemodel.models.boosting import ROWS_PER_THREAD, fits_at_once, side_by_side, threads_for
 
 
 def _child(code: str, env: dict[str, str] | None = None) -> str:
@@ -55,3 +55,11 @@ def test_importing_valuemodel_makes_openmp_wait_passively_unless_told_otherwise(
         env["OMP_WAIT_POLICY"] = given
     code = "import os, valuemodel.models.boosting; print(os.environ['OMP_WAIT_POLICY'])"
     assert _child(code, env) == expected
+
+
+def test_independent_fits_run_side_by_side_only_under_auto_and_keep_their_order():
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert fits_at_once("auto", 100) == cores  # one thread each: one fit per core
+    assert fits_at_once("auto", 10_000_000) == 1  # each fit takes every core
+    assert fits_at_once(1, 100) == 1  # a pinned count also bounds the cores taken
+    assert side_by_side([lambda k=k: k * k for k in range(5)], 2) == [0, 1, 4, 9, 16]

@@ -44,3 +44,14 @@ def test_value_regressor_rejects_negative_or_all_zero_revenue(prepared):
         ValueRegressor().fit(X, np.zeros(len(y)), eval_set=(X_valid, y_valid))
     with pytest.raises(ValueError, match="structure must be one of"):
         ValueRegressor("hurdle").fit(X, y, eval_set=(X_valid, y_valid))
+
+
+def test_two_part_boosters_trained_side_by_side_are_those_trained_one_after_the_other(prepared):
+    X, y, X_valid, y_valid = prepared
+    texts = []
+    for n_jobs in (1, 2):
+        model = ValueRegressor("two_part", max_rounds=60, num_threads=1, n_jobs=n_jobs)
+        model.fit(X, y, eval_set=(X_valid, y_valid))
+        texts.append({k: b.model_to_string() for k, b in model.boosters_.items()})
+    assert texts[0] == texts[1]
+    assert texts[0]["occurrence"] != texts[0]["amount"]  # each part in its own place

@@ -6,13 +6,16 @@ same data, parameters and thread count give byte-identical model text.
 
 The thread count ``"auto"`` (:func:`threads_for`) takes one thread per ``ROWS_PER_THREAD``
 rows, at most the cores this process may use: on small data a second OpenMP thread costs
-more in synchronisation than it saves (BENCHMARKS.md, "Training threads").
+more in synchronisation than it saves (BENCHMARKS.md, "Training threads"). Independent fits
+that leave cores idle that way (the value model's structures and parts) run side by side
+instead (:func:`side_by_side`): each keeps its own thread count, so its trees do not change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -38,6 +41,29 @@ def threads_for(requested: int | str, rows: int) -> int:
     if requested != "auto":
         return int(requested)
     return max(1, min(usable_cores(), rows // ROWS_PER_THREAD))
+
+
+def fits_at_once(requested: int | str, rows: int) -> int:
+    """How many independent fits on ``rows`` rows may run side by side: under ``"auto"``, as
+    many as the usable cores hold at each fit's own thread count; with a pinned thread count,
+    one (the setting then also bounds the cores training takes)."""
+    if requested != "auto":
+        return 1
+    return max(1, usable_cores() // threads_for(requested, rows))
+
+
+T = TypeVar("T")
+
+
+def side_by_side(jobs: Sequence[Callable[[], T]], at_once: int) -> list[T]:
+    """The results of ``jobs`` (independent fits), in their order, ``at_once`` running at a
+    time in threads: LightGBM releases the GIL while it trains, and each fit keeps its own
+    thread count and seed, so the trees are those of fitting one after the other."""
+    workers = min(len(jobs), max(1, at_once))
+    if workers == 1:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="valuemodel-fit") as pool:
+        return list(pool.map(lambda job: job(), jobs))
 
 
 def booster_params(params: dict[str, Any], seed: int, num_threads: int) -> dict[str, Any]:

@@ -40,7 +40,8 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
 
     Parameters: ``structure`` (``"tweedie"`` or ``"two_part"``), ``params`` (LightGBM tree
     parameters over ``DEFAULT_PARAMS``), ``tweedie_variance_power`` (1 < p < 2), ``seed``,
-    ``num_threads``, ``max_rounds``, ``early_stopping_rounds``.
+    ``num_threads``, ``max_rounds``, ``early_stopping_rounds``, ``n_jobs`` (how many of the
+    two-part model's boosters train at once; each keeps ``num_threads``).
 
     ``fit(X, y, eval_set=(X_valid, y_valid))`` stops each booster early on the validation part.
     Learned: ``boosters_`` (``{"main": ...}`` for Tweedie; ``{"occurrence": ..., "amount": ...}``
@@ -56,6 +57,7 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         num_threads: int = 1,
         max_rounds: int = 1000,
         early_stopping_rounds: int = 50,
+        n_jobs: int = 1,
     ):
         self.structure = structure
         self.params = params
@@ -64,6 +66,7 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         self.num_threads = num_threads
         self.max_rounds = max_rounds
         self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
 
     def lightgbm_params(self, part: str = "main") -> dict[str, Any]:
         """The LightGBM parameters of one part: ``main``, ``occurrence`` or ``amount``."""
@@ -103,14 +106,22 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
             self.boosters_ = {"main": self._train("main", X, y, X_valid, y_valid)}
             self.smearing_ = 1.0
             return self
-        occurrence = self._train(
-            "occurrence", X, (y > 0).astype(float), X_valid, (y_valid > 0).astype(float)
-        )
-        pos, pos_valid = y > 0, y_valid > 0
+        pos, occurs_valid = y > 0, (y_valid > 0).astype(float)
+        pos_valid = y_valid > 0
         if not pos_valid.any():
             pos_valid = np.ones(len(y_valid), dtype=bool)
-        amount = self._train(
-            "amount", X[pos], np.log1p(y[pos]), X_valid[pos_valid], np.log1p(y_valid[pos_valid])
+        occurrence, amount = boosting.side_by_side(
+            [
+                lambda: self._train("occurrence", X, pos.astype(float), X_valid, occurs_valid),
+                lambda: self._train(
+                    "amount",
+                    X[pos],
+                    np.log1p(y[pos]),
+                    X_valid[pos_valid],
+                    np.log1p(y_valid[pos_valid]),
+                ),
+            ],
+            self.n_jobs,
         )
         residual = np.log1p(y[pos]) - amount.predict(X[pos])
         self.smearing_ = float(np.mean(np.exp(residual)))

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from valuemodel.config import PackagedConfig, load, parse
 from valuemodel.features.config import Family, default_asset_tiers
-from valuemodel.models.boosting import threads_for
+from valuemodel.models.boosting import fits_at_once, threads_for
 
 _DEFAULTS = "training/default.yaml"
 
@@ -59,6 +59,10 @@ class LightGBMConfig(PackagedConfig):
     def threads(self, rows: int) -> int:
         """The LightGBM threads of a fit on ``rows`` rows."""
         return threads_for(self.num_threads, rows)
+
+    def fits_at_once(self, rows: int) -> int:
+        """How many independent fits on ``rows`` rows run side by side (``auto`` only)."""
+        return fits_at_once(self.num_threads, rows)
 
     max_rounds: int = Field(ge=1)
     early_stopping_rounds: int = Field(ge=1)

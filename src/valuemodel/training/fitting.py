@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from valuemodel.models import baselines, figures, metrics, reference
+from valuemodel.models import baselines, boosting, figures, metrics, reference
 from valuemodel.models.calibration import ProbabilityCalibrator
 from valuemodel.models.churn import ChurnClassifier
 from valuemodel.models.schema import FeatureSchema
@@ -194,6 +195,7 @@ def _value_model(structure: str, tuning: TuningResult, config: TrainingConfig, r
         structure=structure,
         params=tuning.params,
         tweedie_variance_power=config.value.tweedie_variance_power,
+        n_jobs=config.lightgbm.fits_at_once(rows),
         **_estimator_args(config, rows),
     )
 
@@ -208,13 +210,17 @@ def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: Training
     rows = subsample(len(y), config.tuning.max_tuning_rows, config.tuning.seed)
     sampled = len(structures) > 1 and len(rows) < len(y)
     X_cmp, y_cmp = (X_train.iloc[rows], y[rows]) if sampled else (X_train, y)
-    fitted, gini = {}, {}
-    for structure in structures:
-        model = _value_model(structure, tuning, config, len(y_cmp)).fit(
-            X_cmp, y_cmp, eval_set=(X_valid, y_valid)
-        )
-        fitted[structure] = model
-        gini[structure] = metrics.normalized_gini(y_valid, model.predict(X_valid))
+    models = boosting.side_by_side(
+        [
+            partial(
+                _value_model(s, tuning, config, len(y_cmp)).fit, X_cmp, y_cmp, (X_valid, y_valid)
+            )
+            for s in structures
+        ],
+        config.lightgbm.fits_at_once(len(y_cmp)),
+    )
+    fitted = dict(zip(structures, models, strict=True))
+    gini = {s: metrics.normalized_gini(y_valid, m.predict(X_valid)) for s, m in fitted.items()}
     best = max(structures, key=lambda s: gini[s] if np.isfinite(gini[s]) else -np.inf)
     model = fitted[best]
     if sampled:

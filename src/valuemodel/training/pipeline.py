@@ -194,8 +194,10 @@ def train(
     fitted = replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
     steps.step("value: report and registering")
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
-    steps.step("done")
+    if known.has("contacts"):
+        steps.begin("uplift: features at past campaigns, fitting, registering")
     uplift = uplift_for(tracker, known, end, cfg, context, (churn, clv), feature_config)
+    steps.step("done")
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(
         as_of, churn, clv, uri, experiment, fingerprint, definition, tuple(notes), uplift

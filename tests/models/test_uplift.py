@@ -13,6 +13,7 @@ from valuemodel.models.uplift_metrics import (
     auuc,
     qini_coefficient,
     qini_curve,
+    qini_difference,
     top_share_of_best,
     uplift_by_decile,
 )
@@ -103,6 +104,36 @@ def test_value_weighted_qini_counts_money():
     t, y, value = [1, 0], [0, 1], [10.0, 30.0]
     # k=2: control churned value 30 * 1 treated / 1 control - 0 treated churned = 30, per treated
     assert qini_curve([2, 1], t, y, value).qini.iloc[-1] == pytest.approx(30.0)
+
+
+def test_qini_difference_by_hand_per_group_weighted_by_rows():
+    # group A (4 rows): the good ranking's Qini curve (0, 1/2, 1/2, 0) ... as in
+    # test_qini_rewards_putting_the_saved_first: curve [0, .5, .5, .5] with Q(N) = .5,
+    # diagonal [.125, .25, .375, .5] -> mean(-.125, .25, .125, 0) = .0625; reversed:
+    # curve [0, 0, 0, .5] -> mean(-.125, -.25, -.375, 0) = -.1875. Group B (2 rows, one pair
+    # both ways): either ranking -> the same coefficient, difference 0.
+    t = [1, 0, 1, 0, 1, 0]
+    y = [0, 1, 1, 1, 0, 1]
+    groups = ["A"] * 4 + ["B"] * 2
+    good, bad = [4, 3, 2, 1, 1, 1], [1, 2, 3, 4, 1, 1]
+    out = qini_difference(good, bad, t, y, groups=groups, draws=0)
+    assert out["a"] - out["b"] == pytest.approx(out["difference"])
+    assert out["difference"] == pytest.approx((4 * (0.0625 + 0.1875) + 2 * 0.0) / 6)
+    assert qini_coefficient(good[:4], t[:4], y[:4]) == pytest.approx(0.0625)
+
+
+def test_qini_difference_of_a_ranking_with_itself_is_zero_on_every_draw():
+    X, t, y, effect = _experiment(400, seed=3)
+    out = qini_difference(effect, effect, t, y, draws=50)
+    assert out["difference"] == out["low"] == out["high"] == 0.0
+
+
+def test_the_bootstrap_interval_separates_a_clear_winner_and_not_noise():
+    X, t, y, effect = _experiment(4000, seed=4)
+    clear = qini_difference(X.x, -X.x, t, y, draws=200, seed=1)
+    assert 0 < clear["low"] < clear["difference"] < clear["high"]
+    noise = qini_difference(X.z, -X.z, t, y, draws=200, seed=1)
+    assert noise["low"] < 0 < noise["high"]
 
 
 def test_auuc_by_hand():

@@ -199,3 +199,31 @@ def test_an_uplift_model_folder_is_plain_text_checksummed_and_loads_to_the_same_
     (folder / "booster_treated.txt").write_text("tree\n")
     with pytest.raises(ModelError, match="booster_treated.txt"):
         load_bundle(folder)
+
+
+@pytest.mark.parametrize("method", ["x", "dr"])
+def test_the_uplift_shap_frame_adds_up_to_the_predicted_effect_with_its_bias(
+    experiment, tmp_path, method
+):
+    from valuemodel.models.bundle import load_bundle, save_bundle
+    from valuemodel.models.schema import FeatureSchema
+    from valuemodel.models.shap_values import BIAS, shap_units
+    from valuemodel.models.uplift import uplift_shap_frame
+
+    X, t, y, _ = experiment
+    learner = UpliftLearner(method=method, rounds=20).fit(X, t, y)
+    folder = save_bundle(
+        tmp_path / "model",
+        kind="uplift",
+        schema=FeatureSchema.from_frame(X),
+        boosters=learner.boosters_,
+        metadata={"method": method, "treated_share": learner.treated_share_, "horizon_days": 90},
+        config={},
+    )
+    model = load_bundle(folder)
+    frame = uplift_shap_frame(model, X.head(50))
+    assert list(frame.columns) == ["x", "z", BIAS]
+    np.testing.assert_allclose(frame.sum(axis=1), learner.predict(X.head(50)), atol=1e-9)
+    # the effect of a responder is driven by x, not by the noise z
+    assert frame["x"].abs().mean() > 2 * frame["z"].abs().mean()
+    assert shap_units(model) == "fall in churn probability"

@@ -214,8 +214,11 @@ class LoadedUplift:
         return effect_contributions(self.learner, X)
 
 
-def effect_contributions(learner: UpliftLearner, X: pd.DataFrame) -> pd.DataFrame:
-    """SHAP contributions (TreeSHAP, LightGBM's own) of each feature to the predicted effect.
+def effect_contributions(
+    learner: UpliftLearner, X: pd.DataFrame, bias: bool = False
+) -> pd.DataFrame:
+    """SHAP contributions (TreeSHAP, LightGBM's own) of each feature to the predicted effect;
+    with ``bias=True`` the base value last, as column ``bias``.
 
     Exact for the X- and DR-learners (their effect is a weighted sum of regressors); for the
     T-learner the difference of the two classifiers' contributions in log-odds, which has
@@ -225,9 +228,16 @@ def effect_contributions(learner: UpliftLearner, X: pd.DataFrame) -> pd.DataFram
     b = learner.boosters_
     if learner.method == "x":
         e = learner.treated_share_
-        return e * contributions(b["effect_control"], X) + (1 - e) * contributions(
-            b["effect_treated"], X
+        return e * contributions(b["effect_control"], X, bias) + (1 - e) * contributions(
+            b["effect_treated"], X, bias
         )
     if learner.method == "dr":
-        return contributions(b["effect"], X)
-    return contributions(b["control"], X) - contributions(b["treated"], X)
+        return contributions(b["effect"], X, bias)
+    return contributions(b["control"], X, bias) - contributions(b["treated"], X, bias)
+
+
+def uplift_shap_frame(model: LoadedUplift, features: pd.DataFrame) -> pd.DataFrame:
+    """Per-account SHAP contributions to the predicted effect of a registered uplift model,
+    in the layout of :func:`valuemodel.models.shap_values.shap_frame` (the model's features,
+    then ``bias``), so its aggregates and ``explanation`` apply."""
+    return effect_contributions(model.learner, model.prepare(features), bias=True)

@@ -10,6 +10,7 @@ import pytest
 
 from valuemodel.training.uplift import (
     UpliftResult,
+    campaign_qini,
     not_enough,
     rank_by_decision,
     summary_lines,
@@ -142,6 +143,8 @@ def test_each_validation_campaign_is_judged_on_its_own_and_weighted_by_its_rows(
     metrics = validate_ranking(valid, *joined)
     assert metrics["qini"] == pytest.approx((8 * 0.125 + 4 * 0.0625) / 12)
     assert metrics["average_effect"] == pytest.approx(0.5)
+    # a champion is judged the same way on the same rows
+    assert campaign_qini(valid, joined[0], joined[1]) == pytest.approx(metrics["qini"])
 
 
 @pytest.mark.parametrize(
@@ -168,3 +171,32 @@ def test_the_summary_says_why_there_is_no_uplift_model():
         "uplift: no contacts table",
     ]
     assert summary_lines(None) == []
+
+
+class _Registry:
+    """A tracker with an uplift champion that predicts ``effect``."""
+
+    def __init__(self, effect):
+        self.effect = effect
+
+    def alias_version(self, kind, alias):
+        return type("Version", (), {"version": "4"})()
+
+    def load(self, kind, alias):
+        return type("Champion", (), {"predict": lambda _, X: self.effect})()
+
+
+def test_a_challenger_is_judged_against_the_champion_bounded_on_the_same_campaigns():
+    from valuemodel.training.uplift import _champion, _Fitted
+
+    valid, uplift, churn, clv = _campaign(copies=5)
+    valid["as_of"] = pd.to_datetime(["2025-01-03"] * 20 + ["2025-04-04"] * 20)
+    metrics = validate_ranking(valid, uplift, churn, clv)
+    fitted = _Fitted(None, None, metrics, None, "", "", [], valid, valid, [], churn)
+    # a champion that ranks the lost causes first judges worse on the same rows: promoted
+    worse = _champion(_Registry(-uplift), valid, fitted, force=False)
+    assert worse.promoted and worse.champion_score < metrics["qini"]
+    # a champion with the same ranking before the bound (0.5 and 0.4 both become 0.1
+    # for p = 0.1) scores the same once bounded: the challenger is at least as good
+    same = _champion(_Registry(uplift * 3), valid, fitted, force=False)
+    assert same.champion_score == pytest.approx(metrics["qini"]) and same.promoted

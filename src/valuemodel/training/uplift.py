@@ -203,6 +203,18 @@ def compare_rankings(valid: pd.DataFrame, uplift, churn, clv) -> dict[str, float
     }
 
 
+def campaign_qini(valid: pd.DataFrame, uplift, churn) -> float:
+    """The Qini coefficient of ``uplift`` bounded by ``churn`` as the list bounds it, on each
+    validation campaign, averaged weighted by its accounts: ``validate_ranking``'s ``qini``,
+    and what a champion is judged by on the same rows."""
+    churn = np.asarray(churn, dtype=float)
+    uplift = np.clip(np.asarray(uplift, dtype=float), -(1.0 - churn), churn)
+    t, y, groups = valid["treatment"].to_numpy(), valid["churn"].to_numpy(), _campaign_of(valid)
+    parts = [(qini_coefficient(uplift[m], t[m], y[m]), int(m.sum()))
+             for m in (groups == g for g in np.unique(groups))]  # fmt: skip
+    return float(np.average([q for q, _ in parts], weights=[n for _, n in parts]))
+
+
 def _campaign_of(valid: pd.DataFrame) -> np.ndarray:
     if "as_of" not in valid.columns:
         return np.zeros(len(valid), dtype=int)
@@ -308,8 +320,9 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
         schema.prepare(features), frame["treatment"], frame["churn"]
     )
     fitted = _Fitted(
-        final, schema, metrics, deciles, rank_by, why, complete, frame, valid, valid_dates
-    )
+        final, schema, metrics, deciles, rank_by, why, complete, frame, valid, valid_dates,
+        scores[0],
+    )  # fmt: skip
     return _publish(tracker, fitted, features.loc[valid.index], cfg, context)
 
 
@@ -330,6 +343,7 @@ class _Fitted:
     frame: pd.DataFrame
     valid: pd.DataFrame
     valid_dates: list[date]
+    valid_churn: np.ndarray  # the churn model's probabilities on ``valid``: the bound
 
     def counts(self) -> dict[str, int]:
         f, v = self.frame, self.valid
@@ -370,15 +384,13 @@ def _metadata(fitted: _Fitted, cfg, context) -> dict[str, Any]:
     }
 
 
-def _champion(tracker, valid_features: pd.DataFrame, valid: pd.DataFrame, force: bool, qini):
+def _champion(tracker, valid_features: pd.DataFrame, fitted: _Fitted, force: bool):
     current = tracker.alias_version("uplift", "champion")
-    old, error = None, None
+    old, error, qini = None, None, fitted.metrics["qini"]
     if current is not None and not force:
         try:
             champion = tracker.load("uplift", "champion")
-            old = qini_coefficient(
-                champion.predict(valid_features), valid["treatment"], valid["churn"]
-            )
+            old = campaign_qini(fitted.valid, champion.predict(valid_features), fitted.valid_churn)
         except Exception as exc:  # noqa: BLE001 - any failure to score means it cannot compete
             error = str(exc)
     version = None if current is None else str(current.version)
@@ -401,9 +413,7 @@ def _publish(tracker, fitted: _Fitted, valid_features, cfg, context) -> UpliftRe
                 config=cfg.to_dict(),
             )
             load_bundle(bundle, run_id=run_id)  # what scoring will load: checksums, parts
-            decision = _champion(
-                tracker, valid_features, fitted.valid, context["force"], fitted.metrics["qini"]
-            )
+            decision = _champion(tracker, valid_features, fitted, context["force"])
             tracker.log(
                 run_id,
                 params={"method": fitted.learner.method, "default_rank_by": fitted.rank_by,

@@ -65,7 +65,23 @@ VARIANTS = {
     "offset: log-odds effect from the average, 50 rounds, leaf 300": dict(offset=(50, 300)),
     "offset, 100 rounds, leaf 200": dict(offset=(100, 200)),
     "offset x churn model p, 50 rounds, leaf 300": dict(offset=(50, 300), relative=True),
+    "T, bagged: mean of 5 seeds": dict(bag=5),
 }
+
+
+class _Bagged:
+    """The mean effect of ``n`` T-learners that differ only in their seed (row and feature
+    subsampling)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def fit(self, X, t, y):
+        self.members_ = [UpliftLearner(seed=s).fit(X, t, y) for s in range(1, self.n + 1)]
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        return np.mean([m.predict(X) for m in self.members_], axis=0)
 
 
 class _Offset:
@@ -182,9 +198,11 @@ def run_variant(spec: dict, camp: pd.DataFrame, pop: pd.DataFrame, top: list[str
     valid_dates = validation_split([pd.Timestamp(d).date() for d in dates])
     valid_mask = camp["as_of"].isin(pd.to_datetime(valid_dates))
     train_rows, valid = camp[~valid_mask], camp[valid_mask]
-    offset = spec.pop("offset", None)
+    offset, bag = spec.pop("offset", None), spec.pop("bag", None)
 
     def make(**_):
+        if bag:
+            return _Bagged(bag)
         return _Offset(*offset) if offset else UpliftLearner(seed=1, **spec)
 
     schema = FeatureSchema.from_frame(train_rows[names])

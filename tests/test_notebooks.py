@@ -12,7 +12,12 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01-features.ipynb", "02-train-evaluate.ipynb", "03-explain-scores.ipynb"]
+NAMES = [
+    "01-features.ipynb",
+    "02-train-evaluate.ipynb",
+    "03-explain-scores.ipynb",
+    "04-uplift.ipynb",
+]
 
 
 def _code(name: str) -> list[str]:
@@ -25,7 +30,7 @@ def _python(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if not line.startswith("%"))
 
 
-def test_the_notebooks_are_the_documented_three():
+def test_the_notebooks_are_the_documented_four():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
 
 

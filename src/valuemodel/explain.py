@@ -17,6 +17,7 @@ from valuemodel.models.shap_values import (
     shap_units,
     top_positive_drivers,
 )
+from valuemodel.models.uplift import uplift_shap_frame
 from valuemodel.serving.reasons import not_reasons, reason_check
 from valuemodel.workspace import WORKDIR_ENV, Workspace, ensure_demo_workspace, holdout_scores
 
@@ -34,4 +35,5 @@ __all__ = [
     "shap_frame",
     "shap_units",
     "top_positive_drivers",
+    "uplift_shap_frame",
 ]

@@ -112,6 +112,16 @@ class Workspace:
 
         return {k: load_model(k, alias, self.tracking_uri) for k in ("churn", "clv")}
 
+    def uplift_model(self, alias: str = "champion") -> Any | None:
+        """The uplift model (``LoadedUplift``) behind ``alias``, or None when the training
+        had too few campaigns for one."""
+        from valuemodel.models.tracking import Tracker
+
+        tracker = Tracker(self.tracking_uri, read_only=True)
+        if tracker.alias_version("uplift", alias) is None:
+            return None
+        return tracker.load("uplift", alias)
+
     def features(self, as_of: str | None = None) -> pd.DataFrame:
         """The features at ``as_of`` (default: the list's date) exactly as scoring built them."""
         from valuemodel.features.stable import scoring_features

@@ -13,6 +13,7 @@ from valuemodel.models.uplift_metrics import (
     auuc,
     qini_coefficient,
     qini_curve,
+    qini_difference,
     top_share_of_best,
     uplift_by_decile,
 )
@@ -105,6 +106,36 @@ def test_value_weighted_qini_counts_money():
     assert qini_curve([2, 1], t, y, value).qini.iloc[-1] == pytest.approx(30.0)
 
 
+def test_qini_difference_by_hand_per_group_weighted_by_rows():
+    # group A (4 rows): the good ranking's Qini curve (0, 1/2, 1/2, 0) ... as in
+    # test_qini_rewards_putting_the_saved_first: curve [0, .5, .5, .5] with Q(N) = .5,
+    # diagonal [.125, .25, .375, .5] -> mean(-.125, .25, .125, 0) = .0625; reversed:
+    # curve [0, 0, 0, .5] -> mean(-.125, -.25, -.375, 0) = -.1875. Group B (2 rows, one pair
+    # both ways): either ranking -> the same coefficient, difference 0.
+    t = [1, 0, 1, 0, 1, 0]
+    y = [0, 1, 1, 1, 0, 1]
+    groups = ["A"] * 4 + ["B"] * 2
+    good, bad = [4, 3, 2, 1, 1, 1], [1, 2, 3, 4, 1, 1]
+    out = qini_difference(good, bad, t, y, groups=groups, draws=0)
+    assert out["a"] - out["b"] == pytest.approx(out["difference"])
+    assert out["difference"] == pytest.approx((4 * (0.0625 + 0.1875) + 2 * 0.0) / 6)
+    assert qini_coefficient(good[:4], t[:4], y[:4]) == pytest.approx(0.0625)
+
+
+def test_qini_difference_of_a_ranking_with_itself_is_zero_on_every_draw():
+    X, t, y, effect = _experiment(400, seed=3)
+    out = qini_difference(effect, effect, t, y, draws=50)
+    assert out["difference"] == out["low"] == out["high"] == 0.0
+
+
+def test_the_bootstrap_interval_separates_a_clear_winner_and_not_noise():
+    X, t, y, effect = _experiment(4000, seed=4)
+    clear = qini_difference(X.x, -X.x, t, y, draws=200, seed=1)
+    assert 0 < clear["low"] < clear["difference"] < clear["high"]
+    noise = qini_difference(X.z, -X.z, t, y, draws=200, seed=1)
+    assert noise["low"] < 0 < noise["high"]
+
+
 def test_auuc_by_hand():
     score, t, y = [4, 3, 2, 1], [1, 0, 1, 0], [0, 1, 0, 0]
     # k=2: r_c 1 - r_t 0 = 1, x 2/4; k=3: 1 - 0, x 3/4; k=4: 0.5 - 0, x 1
@@ -168,3 +199,31 @@ def test_an_uplift_model_folder_is_plain_text_checksummed_and_loads_to_the_same_
     (folder / "booster_treated.txt").write_text("tree\n")
     with pytest.raises(ModelError, match="booster_treated.txt"):
         load_bundle(folder)
+
+
+@pytest.mark.parametrize("method", ["x", "dr"])
+def test_the_uplift_shap_frame_adds_up_to_the_predicted_effect_with_its_bias(
+    experiment, tmp_path, method
+):
+    from valuemodel.models.bundle import load_bundle, save_bundle
+    from valuemodel.models.schema import FeatureSchema
+    from valuemodel.models.shap_values import BIAS, shap_units
+    from valuemodel.models.uplift import uplift_shap_frame
+
+    X, t, y, _ = experiment
+    learner = UpliftLearner(method=method, rounds=20).fit(X, t, y)
+    folder = save_bundle(
+        tmp_path / "model",
+        kind="uplift",
+        schema=FeatureSchema.from_frame(X),
+        boosters=learner.boosters_,
+        metadata={"method": method, "treated_share": learner.treated_share_, "horizon_days": 90},
+        config={},
+    )
+    model = load_bundle(folder)
+    frame = uplift_shap_frame(model, X.head(50))
+    assert list(frame.columns) == ["x", "z", BIAS]
+    np.testing.assert_allclose(frame.sum(axis=1), learner.predict(X.head(50)), atol=1e-9)
+    # the effect of a responder is driven by x, not by the noise z
+    assert frame["x"].abs().mean() > 2 * frame["z"].abs().mean()
+    assert shap_units(model) == "fall in churn probability"

@@ -210,12 +210,15 @@ def _dense(code: np.ndarray, size: int | None) -> tuple[np.ndarray, int]:
     return number[code], int(seen.sum())
 
 
-def contributions(booster: Any, X: pd.DataFrame) -> pd.DataFrame:
-    """Per-row, per-feature SHAP contributions in raw score units (bias column dropped).
+def contributions(booster: Any, X: pd.DataFrame, bias: bool = False) -> pd.DataFrame:
+    """Per-row, per-feature SHAP contributions in raw score units (bias column dropped, or
+    last as ``bias`` with ``bias=True``).
 
     ``X`` is the model's prepared feature frame (``LoadedModel.prepare``).
     """
     raw = _raw_contributions(booster, X)
+    if bias:
+        return pd.DataFrame(raw, index=X.index, columns=[*X.columns, BIAS], copy=False)
     # a view of ``raw``, not a copy: at a million rows the matrix is over a gigabyte
     return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(X.columns), copy=False)
 
@@ -295,6 +298,10 @@ def shap_units(model: Any, part: str | None = None) -> str:
     """What a SHAP value of ``model`` is measured in, for axis labels."""
     if model.kind == "churn":
         return "log-odds of churn"
+    if model.kind == "uplift":
+        if model.learner.method == "t":
+            return "log-odds of churn, control minus treated"
+        return "fall in churn probability"
     boosters = getattr(model, "boosters", {}) or {}
     if "main" in boosters:
         return "log expected revenue"

@@ -3,27 +3,37 @@
 For every campaign in ``contacts`` whose churn horizon is complete by the training date, the
 listed accounts' features at the campaign date (the same point-in-time feature library), their
 group (treated or control) and their churn label in ``(date, date + H]``. The latest complete
-campaign validates out of time; the others train an :class:`~valuemodel.models.uplift.
-UpliftLearner`. On the validation campaign:
+campaigns validate out of time (:func:`validation_split`: the latest quarter of them, at least
+two when there are four or more, else the latest one); the older ones train an
+:class:`~valuemodel.models.uplift.UpliftLearner`. On each validation campaign, averaged over
+them weighted by their accounts:
 
 - the Qini coefficient and AUUC of the predicted uplift, against ranking by the churn
   probability and by value at risk, and the realised uplift by decile;
-- the **saved value in the top 10 %** (``TOP_SHARE``) of the campaign's accounts ranked by
-  predicted ``saved_value`` (uplift x clv) and by ``value_at_risk``: the churned value that
-  the control rate predicts among the treated of the top, minus what churned, per treated
-  account (the value-weighted Qini curve at 10 %, each account weighed by its predicted clv).
+- the **value-weighted Qini coefficient** of ranking by predicted ``saved_value`` (uplift x
+  clv) and by ``value_at_risk``: the Qini curve with each account weighed by its predicted
+  clv, i.e. the value that contact saved in the top ``k`` of the list (the churned value the
+  control rate predicts among the treated of the top, minus what churned, per treated
+  account), averaged over every ``k``; and the same curve at the top 10 % (``TOP_SHARE``).
 
 The uplift is bounded by the churn probability ``p`` as in the list (``[-(1 - p), p]``).
-The list's default ranking is ``saved_value`` only when it keeps more saved value in the top
-than ``value_at_risk`` and its Qini coefficient is above zero; the decision and why are
-stored with the model (``default_rank_by``, ``why``). The registered model is then refitted on
-every complete campaign. Champion rule: the Qini coefficient on the validation campaign, as
-for the other models (at least the champion's on the same rows, or no champion yet).
+
+**The rule for the list's default ranking**: ``saved_value`` only when its value-weighted Qini
+coefficient is above zero and above value at risk's with the paired bootstrap supporting it
+(:func:`~valuemodel.models.uplift_metrics.qini_difference`: accounts drawn with replacement
+within each validation campaign, both rankings judged on every draw; the lower end of the
+90 % interval of the difference is above zero); otherwise ``value_at_risk``. One campaign of
+a few hundred control accounts rarely supports it: a few large churners decide its Qini. The
+decision and why are stored with the model (``default_rank_by``, ``why``). The registered
+model is then refitted on every complete campaign. Champion rule: the Qini coefficient on the
+validation campaigns, as for the other models (at least the champion's on the same rows, or
+no champion yet).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +52,7 @@ from valuemodel.models.uplift_metrics import (
     auuc,
     qini_coefficient,
     qini_curve,
+    qini_difference,
     uplift_by_decile,
 )
 from valuemodel.training import frames
@@ -54,6 +65,8 @@ MIN_CAMPAIGNS = 2
 MIN_CONTROL_ROWS = 200
 MIN_VALID_ROWS = 30
 TOP_SHARE = 0.1
+LEVEL = 0.9  # the paired bootstrap interval that must lie above zero for saved_value
+DRAWS = 1000
 METHOD = "t"
 NAME = "valuemodel-uplift"
 
@@ -119,6 +132,16 @@ def not_enough(rows: pd.DataFrame, complete: list[date], horizon_days: int) -> s
     )
 
 
+def validation_split(complete: list[date]) -> list[date]:
+    """The campaigns that validate out of time: the latest quarter of ``complete`` (rounded
+    up), at least two when there are four or more, else the latest one. Oldest first."""
+    n = len(complete)
+    if n < 2:
+        return list(complete[-1:])
+    k = max(2, math.ceil(n / 4)) if n >= 4 else 1
+    return list(sorted(complete)[-k:])
+
+
 def campaign_frame(known: DataSet, rows: pd.DataFrame, dates: list[date], cfg, end, fc):
     """Features and churn label of each listed account at its campaign date, with its group."""
     frame = frames.labelled_frame(
@@ -142,10 +165,64 @@ def _features(frame: pd.DataFrame, cfg) -> pd.DataFrame:
 def validate_ranking(
     valid: pd.DataFrame, uplift: np.ndarray, churn: np.ndarray, clv: np.ndarray
 ) -> dict[str, float]:
-    """The metrics of the module docstring on the validation campaign."""
-    t, y = valid["treatment"].to_numpy(), valid["churn"].to_numpy(dtype=float)
-    clv = np.clip(clv, 0.0, None)
+    """The metrics of the module docstring on the validation campaigns (``valid``'s
+    ``as_of``; one campaign without it): each campaign judged on its own, the metrics
+    averaged weighted by its accounts; with ``value_qini_difference`` and its interval
+    (``_low``, ``_high``) from :func:`compare_rankings`."""
+    uplift, churn = np.asarray(uplift, dtype=float), np.asarray(churn, dtype=float)
+    clv = np.clip(np.asarray(clv, dtype=float), 0.0, None)
     uplift = np.clip(uplift, -(1.0 - churn), churn)  # as the list bounds it (serving.uplift)
+    groups = _campaign_of(valid)
+    parts, sizes = [], []
+    for g in np.unique(groups):
+        m = groups == g
+        parts.append(_campaign_metrics(valid[m], uplift[m], churn[m], clv[m]))
+        sizes.append(int(m.sum()))
+    metrics = {k: float(np.average([p[k] for p in parts], weights=sizes)) for k in parts[0]}
+    compared = compare_rankings(valid, uplift, churn, clv)
+    metrics |= {
+        "value_qini_difference": compared["difference"],
+        "value_qini_difference_low": compared["low"],
+        "value_qini_difference_high": compared["high"],
+    }
+    return metrics
+
+
+def compare_rankings(valid: pd.DataFrame, uplift, churn, clv) -> dict[str, float]:
+    """Saved value against value at risk on the validation campaigns: the value-weighted Qini
+    coefficient of each (``saved_value``, ``value_at_risk``), the ``difference`` and its
+    ``LEVEL`` paired bootstrap interval (``low``, ``high``). ``uplift`` already bounded."""
+    churn, clv = np.asarray(churn, dtype=float), np.clip(np.asarray(clv, dtype=float), 0, None)
+    t, y = valid["treatment"].to_numpy(), valid["churn"].to_numpy(dtype=float)
+    out = qini_difference(
+        np.asarray(uplift, dtype=float) * clv, churn * clv, t, y, value=clv,
+        groups=_campaign_of(valid), level=LEVEL, draws=DRAWS,
+    )  # fmt: skip
+    return {"saved_value": out["a"], "value_at_risk": out["b"]} | {
+        k: out[k] for k in ("difference", "low", "high")
+    }
+
+
+def campaign_qini(valid: pd.DataFrame, uplift, churn) -> float:
+    """The Qini coefficient of ``uplift`` bounded by ``churn`` as the list bounds it, on each
+    validation campaign, averaged weighted by its accounts: ``validate_ranking``'s ``qini``,
+    and what a champion is judged by on the same rows."""
+    churn = np.asarray(churn, dtype=float)
+    uplift = np.clip(np.asarray(uplift, dtype=float), -(1.0 - churn), churn)
+    t, y, groups = valid["treatment"].to_numpy(), valid["churn"].to_numpy(), _campaign_of(valid)
+    parts = [(qini_coefficient(uplift[m], t[m], y[m]), int(m.sum()))
+             for m in (groups == g for g in np.unique(groups))]  # fmt: skip
+    return float(np.average([q for q, _ in parts], weights=[n for _, n in parts]))
+
+
+def _campaign_of(valid: pd.DataFrame) -> np.ndarray:
+    if "as_of" not in valid.columns:
+        return np.zeros(len(valid), dtype=int)
+    return pd.factorize(valid["as_of"])[0]
+
+
+def _campaign_metrics(valid, uplift, churn, clv) -> dict[str, float]:
+    t, y = valid["treatment"].to_numpy(), valid["churn"].to_numpy(dtype=float)
     var, saved = churn * clv, uplift * clv
     metrics = {
         "qini": qini_coefficient(uplift, t, y),
@@ -169,21 +246,27 @@ def _saved_in_top(score, t, y, value) -> float:
     return float(curve.qini.iloc[k]) if len(curve) else float("nan")
 
 
-def rank_by_decision(metrics: dict[str, float]) -> tuple[str, str]:
-    """The list's default ranking and why (see the module docstring)."""
-    saved, var = metrics["saved_top_saved_value"], metrics["saved_top_value_at_risk"]
-    top = f"top {TOP_SHARE:.0%}"
-    if metrics["qini"] > 0 and saved > var:
-        return "saved_value", (
-            f"on the latest complete campaign, ranking by saved_value keeps {saved:,.2f} of "
-            f"value per treated account in the {top}, value_at_risk {var:,.2f}; Qini "
-            f"{metrics['qini']:.4f} > 0"
-        )
+def rank_by_decision(metrics: dict[str, float], campaigns: int = 1) -> tuple[str, str]:
+    """The list's default ranking and why: the rule of the module docstring, on the
+    ``campaigns`` latest complete campaigns that validated."""
+    saved, var = metrics["value_qini_saved_value"], metrics["value_qini_value_at_risk"]
+    low, high = metrics["value_qini_difference_low"], metrics["value_qini_difference_high"]
+    where = (
+        "on the latest complete campaign"
+        if campaigns == 1
+        else f"on the latest {campaigns} complete campaigns"
+    )
+    said = (
+        f"{where}, value-weighted Qini (value saved per treated account, averaged over the "
+        f"list's cut-offs) {saved:,.2f} ranking by saved_value against {var:,.2f} by "
+        f"value_at_risk, difference {saved - var:+,.2f} ({LEVEL:.0%} paired bootstrap "
+        f"interval {low:+,.2f} to {high:+,.2f})"
+    )
+    if saved > 0 and low > 0:
+        return "saved_value", f"{said}: saved_value keeps more"
     return "value_at_risk", (
-        f"on the latest complete campaign, ranking by saved_value keeps {saved:,.2f} of value "
-        f"per treated account in the {top} against {var:,.2f} by value_at_risk (Qini "
-        f"{metrics['qini']:.4f}): value_at_risk stays the default; --rank-by saved_value "
-        "ranks by the uplift model anyway"
+        f"{said}: the interval does not show that saved_value keeps more, so value_at_risk "
+        "stays the default; --rank-by saved_value ranks by the uplift model anyway"
     )
 
 
@@ -211,13 +294,15 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
     if missing is not None:
         return UpliftResult(False, missing)
     frame = campaign_frame(known, rows, complete, cfg, end, fc)
-    latest = pd.Timestamp(complete[-1])
-    valid, train = frame[frame["as_of"] == latest], frame[frame["as_of"] < latest]
+    valid_dates = validation_split(complete)
+    held = frame["as_of"].isin(pd.to_datetime(valid_dates))
+    valid, train = frame[held], frame[~held]
     groups = valid["treatment"].value_counts()
     if min(groups.get(0, 0), groups.get(1, 0)) < MIN_VALID_ROWS or train.empty:
         note = (
-            f"uplift: the latest complete campaign {complete[-1]} has fewer than "
-            f"{MIN_VALID_ROWS} treated or control accounts in the population: no uplift model"
+            f"uplift: the latest complete campaign(s) {', '.join(map(str, valid_dates))} have "
+            f"fewer than {MIN_VALID_ROWS} treated or control accounts in the population, or "
+            "no older campaign is left to learn from: no uplift model"
         )
         return UpliftResult(False, note)
     features = _features(frame, cfg)
@@ -230,11 +315,14 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
               models["clv"].predict(features.loc[valid.index]))  # fmt: skip
     metrics = validate_ranking(valid, learner.predict(X_valid), *scores)
     deciles = uplift_by_decile(learner.predict(X_valid), valid["treatment"], valid["churn"])
-    rank_by, why = rank_by_decision(metrics)
+    rank_by, why = rank_by_decision(metrics, len(valid_dates))
     final = _learner(cfg, len(frame)).fit(
         schema.prepare(features), frame["treatment"], frame["churn"]
     )
-    fitted = _Fitted(final, schema, metrics, deciles, rank_by, why, complete, frame, valid)
+    fitted = _Fitted(
+        final, schema, metrics, deciles, rank_by, why, complete, frame, valid, valid_dates,
+        scores[0],
+    )  # fmt: skip
     return _publish(tracker, fitted, features.loc[valid.index], cfg, context)
 
 
@@ -254,6 +342,8 @@ class _Fitted:
     dates: list[date]
     frame: pd.DataFrame
     valid: pd.DataFrame
+    valid_dates: list[date]
+    valid_churn: np.ndarray  # the churn model's probabilities on ``valid``: the bound
 
     def counts(self) -> dict[str, int]:
         f, v = self.frame, self.valid
@@ -262,6 +352,7 @@ class _Fitted:
             "treated": int(f["treatment"].sum()),
             "control": int((f["treatment"] == 0).sum()),
             "campaigns": len(self.dates),
+            "valid_campaigns": len(self.valid_dates),
             "valid_rows": len(v),
             "valid_treated": int(v["treatment"].sum()),
             "valid_control": int((v["treatment"] == 0).sum()),
@@ -276,7 +367,11 @@ def _metadata(fitted: _Fitted, cfg, context) -> dict[str, Any]:
         "horizon_days": cfg.churn_horizon,
         "as_of": str(context["as_of"]),
         "campaigns": [str(d) for d in fitted.dates],
-        "valid_dates": [str(fitted.dates[-1])],
+        "valid_dates": [str(d) for d in fitted.valid_dates],
+        "default_rank_rule": (
+            f"saved_value when its value-weighted Qini is > 0 and the {LEVEL:.0%} paired "
+            "bootstrap interval of its difference to value_at_risk's lies above 0"
+        ),
         "counts": fitted.counts(),
         "metrics": {k: (None if v != v else v) for k, v in fitted.metrics.items()},
         "default_rank_by": fitted.rank_by,
@@ -289,19 +384,17 @@ def _metadata(fitted: _Fitted, cfg, context) -> dict[str, Any]:
     }
 
 
-def _champion(tracker, valid_features: pd.DataFrame, valid: pd.DataFrame, force: bool, qini):
+def _champion(tracker, valid_features: pd.DataFrame, fitted: _Fitted, force: bool):
     current = tracker.alias_version("uplift", "champion")
-    old, error = None, None
+    old, error, qini = None, None, fitted.metrics["qini"]
     if current is not None and not force:
         try:
             champion = tracker.load("uplift", "champion")
-            old = qini_coefficient(
-                champion.predict(valid_features), valid["treatment"], valid["churn"]
-            )
+            old = campaign_qini(fitted.valid, champion.predict(valid_features), fitted.valid_churn)
         except Exception as exc:  # noqa: BLE001 - any failure to score means it cannot compete
             error = str(exc)
     version = None if current is None else str(current.version)
-    on = "the latest complete campaign"
+    on = "the latest complete campaigns"
     return decide("qini", qini, version, old, force=force, champion_error=error, on=on)
 
 
@@ -320,9 +413,7 @@ def _publish(tracker, fitted: _Fitted, valid_features, cfg, context) -> UpliftRe
                 config=cfg.to_dict(),
             )
             load_bundle(bundle, run_id=run_id)  # what scoring will load: checksums, parts
-            decision = _champion(
-                tracker, valid_features, fitted.valid, context["force"], fitted.metrics["qini"]
-            )
+            decision = _champion(tracker, valid_features, fitted, context["force"])
             tracker.log(
                 run_id,
                 params={"method": fitted.learner.method, "default_rank_by": fitted.rank_by,
@@ -349,8 +440,8 @@ def _publish(tracker, fitted: _Fitted, valid_features, cfg, context) -> UpliftRe
         reason=decision.reason,
         metrics=dict(fitted.metrics),
         deciles=tuple(fitted.deciles.to_dict(orient="records")),
-        train_dates=tuple(fitted.dates[:-1]),
-        valid_dates=(fitted.dates[-1],),
+        train_dates=tuple(d for d in fitted.dates if d not in fitted.valid_dates),
+        valid_dates=tuple(fitted.valid_dates),
         counts=fitted.counts(),
         default_rank_by=fitted.rank_by,
         why=fitted.why,
@@ -364,15 +455,17 @@ def summary_lines(result: UpliftResult | None) -> list[str]:
     if not result.trained:
         return ["", result.note]
     m, c = result.metrics, result.counts
+    valid = ", ".join(str(d) for d in result.valid_dates)
     return [
         "",
         f"{result.registered_model} v{result.version} -> {result.alias}"
         f"{' (promoted)' if result.promoted else ' (not promoted)'}: {result.reason}",
         f"  {result.method}-learner on {c['campaigns']} campaigns ({c['treated']:,} treated, "
-        f"{c['control']:,} control); validated out of time on {result.valid_dates[0]} "
+        f"{c['control']:,} control); validated out of time on {valid} "
         f"({c['valid_treated']:,} treated, {c['valid_control']:,} control)",
         f"  Qini {m['qini']:.4f} (value at risk {m['qini_value_at_risk']:.4f}, churn "
         f"probability {m['qini_churn_probability']:.4f}); AUUC {m['auuc']:.4f}; average "
-        f"effect {m['average_effect']:.4f}",
+        f"effect {m['average_effect']:.4f}; value-weighted Qini "
+        f"{m['value_qini_saved_value']:,.2f} (value at risk {m['value_qini_value_at_risk']:,.2f})",
         f"  list ranks by {result.default_rank_by} by default: {result.why}",
     ]

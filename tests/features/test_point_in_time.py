@@ -22,6 +22,7 @@ from tests.features.conftest import GENERATED_END, GENERATED_START, write_tables
 from valuemodel.data.reader import open_data
 from valuemodel.data.schema import TABLES
 from valuemodel.features import build_features, build_labels
+from valuemodel.features.config import FeatureConfig
 
 T = date(2025, 3, 31)
 H, V = 30, 60
@@ -114,3 +115,27 @@ def test_rows_after_the_label_window_never_change_the_label(tables, base, m, whi
     pd.testing.assert_series_equal(
         labels[which], base[1][which], check_exact=False, rtol=1e-9, atol=0
     )
+
+
+HOLIDAY_DATES = [date(2025, 3, 30), date(2025, 5, 4)]  # a Sunday; a Sunday of Labour Day week
+SESSION_FEATURES = FeatureConfig(families=("recency", "frequency"))
+
+
+@pytest.fixture(scope="module")
+def holiday_base(tables):
+    frame = build_features(open_tables(tables), HOLIDAY_DATES, SESSION_FEATURES)
+    assert {"trading_days_since_last_login", "trades_5td", "login_days_10td"} <= set(frame)
+    return frame
+
+
+@settings(SETTINGS, max_examples=12)
+@given(m=mutations)
+def test_rows_after_a_weekend_or_holiday_never_change_a_trading_day_feature(
+    tables, holiday_base, m
+):
+    # the sessions right after T (the Monday, the first session after the holiday) are in
+    # the mutated rows; the session numbers come from the calendar, not the data
+    for t in HOLIDAY_DATES:
+        changed = build_features(open_tables(mutate(tables, m, t)), t, SESSION_FEATURES)
+        expected = holiday_base[holiday_base.as_of == pd.Timestamp(t)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(changed, expected, check_exact=False, rtol=1e-9, atol=0)

@@ -72,6 +72,12 @@ def test_without_logins_or_cashflows_those_columns_are_absent(make_data):
         trades=frame([("a", "2025-06-20", 100.0, 1.0)], "account_id trade_date amount commission")
     )
     df = build_features(data, T, RECENCY)
-    assert list(df.columns) == ["account_id", "as_of", "days_since_last_trade", "tenure_days"]
+    assert list(df.columns) == [
+        "account_id",
+        "as_of",
+        "days_since_last_trade",
+        "tenure_days",
+        "trading_days_since_last_trade",
+    ]
     # without accounts, the account opened on its first activity
     assert row(df, "a").tenure_days == 10

@@ -181,3 +181,17 @@ def test_the_market_features_are_the_declared_returns_pnl_and_growth():
     assert {"return_90d", "pnl_365d", "asset_growth_30d", "profitable_month_share_12m"} <= market
     assert not {"total_assets", "trades_30d", "days_since_last_trade"} & market
     assert market_features(None) == set()
+
+
+def test_minor_features_warn_only_when_the_moved_ones_together_carry_the_model():
+    quiet = [f"f{i}" for i in range(98)]
+    profile = {n: _flag_profile(0.2, [[1.0, 0.01, 0.02]]) for n in [*quiet, "a", "b"]}
+    gain = {"a": 1.5, "b": 1.5} | dict.fromkeys(quiet, 97 / 98)  # a and b: 1.5 % each
+    model = _Model(profile, gain)
+    still = {n: _flags(20) for n in quiet}
+    both = pd.DataFrame(still | {"a": _flags(40), "b": _flags(40)})
+    report = drift_report(both, {"churn": model}, "2024-06-30").set_index("feature")
+    assert report.loc[["a", "b"], "warn"].all()  # 3 % of the gain moved beyond normal
+    alone = pd.DataFrame(still | {"a": _flags(40), "b": _flags(20)})
+    report = drift_report(alone, {"churn": model}, "2024-06-30").set_index("feature")
+    assert report.loc["a", "beyond_normal"] and not report["warn"].any()  # 1.5 % alone

@@ -9,6 +9,7 @@ weekday counts as a trading day, and ``sessions`` says so in its result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -61,3 +62,27 @@ def latest_session(name: str, day: date) -> date:
     """The latest trading day on or before ``day``."""
     days = sessions(name, day - timedelta(days=40), day)
     return days[-1] if len(days) else day
+
+
+def window_start(name: str, day: date, n: int) -> date:
+    """The day before the first of the last ``n`` trading days on or before ``day``.
+
+    The last ``n`` sessions up to ``day`` are then the days in ``(window_start, day]``; a
+    day without a session (weekend, holiday) belongs to the session before it, so it is in
+    the window exactly when that session is.
+    """
+    days = sessions(name, day - timedelta(days=2 * n + 40), day)
+    return days[-n] - timedelta(days=1)
+
+
+def session_numbers(name: str, first: date, days: Sequence[date]) -> np.ndarray:
+    """For each of ``days``, how many trading days lie in ``[first, day]`` (int64).
+
+    The difference of two such numbers is the count of sessions after the earlier day up to
+    the later one: the trading days between two dates, whatever weekends and holidays lie
+    between them.
+    """
+    if not len(days):
+        return np.zeros(0, np.int64)
+    known = sessions(name, first, max(days))
+    return np.searchsorted(known, np.asarray(days, dtype=object), side="right").astype(np.int64)

@@ -26,6 +26,7 @@ from valuemodel.features.asof import (
     windowed,
 )
 from valuemodel.features.parts import Source
+from valuemodel.features.sessions import session_windowed, with_session
 
 PRODUCT_SHARES = ("stock", "fund", "bond", "option")
 """Products whose share of traded value is a feature (``other`` is the remainder)."""
@@ -96,7 +97,7 @@ def revenue_days(data: DataSet, dates: tuple[date, date] | None = None) -> ibis.
     return t.group_by(["account_id", t.date.name("day")]).aggregate(revenue=t.amount.sum())
 
 
-def _trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
+def trade_intervals(data: DataSet, spine: Spine) -> ibis.Table:
     """Trades reduced per (account_id, _k) straight from the raw rows: the ``trade_days``
     measures, ``days`` (distinct trading days, see ``distinct_days``) and ``first_day`` (the
     earliest trading day)."""
@@ -120,7 +121,7 @@ def trade_window_source(data: DataSet, spine: Spine) -> Source:
     and each window ``w``; ``{buy,sided}_value_{w}`` for 90 and each ``side_windows`` window;
     ``{product}_value_365``, ``product_value_365``. All 0 for accounts without trades.
     """
-    per = _trade_intervals(data, spine)
+    per = trade_intervals(data, spine)
     measures = ["trades", "days", "traded_value", "commission"]
     sided = sorted({BUY_SHARE_WINDOW, *side_windows(spine)})
     fixed = [(m, w) for w in sided for m in ("buy_value", "sided_value")]
@@ -142,7 +143,7 @@ def active_months_source(data: DataSet, spine: Spine) -> Source:
     Intervals never straddle a month end (month ends are cuts), so each interval's first
     trading day names its month.
     """
-    per = _trade_intervals(data, spine)
+    per = trade_intervals(data, spine)
     month = per.first_day.year() * 12 + per.first_day.month() - 1
     firsts = per.group_by(["account_id", month.name("month")]).aggregate(first=per.first_day.min())
     pairs = [
@@ -163,14 +164,18 @@ def active_months_source(data: DataSet, spine: Spine) -> Source:
     return Source("active_months", table, {"active_months": 0.0})
 
 
+def login_intervals(data: DataSet, spine: Spine) -> ibis.Table:
+    """Login days per (account_id, _k): ``logins`` (see ``distinct_days``)."""
+    t = spine.cuts.assign(data.table("logins"), "date", bit="_bit")
+    return t.group_by(["account_id", "_k"]).aggregate(logins=distinct_days(t._bit))
+
+
 def login_window_source(data: DataSet, spine: Spine) -> Source:
     """``logins_{w}``: login days in each window of the spine (0 when none)."""
-    cuts = spine.cuts
-    t = cuts.assign(data.table("logins"), "date", bit="_bit")
-    per = t.group_by(["account_id", "_k"]).aggregate(logins=distinct_days(t._bit))
+    per = login_intervals(data, spine)
     table = windowed(
         per,
-        cuts,
+        spine.cuts,
         spine.dates,
         spine.back,
         lambda r, inside: {f"logins_{w}": r.logins.sum(where=inside(w)) for w in spine.back},
@@ -179,12 +184,14 @@ def login_window_source(data: DataSet, spine: Spine) -> Source:
 
 
 def last_event_source(name: str, events: ibis.Table, date_col: str, spine: Spine) -> Source:
-    """``last_{name}``: the latest ``date_col`` on or before each as-of date (null when none).
+    """``last_{name}``: the latest ``date_col`` on or before each as-of date (null when none),
+    and ``last_{name}_session``, its session number (``sessions.session_days``).
 
     ``events`` is a raw event table (any number of rows per day: only the latest date counts).
     """
     latest = latest_on_or_before(events, date_col, spine.dates)
     table = latest.select("account_id", as_of=latest.at, **{f"last_{name}": latest.last_date})
+    table = with_session(table, f"last_{name}", f"last_{name}_session", spine)
     return Source(f"last_{name}", table)
 
 
@@ -316,3 +323,26 @@ def balance_points(data: DataSet, spine: Spine) -> ibis.Table:
 def assets_at(shift: int) -> str:
     """The ``balance_points`` column of total_assets at ``T + shift``."""
     return shifted_name("total_assets", shift)
+
+
+def trade_session_source(data: DataSet, spine: Spine) -> Source:
+    """``trades_{n}s`` and ``days_{n}s`` (active trading days): trades in the last ``n``
+    sessions up to T for each session window (``sessions``; 0 for accounts without)."""
+    measures = ("trades", "days")
+
+    def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
+        return {f"{m}_{n}s": r[m].sum(where=inside(n)) for n in spine.sessions for m in measures}
+
+    table = session_windowed(trade_intervals(data, spine), spine, combine)
+    return Source("trade_sessions", table, dict.fromkeys(table.columns[2:], 0.0))
+
+
+def login_session_source(data: DataSet, spine: Spine) -> Source:
+    """``logins_{n}s``: login days in the last ``n`` sessions up to T (weekend logins count
+    with the session before them; 0 for accounts without)."""
+
+    def combine(r: ibis.Table, inside) -> dict[str, ibis.Value]:
+        return {f"logins_{n}s": r.logins.sum(where=inside(n)) for n in spine.sessions}
+
+    table = session_windowed(login_intervals(data, spine), spine, combine)
+    return Source("login_sessions", table, dict.fromkeys(table.columns[2:], 0.0))

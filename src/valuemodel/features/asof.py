@@ -33,6 +33,7 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 import pyarrow as pa
 
+from valuemodel.data.calendar import DEFAULT_CALENDAR, window_start
 from valuemodel.errors import InputError
 
 KEYS = ("account_id", "as_of")
@@ -119,7 +120,8 @@ class Spine:
     ``calendar`` is ``calendar_table(dates, back, forward)``; ``windows`` are the configured
     windows, ``short`` the short windows of the activity and flow counts, ``changes`` the
     change-of-state look-backs, ``back`` all of those plus the fixed windows some features
-    need, ``forward`` the label horizons.
+    need, ``forward`` the label horizons; ``sessions`` the windows counted in trading days of
+    the exchange calendar ``exchange`` (see ``session_starts``).
     """
 
     dates: tuple[date, ...]
@@ -131,6 +133,8 @@ class Spine:
     forward: tuple[int, ...] = ()
     short: tuple[int, ...] = ()
     changes: tuple[int, ...] = ()
+    sessions: tuple[int, ...] = ()
+    exchange: str = DEFAULT_CALENDAR
 
     @property
     def activity_windows(self) -> tuple[int, ...]:
@@ -138,9 +142,17 @@ class Spine:
         return tuple(sorted({*self.windows, *self.short}))
 
     @property
+    def session_starts(self) -> dict[tuple[date, int], date]:
+        """``(T, n) -> start``: the last ``n`` trading days up to ``T`` are ``(start, T]``
+        (``data.calendar.window_start``), for each as-of date and session window."""
+        return {
+            (t, n): window_start(self.exchange, t, n) for t in self.dates for n in self.sessions
+        }
+
+    @property
     def cuts(self) -> Cuts:
-        """The interval cuts of the build's windows (see ``Cuts``)."""
-        return spine_cuts(self.dates, self.back)
+        """The interval cuts of the build's windows, in days and in sessions (see ``Cuts``)."""
+        return spine_cuts(self.dates, self.back, extra=self.session_starts.values())
 
     @property
     def population(self) -> ibis.Table:
@@ -338,8 +350,14 @@ class Cuts:
         )
 
 
-def spine_cuts(dates: Sequence[date], back: Sequence[int], months: int = ACTIVE_MONTHS) -> Cuts:
-    """The cuts of a build: every ``T``, every ``T - w`` (``w`` in ``back``) and the month ends
+def spine_cuts(
+    dates: Sequence[date],
+    back: Sequence[int],
+    months: int = ACTIVE_MONTHS,
+    extra: Iterable[date] = (),
+) -> Cuts:
+    """The cuts of a build: every ``T``, every ``T - w`` (``w`` in ``back``), the ``extra``
+    dates (the starts of the session windows) and the month ends
     from the one before the first of the ``months`` calendar months ending with the earliest
     ``T``'s month (or from the earliest ``T - w``, if earlier) up to the latest ``T``.
 
@@ -348,6 +366,7 @@ def spine_cuts(dates: Sequence[date], back: Sequence[int], months: int = ACTIVE_
     """
     cuts = set(dates)
     cuts |= {t - timedelta(days=w) for t in dates for w in back}
+    cuts |= set(extra)
     last = max(dates)
     first_month = min(month_index(min(dates)) - months, month_index(min(cuts)))
     for m in range(first_month, month_index(last) + 1):

@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
 
 from valuemodel.config import PackagedConfig, load, packaged, parse
 
@@ -64,6 +64,12 @@ class FeatureConfig(PackagedConfig):
     - ``change_windows``: the look-backs (days) of the change-of-state features
       (``asset_change_{w}d``, ``cash_share_change_{w}d``, ...): state at T against state at
       T - w.
+    - ``session_windows``: short look-backs counted in trading days (sessions) of
+      ``calendar`` for the trade and login counts (``trades_{w}td``, ...): the last ``w``
+      sessions up to T.
+    - ``calendar``: the exchange calendar (an ``exchange_calendars`` name: ``XSHG`` for
+      Shanghai and Shenzhen, ``XHKG`` for Hong Kong, ``XNYS`` for New York) that the
+      trading-day features count sessions of.
     - ``min_assets``: the population threshold on ``total_assets`` at the as-of date (CNY).
     - ``families``: the families to compute (a subset of ``FAMILIES``; output keeps their order).
     - ``asset_tiers``: :class:`AssetTiers`; ``labels``: :class:`LabelSettings`.
@@ -76,12 +82,14 @@ class FeatureConfig(PackagedConfig):
     windows: tuple[StrictInt, ...] = Field(min_length=1)
     short_windows: tuple[StrictInt, ...]
     change_windows: tuple[StrictInt, ...]
+    session_windows: tuple[StrictInt, ...]
+    calendar: StrictStr = Field(min_length=1)
     min_assets: StrictFloat = Field(ge=0)
     families: tuple[str, ...]
     asset_tiers: AssetTiers
     labels: LabelSettings
 
-    @field_validator("windows", "short_windows", "change_windows")
+    @field_validator("windows", "short_windows", "change_windows", "session_windows")
     @classmethod
     def _whole_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(w <= 0 for w in value):

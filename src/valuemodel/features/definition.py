@@ -28,7 +28,7 @@ from valuemodel.features.parts import Part, Rank, Source
 RISK_DIRECTIONS = ("higher", "lower", "none")
 KINDS = ("numeric", "category")
 WINDOW = "{w}"
-WINDOW_SETS = ("windows", "short_windows", "change_windows")
+WINDOW_SETS = ("windows", "short_windows", "change_windows", "session_windows")
 
 SourceFunction = Callable[[DataSet, Spine], Source]
 """Builds a source (``parts.Source``) that feature expressions read columns of."""
@@ -42,7 +42,8 @@ class Feature:
 
     - ``name``: the output column; ``{w}`` marks a windowed template, expanded for each window
       of ``window_sets`` (the sets of ``FeatureConfig``: ``windows``, ``short_windows``,
-      ``change_windows``; their windows merged and sorted).
+      ``change_windows`` in days, ``session_windows`` in trading days; their windows merged
+      and sorted).
     - ``unit``: what a value counts (``days``, ``CNY``, ``share 0-1``, ...); the scorer
       formats values without a format spec by it.
     - ``requires``: the contract tables (``balances``) or optional columns
@@ -88,6 +89,7 @@ class Feature:
         """The windows of a template in this build: its window sets merged and sorted."""
         sets = {"windows": spine.windows, "short_windows": spine.short}
         sets["change_windows"] = spine.changes
+        sets["session_windows"] = spine.sessions
         return tuple(sorted({w for s in self.window_sets for w in sets[s]}))
 
     def column(self, x: ibis.Table, window: int | None = None) -> tuple[str, ibis.Value]:

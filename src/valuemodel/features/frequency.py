@@ -14,7 +14,9 @@ months, RFM scores and the loyalty stage.
 - ``loyalty_stage``: ``new`` when tenure < 180 days, else by ``active_months_12m``:
   ``potential`` 0-2, ``regular`` 3-6, ``mature`` 7-10, ``loyal`` 11-12.
 - Trades, active trading days and login days are also counted over the short windows
-  (default 7 and 14 days). ``buy_sell_balance_{w}d`` = (bought - sold) / (bought + sold) over
+  (default 7 and 14 days), and over the last ``w`` sessions of the exchange calendar for each
+  session window (``trades_5td``, default 5 and 10 trading days; see ``sessions``).
+  ``buy_sell_balance_{w}d`` = (bought - sold) / (bought + sold) over
   the trades with a known side in the window, for the short and the change windows (-1 = only
   sells: selling down; null without sided trades).
 """
@@ -30,7 +32,9 @@ from valuemodel.features.activity import (
     TREND_RECENT,
     active_months_source,
     last_trade_source,
+    login_session_source,
     login_window_source,
+    trade_session_source,
     trade_window_source,
 )
 from valuemodel.features.asof import day_count, ratio
@@ -87,6 +91,7 @@ def _loyalty(x: ibis.Table) -> ibis.Value:
 
 _TRADES = ("trades",)
 _ACTIVITY = ("windows", "short_windows")
+_SESSIONS = ("session_windows",)
 
 FREQUENCY = Family(
     "frequency",
@@ -121,6 +126,37 @@ FREQUENCY = Family(
             window_sets=_ACTIVITY,
             sources=(login_window_source,),
             expression=lambda x, w: x[f"logins_{w}"],
+        ),
+        PerWindow(
+            (
+                Feature(
+                    "trades_{w}td",
+                    unit="trades",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    window_sets=_SESSIONS,
+                    sources=(trade_session_source,),
+                    expression=lambda x, w: x[f"trades_{w}s"],
+                ),
+                Feature(
+                    "active_trading_days_{w}td",
+                    unit="days",
+                    requires=_TRADES,
+                    risk_direction="lower",
+                    window_sets=_SESSIONS,
+                    sources=(trade_session_source,),
+                    expression=lambda x, w: x[f"days_{w}s"],
+                ),
+            )
+        ),
+        Feature(
+            "login_days_{w}td",
+            unit="days",
+            requires=("logins",),
+            risk_direction="lower",
+            window_sets=_SESSIONS,
+            sources=(login_session_source,),
+            expression=lambda x, w: x[f"logins_{w}s"],
         ),
         Feature(
             "buy_sell_balance_{w}d",

@@ -41,6 +41,9 @@ def make_spine(
     forward = tuple(sorted(set(forward)))
     calendar = calendar_table(dates, back, forward)
     spine = Spine(dates, calendar, None, (), windows, back, forward, short, changes)
+    spine = replace(
+        spine, sessions=tuple(sorted(config.session_windows)), exchange=config.calendar
+    )
     base, sources = _population(data, spine, config.min_assets)
     return replace(spine, base=base, base_sources=sources)
 

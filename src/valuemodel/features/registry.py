@@ -158,12 +158,13 @@ class FeatureRegistry:
         windows: Iterable[int] | None = None,
         short_windows: Iterable[int] | None = None,
         change_windows: Iterable[int] | None = None,
+        session_windows: Iterable[int] | None = None,
     ) -> list[FeatureSpec]:
         """Every concrete feature in output order, windowed ones expanded per window of
         their window sets (each set defaults to ``FeatureConfig()``'s)."""
         default = FeatureConfig()
         given = {"windows": windows, "short_windows": short_windows}
-        given["change_windows"] = change_windows
+        given |= {"change_windows": change_windows, "session_windows": session_windows}
         sets = {k: set(v if v is not None else getattr(default, k)) for k, v in given.items()}
         out: list[FeatureSpec] = []
         for spec in self.entries:
@@ -179,8 +180,10 @@ class FeatureRegistry:
         windows: Iterable[int] | None = None,
         short_windows: Iterable[int] | None = None,
         change_windows: Iterable[int] | None = None,
+        session_windows: Iterable[int] | None = None,
     ) -> list[str]:
-        return [s.name for s in self.specs(windows, short_windows, change_windows)]
+        specs = self.specs(windows, short_windows, change_windows, session_windows)
+        return [s.name for s in specs]
 
     def for_columns(self, columns: Iterable[str]) -> list[FeatureSpec]:
         """The specs of the registered columns among ``columns`` (keys and others skipped)."""
@@ -285,6 +288,7 @@ def _docs_intro() -> list[str]:
     windows = ", ".join(str(w) for w in default.windows)
     short = ", ".join(str(w) for w in default.short_windows)
     changes = ", ".join(str(w) for w in default.change_windows)
+    sessions = ", ".join(str(w) for w in default.session_windows)
     return [
         "# Features",
         "",
@@ -298,7 +302,11 @@ def _docs_intro() -> list[str]:
         " days, `features/default.yaml`); those marked *+short* also for each short window"
         f" (`short_windows`, default {short} days), those marked *change* for each change"
         f" window (`change_windows`, default {changes} days) instead, comparing the state at"
-        " `T` with the state at `T - w`. A feature is built only when the tables (or columns)"
+        " `T` with the state at `T - w`; those marked *sessions* for each session window"
+        f" (`session_windows`, default {sessions} trading days of the exchange calendar"
+        f" `calendar`, default {default.calendar}, from `exchange_calendars`): the last `w`"
+        " sessions up to `T`, a day without a session (weekend, holiday) counting with the"
+        " session before it. A feature is built only when the tables (or columns)"
         " it *needs* are present. *Risk* says whether higher or lower values go with more"
         " churn risk.",
         "",
@@ -329,6 +337,7 @@ def _window_note(spec: FeatureSpec) -> str:
     if not spec.windowed or spec.window_sets == ("windows",):
         return ""
     words = {"windows": "", "short_windows": "short", "change_windows": "change"}
+    words["session_windows"] = "sessions"
     sets = [words[w] for w in spec.window_sets]
     if "windows" in spec.window_sets:
         return " (" + ", ".join(f"+{w}" for w in sets if w) + ")"
@@ -351,6 +360,13 @@ _CONVENTIONS = [
     "- **Zero or null**: counts and sums over a window are 0 when nothing happened; ratios are"
     " null when their denominator is 0 or absent; `days_since_*` is null when the event never"
     " happened.",
+    "- **Trading days** (`trading_days_since_*`, `*_{w}td`): counted in sessions of the"
+    " configured exchange calendar (`calendar`, from `exchange_calendars`; no holiday list is"
+    " kept in the package). `trading_days_since_*` is the number of sessions after the event"
+    " up to the last session on or before `T`: 0 when the event was on that session (or on the"
+    " weekend or holiday after it), so a Friday, the following Sunday and a holiday Monday give"
+    " the same value; a Monday session without the event adds one. Sessions are counted from"
+    " 1990-01-01; an earlier event counts as on that day.",
     "- **RFM** scores are `floor(5 * rank / n) + 1` within the as-of date (0-based rank, ties"
     " share the lowest rank, 5 = best). **Loyalty stage**: new (tenure < 180 days), then by"
     " active months of the last 12: potential 0-2, regular 3-6, mature 7-10, loyal 11-12.",

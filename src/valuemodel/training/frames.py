@@ -77,11 +77,19 @@ def labelled_frame(
     churn_definition: str,
     end: date,
     feature_config: Any = None,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Features and labels at ``dates``, sorted by as-of date and account."""
+    """Features and labels at ``dates``, sorted by as-of date and account.
+
+    ``features``: the features at (at least) ``dates``, already built (:func:`features_at`);
+    built here when not given.
+    """
     from valuemodel.features import build_features, build_labels
 
-    features = _normalise(build_features(data, list(dates), config=feature_config))
+    if features is None:
+        features = _normalise(build_features(data, list(dates), config=feature_config))
+    else:
+        features = features[features["as_of"].isin(pd.to_datetime(list(dates)))]
     labels = build_labels(
         data,
         list(dates),
@@ -95,12 +103,14 @@ def labelled_frame(
     return frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
-def features_at(data: DataSet, at: date, feature_config: Any = None) -> pd.DataFrame:
-    """The features of the population at ``at`` (the training as-of date), as in a frame:
-    what the drift profile describes, and what scoring at that date sees."""
+def features_at(data: DataSet, at: date | Sequence[date], feature_config: Any = None):
+    """The features of the population at ``at`` (a date or dates), as in a frame: at the
+    training as-of date, what the drift profile describes and what scoring at that date sees.
+    Many dates are built in one pass (the same values as one at a time)."""
     from valuemodel.features import build_features
 
-    return _normalise(build_features(data, [at], config=feature_config))
+    dates = [at] if isinstance(at, date) else sorted(set(at))
+    return _normalise(build_features(data, dates, config=feature_config))
 
 
 @dataclass

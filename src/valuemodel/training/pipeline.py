@@ -143,8 +143,7 @@ def train(
     steps = Stages(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
     n_dates = len(set(plans[0].labelled_dates) | set(plans[1].dates))
     steps.begin(f"features and labels at {n_dates} snapshot dates")
-    frame = _snapshot_frame(known, plans, cfg, end, feature_config)
-    now = frames.features_at(known, end, feature_config)
+    frame, now = _snapshot_frame(known, plans, cfg, end, feature_config)
     steps.step()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
     notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
@@ -228,16 +227,21 @@ def _reference_note(fitted: FittedModel) -> list[str]:
 
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, feature_config):
     """Features and both labels at the union of the two plans' snapshot dates (the churn
-    plan's gap dates included: the final churn model is refitted on them)."""
-    return frames.labelled_frame(
+    plan's gap dates included: the final churn model is refitted on them); and the features
+    at ``end``, built in the same pass."""
+    dates = sorted(set(plans[0].labelled_dates) | set(plans[1].dates))
+    features = frames.features_at(known, [*dates, end], feature_config)
+    frame = frames.labelled_frame(
         known,
-        sorted(set(plans[0].labelled_dates) | set(plans[1].dates)),
+        dates,
         churn_horizon=cfg.churn_horizon,
         value_horizon=cfg.value_horizon,
         churn_definition=cfg.churn_definition,
         end=end,
-        feature_config=feature_config,
+        features=features,
     )
+    now = features[features["as_of"] == pd.Timestamp(end)].reset_index(drop=True)
+    return frame, now
 
 
 def _churn_definition(data: DataSet, definition: str) -> str:

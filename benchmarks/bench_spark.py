@@ -88,7 +88,8 @@ def measure(command: list[str]) -> dict[str, float]:
     stop.set()
     watcher.join()
     if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{err[-2000:]}")
+        said = [line for line in err.splitlines() if "Error" in line or "failed" in line]
+        raise RuntimeError(f"{' '.join(command)} failed:\n{said[-20:]}\n{err[-2000:]}")
     return {
         "seconds": seconds,
         "python_mb": peaks.get("driver", 0) / 2**20,

@@ -79,6 +79,10 @@ def connect_spark() -> Any:
             # PySpark reads the variable when the context starts (a cluster's executors need
             # valuemodel installed in their own Python: docs/scaling.md).
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            # local mode's one JVM is the driver and the executors: Spark's default heap of
+            # 1 GB ran out while scoring caches the features, the scores and the list (4,000
+            # accounts); a cluster's executors are sized in its own configuration
+            builder = builder.config("spark.driver.memory", "2g")
         if master.startswith("local"):
             # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
             # it costs more in task overhead than the work (a cluster's setting is kept).

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -72,6 +74,15 @@ def connect_spark() -> Any:
         # as Arrow: without it they are pickled rows that every executor must unpickle in a
         # Python worker, started per task, for each of the plan's dozen uses.
         builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        if master.startswith("local"):
+            # The Python workers run scoring's batches and need this interpreter's packages;
+            # PySpark reads the variable when the context starts (a cluster's executors need
+            # valuemodel installed in their own Python: docs/scaling.md).
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            # local mode's one JVM is the driver and the executors: Spark's default heap of
+            # 1 GB ran out while scoring caches the features, the scores and the list (4,000
+            # accounts); a cluster's executors are sized in its own configuration
+            builder = builder.config("spark.driver.memory", "2g")
         if master.startswith("local"):
             # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
             # it costs more in task overhead than the work (a cluster's setting is kept).
@@ -152,3 +163,119 @@ def drop_temporary(con: Any, name: str) -> None:
     cached = _SPARK_CACHED.pop((id(con), name), None)
     if cached is not None:
         cached.release()
+
+
+# --- Spark: work that stays on the executors ------------------------------------------------
+# Scoring with --engine spark keeps every per-account row on the executors: the functions
+# below hand the driver only what is bounded by the cluster or the configuration (one number
+# per partition, a few per tier, the list's first rows), never one row per account.
+
+SPARK_QUANTILE_ACCURACY = 1_000_000
+"""``percentile_approx``'s accuracy: the rank it returns is within n / accuracy of the exact
+one (exact below a million non-null values; within 20 ranks at 20 million)."""
+
+
+def spark_frame(expr: ibis.Table) -> Any:
+    """The Spark DataFrame of an Ibis table expression on a PySpark connection (not run)."""
+    con = expr._find_backend()
+    con._run_pre_execute_hooks(expr)
+    return con._session.sql(con.compile(expr))
+
+
+def spark_persist(frame: Any) -> Any:
+    """``frame`` kept on the executors (memory, spilling to disk) once first computed."""
+    from pyspark import StorageLevel
+
+    return frame.persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def spark_broadcast(frame: Any, value: Any) -> Any:
+    """``value`` sent once to every executor (read in a task with ``.value``)."""
+    return frame.sparkSession.sparkContext.broadcast(value)
+
+
+def spark_count_known(frame: Any, columns: list[str]) -> dict[str, int]:
+    """How many rows of ``frame`` hold a number (not null, not NaN) in each of ``columns``."""
+    from pyspark.sql import functions as F
+
+    if not columns:
+        return {}
+    row = frame.agg(*(F.count(_known(c)).alias(c) for c in columns)).first()
+    return {c: int(row[c]) for c in columns}
+
+
+def _known(column: str) -> Any:
+    from pyspark.sql import functions as F
+
+    value = F.col(column).cast("double")
+    return F.when(~F.isnan(value), value)
+
+
+def spark_order_statistics(frame: Any, wanted: dict[str, list[int]], counts: dict[str, int]):
+    """The ``k``-th smallest number (0-based, nulls and NaN left out) of each column of
+    ``wanted`` (``{column: [k, ...]}``), by ``percentile_approx`` at ``(k + 0.5) / n``: Spark
+    returns the smallest value with at least that share of values at or below it, which is
+    the ``k``-th exactly when the accuracy reaches ``n`` (``SPARK_QUANTILE_ACCURACY``)."""
+    from pyspark.sql import functions as F
+
+    aggs = []
+    for column, ks in wanted.items():
+        n = counts[column]
+        shares = F.array(*(F.lit((k + 0.5) / n) for k in ks))
+        aggs.append(
+            F.percentile_approx(_known(column), shares, SPARK_QUANTILE_ACCURACY).alias(column)
+        )
+    if not aggs:
+        return {}
+    row = frame.agg(*aggs).first()
+    return {c: [float(v) for v in row[c]] for c in wanted}
+
+
+def spark_ranked(frame: Any, order: list[tuple[str, bool]], name: str = "rank") -> Any:
+    """``frame`` sorted globally and numbered 1..n in that order (column ``name``), persisted.
+
+    A window over the whole frame would move every row into one task; instead the sort
+    range-partitions the rows, each row's place in its partition comes from
+    ``monotonically_increasing_id`` (partition index << 33 plus the row's position), and the
+    rank adds the rows of the partitions before it: one count per partition reaches the
+    driver. ``order``: ``(column, ascending)`` pairs; a column named ``~c`` sorts nulls of
+    ``c`` (``c is not null``) first.
+    """
+    from pyspark.sql import functions as F
+
+    keys = []
+    for column, ascending in order:
+        key = F.col(column[1:]).isNotNull() if column.startswith("~") else F.col(column)
+        keys.append(key.asc() if ascending else key.desc())
+    parts = frame.orderBy(*keys).select(
+        "*",
+        F.spark_partition_id().alias("_part"),
+        F.monotonically_increasing_id().alias("_row"),
+    )
+    parts = spark_persist(parts)
+    sizes = sorted((r["_part"], r["count"]) for r in parts.groupBy("_part").count().collect())
+    offsets, start = [], 0
+    for part, size in sizes:
+        offsets += [F.lit(part), F.lit(start)]
+        start += size
+    if not offsets:
+        return parts.withColumn(name, F.lit(0).cast("long")).drop("_part", "_row")
+    offset = F.element_at(F.create_map(*offsets), F.col("_part"))
+    within = F.col("_row") - F.shiftleft(F.col("_part").cast("long"), 33)
+    return parts.withColumn(name, (offset + within + 1).cast("long")).drop("_part", "_row")
+
+
+def spark_collect(frame: Any) -> pd.DataFrame:
+    """A small Spark result (aggregates, a bounded sample) as pandas, through Arrow."""
+    return frame.toPandas()
+
+
+def spark_write_parts(frame: Any, directory: str, fmt: str) -> list[Path]:
+    """``frame`` written by the executors as part files under ``directory`` (``text``: its one
+    string column, a line per row; ``parquet``), returned in partition order."""
+    writer = frame.write.mode("overwrite")
+    if fmt == "text":
+        writer.text(directory)
+    else:
+        writer.option("compression", "zstd").parquet(directory)
+    return sorted(p for p in Path(directory).glob("part-*") if p.is_file())

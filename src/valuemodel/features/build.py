@@ -39,6 +39,12 @@ def feature_expr(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None 
     return _features(data, as_of_dates, config).order_by(list(ORDER))
 
 
+def feature_table(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None = None):
+    """:func:`feature_expr` without its final sort: for an engine that keeps the rows (Spark
+    scoring), where a global sort would only be undone by the next step."""
+    return _features(data, as_of_dates, config)
+
+
 def _features(data: DataSet, as_of_dates: AsOf, config: FeatureConfig | None) -> ibis.Table:
     config = config or load_feature_config()
     spine = make_spine(data, as_of_dates, config)

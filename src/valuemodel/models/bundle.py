@@ -175,7 +175,9 @@ def load_bundle(directory: Path, *, version: str = "", run_id: str = "") -> Any:
     if kind not in KINDS:
         raise ModelError(f"{directory}: metadata.json names an unknown model kind {kind!r}")
     if kind == "uplift":
-        return _load_uplift(directory, sums, metadata, version, run_id)
+        uplift = _load_uplift(directory, sums, metadata, version, run_id)
+        uplift.bundle_files = _files(directory, sums)
+        return uplift
     boosters = {}
     for part, name in (
         ("main", "booster.txt"),
@@ -205,7 +207,26 @@ def load_bundle(directory: Path, *, version: str = "", run_id: str = "") -> Any:
             loaded.smearing = float(_read_json(directory, "value.json", sums)["smearing"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{directory}: calibration/value file is malformed ({exc!r})") from exc
+    loaded.bundle_files = _files(directory, sums)
     return loaded
+
+
+def _files(directory: Path, sums: dict[str, str]) -> dict[str, bytes]:
+    """The verified folder's files (kept so that Spark executors can load the same bundle)."""
+    return {name: (directory / name).read_bytes() for name in [*sums, CHECKSUMS]}
+
+
+def load_bundle_files(files: dict[str, bytes], *, version: str = "", run_id: str = "") -> Any:
+    """:func:`load_bundle` of a folder given as its files (``bundle_files`` of a loaded
+    model): written to a temporary folder, checksums verified again, loaded."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="valuemodel-bundle-") as tmp:
+        for name, content in files.items():
+            if Path(name).name != name:
+                raise ModelError(f"a bundle file name must not hold a folder: {name!r}")
+            (Path(tmp) / name).write_bytes(content)
+        return load_bundle(Path(tmp), version=version, run_id=run_id)
 
 
 def _load_uplift(

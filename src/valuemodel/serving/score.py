@@ -51,6 +51,7 @@ from valuemodel.serving.columns import (  # noqa: F401 - the list's columns, als
 )
 from valuemodel.serving.config import TierConfig, default_tiers_path, load_tiers
 from valuemodel.serving.control import DEFAULT_SEED, draw_control
+from valuemodel.serving.distributed import why_not
 from valuemodel.serving.drift import drift_report, drift_warnings, market_features
 from valuemodel.serving.preflight import check_arguments, check_loop
 from valuemodel.serving.ranking import exclusion, priority_score, rank_accounts, value_at_risk
@@ -240,6 +241,14 @@ def score(
     effect = _load_uplift(model_alias, tracking_uri)
     rank_by, why = resolve_rank_by(rank_by, effect)
     _step(progress, "features")
+    run = {"as_of": as_of_date, "alias": model_alias, "tiers": tiers, "top": top, "lang": lang}
+    if not why_not(data, draw, compare, top, fmt, config):  # the executors do it all
+        from valuemodel.serving.engine_score import score_on_spark
+
+        ranking = (rank_by, why)
+        done = score_on_spark(data, out, fmt, models, effect, ranking, config, run, fingerprint)
+        if done is not None:
+            return done
     features = _build_features(data, as_of_date)
     _step(progress, "predict")
     accounts = _accounts(data, as_of_date)
@@ -265,7 +274,6 @@ def score(
     written = mark_do_not_contact(written, lang)
     del ranked
     warnings = _warnings(scored, config, drift, top)
-    run = {"as_of": as_of_date, "alias": model_alias, "tiers": tiers, "top": top, "lang": lang}
     summary = build_summary(
         scored, written, models, drift, warnings, fingerprint=fingerprint(), config=config, **run
     )
@@ -307,7 +315,7 @@ def _fingerprint_meanwhile(data: Any, as_of: str) -> Callable[[], str]:
 
 def write_outputs(
     out: Path,
-    written: pd.DataFrame,
+    written: pd.DataFrame | Callable[[Path], None],
     summary: dict[str, Any],
     drift: pd.DataFrame,
     fmt: str | None = None,
@@ -323,13 +331,16 @@ def write_outputs(
         paths += list(compare_paths(out))
     with staged(paths) as temps:
         t_out, t_summary, t_drift = temps[:3]
-        write_table(
-            written,
-            t_out,
-            fmt=fmt or check_format(out),
-            summary=summary_sheet(summary),
-            lang=summary.get("lang", "en"),
-        )
+        if callable(written):  # the list written by the engine's executors
+            written(t_out)
+        else:
+            write_table(
+                written,
+                t_out,
+                fmt=fmt or check_format(out),
+                summary=summary_sheet(summary),
+                lang=summary.get("lang", "en"),
+            )
         write_json(summary, t_summary)
         write_csv(drift.round(dict.fromkeys(_DRIFT_NUMBERS, 6)), t_drift)
         if compare is not None:

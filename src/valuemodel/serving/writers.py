@@ -31,6 +31,7 @@ __all__ = [
     "FORMATS",
     "atomic_write",
     "check_format",
+    "csv_text",
     "sheet_groups",
     "staged",
     "write_csv",
@@ -60,12 +61,21 @@ def write_csv(frame: pd.DataFrame, path: Path, lang: str = "en") -> None:
     byte-order mark, which Excel on Chinese Windows needs to read UTF-8 (without it, it reads
     the file as GBK and shows it garbled); pandas and most tools skip the mark.
     """
+    encoding = "utf-8-sig" if lang == "zh" else "utf-8"
+    _csv_ready(frame, lang).to_csv(path, index=False, lineterminator="\n", encoding=encoding)
+
+
+def csv_text(frame: pd.DataFrame, lang: str = "en", header: bool = True) -> str:
+    """The text :func:`write_csv` writes for ``frame`` (without the byte-order mark): Spark's
+    executors format their rows of the list with it, so both engines' files read alike."""
+    return _csv_ready(frame, lang).to_csv(index=False, lineterminator="\n", header=header)
+
+
+def _csv_ready(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     flags = [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c].dtype)]
     if flags and lang != "zh":
         frame = frame.assign(**{c: frame[c].map({True: "true", False: "false"}) for c in flags})
-    encoding = "utf-8-sig" if lang == "zh" else "utf-8"
-    frame = to_display(frame, lang)
-    frame.to_csv(path, index=False, lineterminator="\n", encoding=encoding)
+    return to_display(frame, lang)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -252,6 +252,40 @@ def test_ensure_demo_workspace_refuses_a_folder_holding_other_files(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_ensure_demo_workspace_builds_once_when_two_kernels_ask_at_once(tmp_path, monkeypatch):
+    """Two callers on one empty folder: one builds, the other waits and opens its workspace
+    (without the lock both see no workspace and both build, one clearing the other's files)."""
+    import threading
+    import time
+
+    from valuemodel import workspace
+
+    builds = []
+
+    def build(root, **kwargs):
+        builds.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for the other caller to look while this one builds
+        (root / workspace.MARKER).parent.mkdir(parents=True, exist_ok=True)
+        (root / workspace.MARKER).write_text("{}")
+
+    def open_workspace(root, built):
+        return root if (root / workspace.MARKER).is_file() else None
+
+    monkeypatch.setattr(workspace, "_build", build)
+    monkeypatch.setattr(workspace, "_open_workspace", open_workspace)
+    found = []
+    callers = [
+        threading.Thread(target=lambda: found.append(workspace.ensure_demo_workspace(tmp_path)))
+        for _ in range(2)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert len(builds) == 1
+    assert found == [tmp_path, tmp_path]
+
+
 def test_holdout_scores_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="kind must be 'churn' or 'clv'"):
         explain.holdout_scores("unused", object(), "value")

@@ -9,6 +9,7 @@ training and scoring end to end.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -209,15 +210,27 @@ def ensure_demo_workspace(
     Raises ``InputError`` for a folder that holds something else.
     """
     root = _workspace_root(path)
-    found = _open_workspace(root, built=(root / MARKER).is_file())
-    if found is not None:
-        return found
-    _clear_for_build(root)
-    _build(root, accounts=accounts, trials=trials, seed=seed, progress=progress)
-    built = _open_workspace(root, built=True)
+    # Several kernels (notebooks opened side by side, the test workers) may ask for the same
+    # folder at once: one builds while the others wait, then find the finished workspace.
+    with _build_lock(root):
+        found = _open_workspace(root, built=(root / MARKER).is_file())
+        if found is not None:
+            return found
+        _clear_for_build(root)
+        _build(root, accounts=accounts, trials=trials, seed=seed, progress=progress)
+        built = _open_workspace(root, built=True)
     if built is None:  # pragma: no cover - the build above writes every part
         raise RuntimeError(f"{root}: the workspace build did not complete")
     return built
+
+
+def _build_lock(root: Path) -> Any:
+    """A lock for ``root``'s check-and-build, held in the temp folder (not beside ``root``,
+    which may be a user's project folder) under a name derived from ``root``'s full path."""
+    from filelock import FileLock
+
+    key = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
+    return FileLock(Path(tempfile.gettempdir()) / f"valuemodel-workspace-{key}.lock")
 
 
 def _workspace_root(path: str | Path | None) -> Path:

@@ -215,3 +215,34 @@ def test_a_reason_without_a_value_is_a_lower_case_phrase_like_the_others():
 
     said = phrase("days_since_last_deposit", {"days_since_last_deposit": None}, load_registry())
     assert said == "days since the last transfer of money in (bank to securities): none on record"
+
+
+def test_a_numpy_nan_in_a_row_is_no_value_not_unknown():
+    # a row of a mixed frame (``frame.loc[i]``) holds NumPy scalars: its NaN is missing too
+    row = pd.DataFrame({"outflow_share_30d": [np.nan], "branch": ["BR01"]}).loc[0]
+    assert isinstance(row["outflow_share_30d"], np.floating)
+    said = phrase("outflow_share_30d", row, REGISTRY)
+    assert said == "share of assets moved out in 30 days: none on record"
+
+
+def test_phrased_drivers_read_each_rows_own_values_of_every_field_of_the_template():
+    # both rows have the driver at 3 days; the template also reads the year's trading days,
+    # which differ: the second row must not be given the first one's words
+    drivers = pd.DataFrame(
+        {"driver_1": ["active_trading_days_90d"] * 2, "driver_2": ["outflow_share_30d", None]},
+        index=[7, 9],
+    )
+    features = pd.DataFrame(
+        {
+            "active_trading_days_90d": [3.0, 3.0],
+            "active_trading_days_365d": [72.0, 40.0],
+            "outflow_share_30d": [0.25, np.nan],
+        },
+        index=[7, 9],
+    )
+    first, second = reasons.phrase_drivers(drivers, features, REGISTRY)
+    assert first == [
+        "traded on 3 days in the last quarter against 72 in the last year",
+        "traded on 3 days in the last quarter against 40 in the last year",
+    ]
+    assert second == ["moved 25% of assets out in 30 days", None]

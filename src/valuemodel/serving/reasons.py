@@ -105,8 +105,8 @@ class _Cached:
 def _clean(value: Any) -> Any:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, np.generic):  # a NumPy NaN is still NaN once a Python float
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
@@ -199,6 +199,22 @@ PHRASE_CHUNK_ROWS = 16_384
 the columns the reasons read): the whole list at once held 4 GB at a million accounts."""
 
 
+def phrase_drivers(
+    drivers: pd.DataFrame, features: pd.DataFrame, registry: Any = None, lang: str = "en"
+) -> list[list[str | None]]:
+    """Each driver of each row of ``drivers`` (``top_drivers``) in words, read from the
+    index-aligned ``features``: one list per driver column, None where there is no driver.
+    For drivers other than the churn model's (the uplift model's); ``explain`` phrases its
+    own in chunks."""
+    registry = _Cached(registry) if registry is not None else None
+    reads = _reads(drivers, registry, lang, features.columns)
+    needed = [c for c in features.columns if any(c in r for r in reads.values())]
+    out: dict[str, list] = {c: [] for c in drivers.columns}
+    _phrase_rows(drivers, features.loc[drivers.index, needed], reads, {}, out,
+                 registry=registry, lang=lang)  # fmt: skip
+    return list(out.values())
+
+
 def _phrase_rows(
     drivers: pd.DataFrame,
     rows: pd.DataFrame,
@@ -209,13 +225,14 @@ def _phrase_rows(
     registry: Any,
     lang: str,
 ) -> None:
-    """Append the reasons of ``drivers``' rows (values in ``rows``) to ``reasons``; ``said``
-    keeps the words already found for a driver and the values its template reads."""
+    """Append the reasons of ``drivers``' rows (values in ``rows``) to ``reasons`` (one list
+    per driver column, in order); ``said`` keeps the words already found for a driver and the
+    values its template reads."""
     columns = {c: rows[c].tolist() for c in rows.columns}
     for i, names in enumerate(drivers.itertuples(index=False, name=None)):
         row = _Row(columns, i)
-        for column, name in zip(REASON_COLUMNS, names, strict=True):
-            if name is None:
+        for column, name in zip(reasons, names, strict=True):
+            if not isinstance(name, str):  # no driver (None, or NaN in a string column)
                 reasons[column].append(None)
                 continue
             key = (name, *(columns[c][i] for c in reads[name]))

@@ -30,7 +30,7 @@ import pandas as pd
 from valuemodel.errors import InputError, ModelError
 from valuemodel.models.shap_values import top_drivers
 from valuemodel.serving.ranking import priority_score
-from valuemodel.serving.reasons import phrase
+from valuemodel.serving.reasons import phrase_drivers
 
 RANK_BY = ("saved_value", "value_at_risk")
 DO_NOT_CONTACT = -0.02
@@ -101,27 +101,9 @@ def uplift_reasons(
     contrib = model.contributions(X)
     sign = np.where(ranked["uplift"].to_numpy(dtype=float) < 0, -1.0, 1.0)
     drivers = top_drivers(contrib.mul(sign, axis=0), k=2)
-    said: dict[tuple, str] = {}
-    texts = []
-    for i, row in zip(ranked.index, drivers.itertuples(index=False), strict=True):
-        parts = []
-        for feature in row:
-            if feature is None or feature != feature:
-                continue
-            key = (feature, _hashable(ranked.at[i, feature]) if feature in ranked else None)
-            if key not in said:
-                said[key] = phrase(feature, ranked.loc[i], registry, lang)
-            parts.append(said[key])
-        texts.append(_JOIN[lang].join(parts) if parts else None)
+    words = phrase_drivers(drivers, ranked, registry, lang)
+    texts = [_JOIN[lang].join(p for p in pair if p) or None for pair in zip(*words, strict=True)]
     return pd.Series(texts, index=ranked.index, dtype="object")
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return str(value)
-    return value
 
 
 def mark_do_not_contact(written: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

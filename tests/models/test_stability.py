@@ -67,6 +67,14 @@ def test_normal_movement_takes_the_distance_below_and_grows_beyond_the_last():
     assert all(math.isnan(v) for v in normal_movement([], 1))
 
 
+def test_on_the_profiles_own_date_the_normal_movement_is_nil():
+    steps = [[1.0, 0.02, 0.1], [3.0, 0.05, 0.3]]
+    assert normal_movement(steps, 0, same_date=True) == (0.0, 0.0)
+    psi_0, bins_0 = normal_movement([[1.0, 0.02, None]], 0, same_date=True)  # categorical
+    assert psi_0 == 0.0 and math.isnan(bins_0)
+    assert all(math.isnan(v) for v in normal_movement([], 0, same_date=True))
+
+
 def test_the_drift_baseline_profiles_the_as_of_date_and_keeps_the_date():
     rng = np.random.default_rng(0)
     dates = pd.to_datetime(["2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"])

@@ -125,7 +125,7 @@ def test_a_shift_beyond_normal_warns_only_for_a_feature_that_carries_the_model()
     }
     features = pd.DataFrame({"flag": _flags(40), "minor": _flags(40)})
     model = _Model(profile, {"flag": 0.99, "minor": 0.01})
-    report = drift_report(features, {"churn": model}, "2024-06-30")
+    report = drift_report(features, {"churn": model}, "2024-07-31")
     assert report.set_index("feature")["beyond_normal"].all()
     assert report.set_index("feature")["warn"].to_dict() == {"flag": True, "minor": False}
     (line,) = drift_warnings(report)
@@ -150,6 +150,41 @@ def test_a_whole_distribution_moving_together_is_reported_as_the_market():
     )
     assert bool(report.loc[0, "warn"]) and not bool(report.loc[0, "market"])
     assert "market" not in drift_warnings(report)[0]
+
+
+def test_on_the_profiles_own_date_a_move_beyond_the_floors_is_a_change_of_the_data():
+    # a month normally moves this flag by PSI 0.3 and 0.25 bins; 20 % -> 35 % ones moves it
+    # by PSI 0.115 and 0.15 bins: within a month's movement, beyond the floors 0.05 and 0.1
+    model = _Model({"flag": _flag_profile(0.2, [[1.0, 0.3, 0.25]])}, {"flag": 1.0})
+    moved = pd.DataFrame({"flag": _flags(35)})
+    two_days_on = drift_report(moved, {"churn": model}, "2024-07-02").iloc[0]
+    assert two_days_on["months"] == 0 and two_days_on["days"] == 2
+    assert two_days_on["limit"] == pytest.approx(0.6) and not two_days_on["beyond_normal"]
+    report = drift_report(moved, {"churn": model}, "2024-06-30")
+    row = report.iloc[0]
+    by_hand = 0.15 * math.log(0.8 / 0.65) + 0.15 * math.log(0.35 / 0.2)
+    assert row["psi"] == pytest.approx(by_hand) and row["bins_moved"] == pytest.approx(0.15)
+    assert row["days"] == 0 and row["normal_psi"] == 0.0 and row["normal_bins"] == 0.0
+    assert row["limit"] == 0.05 and row["beyond_normal"] and row["warn"]
+    (line,) = drift_warnings(report)
+    assert "on the training date itself" in line and "changed since training" in line
+    # the same data on that date: PSI 0, nothing beyond
+    same = drift_report(pd.DataFrame({"flag": _flags(20)}), {"churn": model}, "2024-06-30")
+    assert same.loc[0, "psi"] == 0.0 and not same["beyond_normal"].any()
+
+
+def test_on_the_profiles_own_date_nothing_is_the_market():
+    rng = np.random.default_rng(1)
+    before = pd.Series(rng.normal(0, 0.1, 2000))
+    schema = FeatureSchema.from_frame(pd.DataFrame({"return_90d": before}))
+    profile = {"return_90d": schema.profile["return_90d"] | {"movement": [[1.0, 0.02, 0.1]]}}
+    model = _Model(profile, {"return_90d": 1.0})  # profiled on 2024-06-30
+    everyone = pd.DataFrame({"return_90d": before + 0.15})
+    report = drift_report(everyone, {"churn": model}, "2024-06-30", market={"return_90d"})
+    assert bool(report.loc[0, "warn"]) and not bool(report.loc[0, "market"])
+    assert math.isnan(report.loc[0, "psi_after_shift"])
+    (line,) = drift_warnings(report)
+    assert "market" not in line and "on the training date itself" in line
 
 
 def test_a_bundle_without_normal_movement_keeps_the_old_rule():

@@ -20,7 +20,12 @@ bin (``bin_location``, numbers only) (a high one, so that the odd
 month of a large market move counts as normal, but not the first snapshots, whose windows
 reach back before the data began), made non-decreasing in ``k``, is the feature's normal
 movement (``movement``). A scoring date ``L`` months from the profile's date is judged against the
-movement at ``L`` months (``normal_movement``).
+movement at ``L`` months (``normal_movement``). On the profile's own date there is no
+movement to allow for: the scored population is the profiled one, and the data training read
+give a PSI of 0 for every feature; whatever moved there, the data up to that date changed.
+(A date a few days away is not scaled down from the month's movement: over a few days the
+market and the weekly and monthly cycles of deposits and logins move features by as much as
+between two month ends.)
 """
 
 from __future__ import annotations
@@ -204,16 +209,21 @@ def _number(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def normal_movement(steps: Sequence[Sequence[float | None]], months: int) -> tuple[float, float]:
+def normal_movement(
+    steps: Sequence[Sequence[float | None]], months: int, same_date: bool = False
+) -> tuple[float, float]:
     """The normal (PSI, bin location move) of a feature ``months`` from its profile's date
     (NaN where not measured).
 
     The movement at the largest measured distance not beyond ``months``; a date closer than
     any measured distance takes the nearest one; beyond the largest, it grows in proportion.
+    On the profile's own date (``same_date``) it is 0 (NaN where not measured).
     """
     if not steps:
         return float("nan"), float("nan")
     rows = [[_number(v) for v in step] + [float("nan")] * (3 - len(step)) for step in steps]
+    if same_date:
+        return rows[0][1] * 0.0, rows[0][2] * 0.0
     if months > rows[-1][0]:
         scale = months / rows[-1][0]
         return rows[-1][1] * scale, rows[-1][2] * scale

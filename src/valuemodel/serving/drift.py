@@ -3,25 +3,37 @@ how much that feature normally moves.
 
 The training profile (``LoadedModel.feature_profile``, see ``valuemodel.models.schema``)
 describes the population at the training as-of date (``profile_date``): per feature, its bins
-and the share of accounts per bin, and its **normal movement**: the largest PSI seen between
-training snapshots the same number of months apart (``valuemodel.models.stability``). The
-scored population is counted in the same bins and
+and the share of accounts per bin, and its **normal movement**: a high quantile of the PSIs
+between training snapshots the same number of months apart (``valuemodel.models.stability``).
+The scored population is counted in the same bins and
 
     PSI = sum over bins of (actual - expected) * ln(actual / expected)
 
 (shares floored at 1e-4). ``status`` is the usual reading of the PSI alone: < 0.1 stable,
 0.1-0.25 moderate, > 0.25 major. A feature is **beyond normal** when its PSI exceeds
 ``limit = max(FLOOR, FACTOR x normal movement)`` at the scoring date's distance in months
-from the profile's date. A warning is printed only for a feature that is beyond normal and
-carries the model (at least ``CARRYING_SHARE`` of its total gain, or an average
-feature's share where that is lower, when the features beyond normal together carry
-``CARRYING_SHARE``). A feature declared to
-follow the market index (returns, P&L, asset growth: ``market`` in its declaration) whose
-whole distribution moved together (once shifted back by the change of its median, its PSI
-``psi_after_shift`` is within the limit) counts as a move of the market: such features are
-summed up in one line, "the market moved", rather than one warning each; prices moved for
-everyone, the data are not wrong, and retraining would not undo it. A third of the accounts
-losing half their assets is no market move: the median barely shifts, and the PSI stays.
+from the profile's date, or its mean bin moved more than
+``max(LOCATION_FLOOR, FACTOR x normal move of the mean bin)``.
+
+On the profile's own date (``days`` 0) the normal movement is 0: the scored population is
+the profiled one, and the data the model was trained on give a PSI of 0 for every feature.
+``FLOOR`` and ``LOCATION_FLOOR`` alone set the limits there, and a feature beyond them means
+that the data up to that date changed since training. (A third of the accounts trading half
+as often from three months before moves a dozen trade features by 0.1 to 0.3 bins on that
+date: beyond 0.1, though well within a month's normal movement, the only yardstick a later
+date has.)
+
+A warning is printed only for a feature that is beyond normal and carries the model (at
+least ``CARRYING_SHARE`` of its total gain, or an average feature's share where that is
+lower, when the features beyond normal together carry ``CARRYING_SHARE``). A feature
+declared to follow the market index (returns, P&L, asset growth: ``market`` in its
+declaration) whose whole distribution moved together (once shifted back by the change of its
+median, its PSI ``psi_after_shift`` is within the limit) counts as a move of the market:
+such features are summed up in one line, "the market moved", rather than one warning each;
+prices moved for everyone, the data are not wrong, and retraining would not undo it. A third
+of the accounts losing half their assets is no market move: the median barely shifts, and
+the PSI stays. On the profile's own date nothing is the market's: the prices are the ones
+training read.
 
 A bundle written before the normal movement was kept (no ``profile_date``) is judged by the
 old rule: PSI > 0.25 on one of the model's ``TOP_IMPORTANT`` features by gain.
@@ -75,6 +87,7 @@ DRIFT_COLUMNS = (
     "bins_moved",
     "normal_bins",
     "months",
+    "days",
     "limit",
     "beyond_normal",
     "importance_share",
@@ -142,14 +155,19 @@ def drift_report(
         important = set(share[share > 0].nlargest(TOP_IMPORTANT).index)
         carrying = min(CARRYING_SHARE, 1.0 / max(len(model.feature_names), 1))
         profile, when = model.feature_profile, _profile_date(model)
-        months = None
+        months = days = None
         if when is not None:
-            months = months_apart(when, pd.Timestamp(as_of).date() if as_of else when)
+            scored_on = pd.Timestamp(as_of).date() if as_of else when
+            months, days = months_apart(when, scored_on), abs((scored_on - when).days)
         for feature in model.feature_names:
             found = feature in profile and feature in features.columns
             value, moved = _moved(features[feature], profile[feature]) if found else (np.nan,) * 2
             steps = profile.get(feature, {}).get("movement") if months is not None else None
-            normal = normal_movement(steps, months) if steps is not None else (np.nan,) * 2
+            normal = (
+                normal_movement(steps, months, same_date=days == 0)
+                if steps is not None
+                else (np.nan,) * 2
+            )
             row = {
                 "model": name,
                 "feature": feature,
@@ -159,19 +177,20 @@ def drift_report(
                 "bins_moved": moved,
                 "normal_bins": normal[1],
                 "months": months,
+                "days": days,
                 "importance_share": float(share.get(feature, 0.0)),
                 "important": feature in important,
             }
             row |= _judged(row, steps is not None, carrying)
             shifted = float("nan")
-            if feature in market and found and row["beyond_normal"]:
+            if feature in market and found and row["beyond_normal"] and days != 0:
                 shifted = _psi_after_shift(features[feature], profile[feature])
             row["psi_after_shift"] = shifted
             row["market"] = bool(shifted <= row["limit"])
             rows.append(row)
         _together(rows, name)
     report = pd.DataFrame(rows, columns=list(DRIFT_COLUMNS))
-    report["months"] = report["months"].astype("Int64")
+    report[["months", "days"]] = report[["months", "days"]].astype("Int64")
     return report.sort_values(
         ["model", "warn", "psi", "feature"],
         ascending=[True, False, False, True],
@@ -263,6 +282,14 @@ def _message(r: Any) -> str:
         return (
             f"{r.model} model: feature '{r.feature}' drifted (PSI {r.psi:.2f} > {MAJOR}); "
             "its scores may be unreliable until the model is retrained"
+        )
+    if r.days == 0:
+        return (
+            f"{r.model} model: feature '{r.feature}' differs from the training population on "
+            f"the training date itself (PSI {r.psi:.2f}, mean {r.bins_moved:+.2f} bins; the "
+            f"data the model was trained on give 0); it carries {r.importance_share:.0%} of "
+            "the model: the data up to that date changed since training; check this "
+            "feature's source data, and retrain if the change is real"
         )
     apart = f"{r.months} month{'s' if r.months != 1 else ''}"
     return (

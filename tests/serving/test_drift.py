@@ -230,3 +230,16 @@ def test_minor_features_warn_only_when_the_moved_ones_together_carry_the_model()
     alone = pd.DataFrame(still | {"a": _flags(40), "b": _flags(20)})
     report = drift_report(alone, {"churn": model}, "2024-06-30").set_index("feature")
     assert report.loc["a", "beyond_normal"] and not report["warn"].any()  # 1.5 % alone
+
+
+def test_a_warning_leaves_out_the_bins_a_categorical_feature_has_not_and_shows_small_shares():
+    from valuemodel.serving.drift import DRIFT_COLUMNS
+
+    row = dict.fromkeys(DRIFT_COLUMNS, float("nan"))
+    row |= {"model": "churn", "feature": "branch", "psi": 0.31, "normal_psi": 0.04,
+            "months": 1, "days": 31, "limit": 0.08, "beyond_normal": True,
+            "importance_share": 0.0067, "warn": True, "market": False}  # fmt: skip
+    (line,) = drift_warnings(pd.DataFrame([row]))
+    assert "nan" not in line and "bins" not in line
+    assert "(PSI 0.31; between training snapshots 1 month apart at most 0.04)" in line
+    assert "it carries 0.7% of the model" in line

@@ -283,19 +283,33 @@ def _message(r: Any) -> str:
             f"{r.model} model: feature '{r.feature}' drifted (PSI {r.psi:.2f} > {MAJOR}); "
             "its scores may be unreliable until the model is retrained"
         )
+    carries = _share(r.importance_share)
     if r.days == 0:
         return (
             f"{r.model} model: feature '{r.feature}' differs from the training population on "
-            f"the training date itself (PSI {r.psi:.2f}, mean {r.bins_moved:+.2f} bins; the "
-            f"data the model was trained on give 0); it carries {r.importance_share:.0%} of "
-            "the model: the data up to that date changed since training; check this "
-            "feature's source data, and retrain if the change is real"
+            f"the training date itself (PSI {r.psi:.2f}{_bins(r.bins_moved)}; the data the "
+            f"model was trained on give 0); it carries {carries} of the model: the data up to "
+            "that date changed since training; check this feature's source data, and retrain "
+            "if the change is real"
         )
     apart = f"{r.months} month{'s' if r.months != 1 else ''}"
+    normal = f"at most {r.normal_psi:.2f}"
+    if np.isfinite(r.normal_bins) and np.isfinite(r.bins_moved):
+        normal += f" and {r.normal_bins:.2f} bins"
     return (
         f"{r.model} model: feature '{r.feature}' moved beyond its normal range (PSI "
-        f"{r.psi:.2f}, mean {r.bins_moved:+.2f} bins; between training snapshots {apart} "
-        f"apart at most {r.normal_psi:.2f} and {r.normal_bins:.2f} bins); it carries "
-        f"{r.importance_share:.0%} of the model: check this feature's source data, and "
-        "retrain if the change is real"
+        f"{r.psi:.2f}{_bins(r.bins_moved)}; between training snapshots {apart} apart "
+        f"{normal}); it carries {carries} of the model: check this feature's source data, "
+        "and retrain if the change is real"
     )
+
+
+def _bins(moved: float) -> str:
+    """The move of the mean bin, where there is one (a categorical feature has none)."""
+    return f", mean {moved:+.2f} bins" if np.isfinite(moved) else ""
+
+
+def _share(share: float) -> str:
+    """A share of the model's gain: "0.7%" below 1% (a carrying feature may hold that
+    little of a model with 150 features), "12%" above."""
+    return f"{share:.1%}" if share < 0.01 else f"{share:.0%}"

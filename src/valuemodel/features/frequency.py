@@ -93,71 +93,40 @@ _TRADES = ("trades",)
 _ACTIVITY = ("windows", "short_windows")
 _SESSIONS = ("session_windows",)
 
+
+def _counts(suffix: str, window_sets: tuple[str, ...], trades, logins) -> tuple:
+    """Trades, trading days and login days per window: ``{w}d`` in calendar days, or
+    ``{w}td`` in trading days of the exchange calendar (``suffix``). ``trades`` and
+    ``logins`` are the windows' sources; their columns end in ``"s"`` for sessions."""
+    column = "s" if suffix == "td" else ""
+
+    def count(name: str, unit: str, requires: tuple[str, ...], source, measure: str):
+        return Feature(
+            f"{name}_{{w}}{suffix}",
+            unit=unit,
+            requires=requires,
+            risk_direction="lower",
+            window_sets=window_sets,
+            sources=(source,),
+            expression=lambda x, w: x[f"{measure}_{w}{column}"],
+        )
+
+    return (
+        PerWindow(
+            (
+                count("trades", "trades", _TRADES, trades, "trades"),
+                count("active_trading_days", "days", _TRADES, trades, "days"),
+            )
+        ),
+        count("login_days", "days", ("logins",), logins, "logins"),
+    )
+
+
 FREQUENCY = Family(
     "frequency",
     (
-        PerWindow(
-            (
-                Feature(
-                    "trades_{w}d",
-                    unit="trades",
-                    requires=_TRADES,
-                    risk_direction="lower",
-                    window_sets=_ACTIVITY,
-                    sources=(trade_window_source,),
-                    expression=lambda x, w: x[f"trades_{w}"],
-                ),
-                Feature(
-                    "active_trading_days_{w}d",
-                    unit="days",
-                    requires=_TRADES,
-                    risk_direction="lower",
-                    window_sets=_ACTIVITY,
-                    sources=(trade_window_source,),
-                    expression=lambda x, w: x[f"days_{w}"],
-                ),
-            )
-        ),
-        Feature(
-            "login_days_{w}d",
-            unit="days",
-            requires=("logins",),
-            risk_direction="lower",
-            window_sets=_ACTIVITY,
-            sources=(login_window_source,),
-            expression=lambda x, w: x[f"logins_{w}"],
-        ),
-        PerWindow(
-            (
-                Feature(
-                    "trades_{w}td",
-                    unit="trades",
-                    requires=_TRADES,
-                    risk_direction="lower",
-                    window_sets=_SESSIONS,
-                    sources=(trade_session_source,),
-                    expression=lambda x, w: x[f"trades_{w}s"],
-                ),
-                Feature(
-                    "active_trading_days_{w}td",
-                    unit="days",
-                    requires=_TRADES,
-                    risk_direction="lower",
-                    window_sets=_SESSIONS,
-                    sources=(trade_session_source,),
-                    expression=lambda x, w: x[f"days_{w}s"],
-                ),
-            )
-        ),
-        Feature(
-            "login_days_{w}td",
-            unit="days",
-            requires=("logins",),
-            risk_direction="lower",
-            window_sets=_SESSIONS,
-            sources=(login_session_source,),
-            expression=lambda x, w: x[f"logins_{w}s"],
-        ),
+        *_counts("d", _ACTIVITY, trade_window_source, login_window_source),
+        *_counts("td", _SESSIONS, trade_session_source, login_session_source),
         Feature(
             "buy_sell_balance_{w}d",
             unit="share -1..1",

@@ -113,6 +113,19 @@ def features_at(data: DataSet, at: date | Sequence[date], feature_config: Any = 
     return _normalise(build_features(data, dates, config=feature_config))
 
 
+def at_dates(features: pd.DataFrame, dates: Sequence[date]) -> pd.DataFrame:
+    """The rows of ``features`` at ``dates``, as a build at these dates alone gives them: a
+    category list read off the data (``channel``, ``branch``) cut to the values seen at
+    ``dates`` (the trees encode a category by its place in the list, so a value seen only at
+    another date of the same pass would otherwise change them)."""
+    from valuemodel.features.catalog import categorical_columns
+
+    wanted = features["as_of"].isin(pd.to_datetime(list(dates)))
+    rows = features if wanted.all() else features[wanted]
+    seen = [c for c, cats in categorical_columns().items() if cats is None and c in rows]
+    return rows.assign(**{c: rows[c].cat.remove_unused_categories() for c in seen})
+
+
 @dataclass
 class Part:
     """One side of the out-of-time split for one label."""

@@ -61,6 +61,13 @@ def qini_coefficient(score, treatment, outcome, value=None) -> float:
     return _area(_qini(*_ordered(score, treatment, outcome, value)))
 
 
+def _descending_ranks(score: np.ndarray) -> np.ndarray:
+    """Each score's place among the distinct scores, highest first (equal scores, and all
+    NaNs, share one, NaNs last as ``argsort`` puts them); 16-bit when they fit."""
+    distinct, place = np.unique(-score, return_inverse=True)
+    return place.reshape(-1).astype(np.uint16 if len(distinct) <= 1 << 16 else np.int64)
+
+
 def qini_difference(
     score_a,
     score_b,
@@ -89,10 +96,16 @@ def qini_difference(
     parts = [np.flatnonzero(keys == k) for k in np.unique(keys)]
     sizes = np.array([len(p) for p in parts], dtype=float)
 
+    # Each draw is ranked by a stable sort of its scores' places in one descending order of
+    # the distinct scores (ties share one): the order the scores themselves give, ties kept
+    # in draw order, so the same numbers; but small integers sort by radix, about 9x faster
+    # than floats (the bootstrap took about 55 s for 75,000 validation rows, 100,000 accounts).
+    rank_a, rank_b = _descending_ranks(a), _descending_ranks(b)
+
     def judged(rows: list[np.ndarray]) -> tuple[float, float]:
-        qa = [_area(_qini(*(x[r[np.argsort(-a[r], kind="stable")]] for x in (t, y, w))))
+        qa = [_area(_qini(*(x[r[np.argsort(rank_a[r], kind="stable")]] for x in (t, y, w))))
               for r in rows]  # fmt: skip
-        qb = [_area(_qini(*(x[r[np.argsort(-b[r], kind="stable")]] for x in (t, y, w))))
+        qb = [_area(_qini(*(x[r[np.argsort(rank_b[r], kind="stable")]] for x in (t, y, w))))
               for r in rows]  # fmt: skip
         return float(np.average(qa, weights=sizes)), float(np.average(qb, weights=sizes))
 

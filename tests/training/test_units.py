@@ -172,3 +172,21 @@ def test_cross_fitted_calibration_never_scores_the_rows_it_was_fitted_on():
     y_one = np.zeros(40)
     y_one[3] = 1.0  # one churner: no half can be calibrated without it: no number at all
     assert _cross_fitted(raw, y_one, "platt", seed=5) is None
+
+
+def test_category_lists_read_off_the_data_are_cut_to_the_dates_kept():
+    jan, feb = date(2024, 1, 31), date(2024, 2, 29)
+    toy = pd.DataFrame(
+        {
+            "account_id": list("abcde"),
+            "as_of": pd.to_datetime([jan] * 3 + [feb] * 2),
+            "channel": pd.Categorical(["x", "y", "x", "z", "y"], categories=["x", "y", "z"]),
+            "gender": pd.Categorical(["M"] * 5, categories=["M", "F"]),  # a declared list
+        }
+    )
+    sliced = frames.at_dates(toy, [jan])
+    assert list(sliced["channel"].cat.categories) == ["x", "y"] and len(sliced) == 3
+    assert list(sliced["gender"].cat.categories) == ["M", "F"]
+    kept = frames.seen_at(toy, [jan])
+    assert len(kept) == 5 and kept["channel"].isna().tolist() == [False] * 3 + [True, False]
+    assert frames.seen_at(toy, [jan, feb]) is toy

@@ -233,7 +233,7 @@ def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, fc, c
     dates = sorted(set(plans[0].labelled_dates) | set(plans[1].dates))
     features = frames.features_at(known, [*dates, end, *campaigns], fc)
     listed = listed_features(known, features, campaigns) if campaigns else None
-    features = frames.at_dates(features, [*dates, end])
+    features = frames.seen_at(features, [*dates, end])  # the rows are sliced below
     horizons = dict(churn_horizon=cfg.churn_horizon, value_horizon=cfg.value_horizon)
     frame = frames.labelled_frame(
         known, dates, **horizons, churn_definition=cfg.churn_definition, end=end,

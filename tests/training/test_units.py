@@ -51,6 +51,34 @@ def test_zero_trials_gives_the_default_parameters_with_fixed_overrides(churn_dat
     assert result.params["max_depth"] == 3 and result.trials == 0
 
 
+def test_the_value_comparison_takes_the_tuned_tweedie_booster_it_would_train_anew():
+    from valuemodel.models import metrics
+    from valuemodel.training import fitting
+    from valuemodel.training.tuning import stopping_rows, subsample
+
+    def revenue(n, seed):
+        X, y = _frame(n, seed)
+        amount = np.exp(3 + X["b"].to_numpy() + np.random.default_rng(seed).normal(size=n))
+        return X, np.where(y > 0, amount, 0.0)
+
+    (X, y), (Xv, yv) = revenue(2000, 3), revenue(1500, 4)
+    cfg = parse_config(
+        {
+            "tuning": {"trials": 4, "max_tuning_rows": 1000},
+            "lightgbm": {"max_rounds": 80, "early_stopping_rounds": 10},
+        }
+    )
+    tuning = tune("value", X, y, Xv, yv, cfg)
+    assert tuning.booster is not None
+    _, _, gini = fitting._fit_value_structures(X, y, Xv, yv, tuning, cfg)
+    rows, stop = subsample(2000, 1000, cfg.tuning.seed), stopping_rows(1500, cfg)
+    assert len(stop) == 1000
+    anew = fitting._value_model("tweedie", tuning, cfg, len(rows))
+    anew.fit(X.iloc[rows], y[rows], eval_set=(Xv.iloc[stop], yv[stop]))
+    assert anew.boosters_["main"].model_to_string() == tuning.booster.model_to_string()
+    assert gini["tweedie"] == metrics.normalized_gini(yv, anew.predict(Xv))
+
+
 def test_figures_contain_the_model_and_its_baselines():
     rng = np.random.default_rng(0)
     y = (rng.random(500) < 0.2).astype(float)
@@ -144,3 +172,21 @@ def test_cross_fitted_calibration_never_scores_the_rows_it_was_fitted_on():
     y_one = np.zeros(40)
     y_one[3] = 1.0  # one churner: no half can be calibrated without it: no number at all
     assert _cross_fitted(raw, y_one, "platt", seed=5) is None
+
+
+def test_category_lists_read_off_the_data_are_cut_to_the_dates_kept():
+    jan, feb = date(2024, 1, 31), date(2024, 2, 29)
+    toy = pd.DataFrame(
+        {
+            "account_id": list("abcde"),
+            "as_of": pd.to_datetime([jan] * 3 + [feb] * 2),
+            "channel": pd.Categorical(["x", "y", "x", "z", "y"], categories=["x", "y", "z"]),
+            "gender": pd.Categorical(["M"] * 5, categories=["M", "F"]),  # a declared list
+        }
+    )
+    sliced = frames.at_dates(toy, [jan])
+    assert list(sliced["channel"].cat.categories) == ["x", "y"] and len(sliced) == 3
+    assert list(sliced["gender"].cat.categories) == ["M", "F"]
+    kept = frames.seen_at(toy, [jan])
+    assert len(kept) == 5 and kept["channel"].isna().tolist() == [False] * 3 + [True, False]
+    assert frames.seen_at(toy, [jan, feb]) is toy

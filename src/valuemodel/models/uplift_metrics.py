@@ -61,6 +61,16 @@ def qini_coefficient(score, treatment, outcome, value=None) -> float:
     return _area(_qini(*_ordered(score, treatment, outcome, value)))
 
 
+def _descending_ranks(score: np.ndarray, parts: list[np.ndarray]) -> np.ndarray:
+    """Each score's place among the distinct scores of its group (``parts``: the rows of
+    each), highest first (equal scores, and all NaNs, share one, NaNs last as ``argsort``
+    puts them); 16-bit when every group's fit (a group of up to 65,536 rows always does)."""
+    out = np.zeros(len(score), dtype=np.int64)
+    for rows in parts:
+        out[rows] = np.unique(-score[rows], return_inverse=True)[1].reshape(-1)
+    return out.astype(np.uint16) if out.max(initial=0) < 1 << 16 else out
+
+
 def qini_difference(
     score_a,
     score_b,
@@ -89,10 +99,17 @@ def qini_difference(
     parts = [np.flatnonzero(keys == k) for k in np.unique(keys)]
     sizes = np.array([len(p) for p in parts], dtype=float)
 
+    # Each draw is ranked by a stable sort of its scores' places in one descending order of
+    # the distinct scores (ties share one): the order the scores themselves give, ties kept
+    # in draw order, so the same numbers; but small integers sort by radix, about 9x faster
+    # than floats (at 100,000 accounts the bootstrap sorted two campaigns of 38,000 rows
+    # 4,000 times: 28 of its 41 s).
+    rank_a, rank_b = _descending_ranks(a, parts), _descending_ranks(b, parts)
+
     def judged(rows: list[np.ndarray]) -> tuple[float, float]:
-        qa = [_area(_qini(*(x[r[np.argsort(-a[r], kind="stable")]] for x in (t, y, w))))
+        qa = [_area(_qini(*(x[r[np.argsort(rank_a[r], kind="stable")]] for x in (t, y, w))))
               for r in rows]  # fmt: skip
-        qb = [_area(_qini(*(x[r[np.argsort(-b[r], kind="stable")]] for x in (t, y, w))))
+        qb = [_area(_qini(*(x[r[np.argsort(rank_b[r], kind="stable")]] for x in (t, y, w))))
               for r in rows]  # fmt: skip
         return float(np.average(qa, weights=sizes)), float(np.average(qb, weights=sizes))
 

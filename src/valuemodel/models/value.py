@@ -128,6 +128,15 @@ class ValueRegressor(RegressorMixin, BaseEstimator):
         self.boosters_ = {"occurrence": occurrence, "amount": amount}
         return self
 
+    def from_booster(self, booster, columns) -> ValueRegressor:
+        """This Tweedie model with ``booster`` as its trees (already trained on ``columns``
+        with :meth:`lightgbm_params`, e.g. by the tuning): what :meth:`fit` would give."""
+        if self.structure != "tweedie":
+            raise ValueError("from_booster: only a tweedie model is one booster")
+        self.feature_names_in_ = np.asarray(columns, dtype=object)
+        self.boosters_, self.smearing_ = {"main": booster}, 1.0
+        return self
+
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Expected revenue over the horizon (>= 0)."""
         check_is_fitted(self, "boosters_")

@@ -31,7 +31,7 @@ from valuemodel.models.value import ValueRegressor
 from valuemodel.training.config import TrainingConfig
 from valuemodel.training.frames import Part
 from valuemodel.training.importance import family_importance
-from valuemodel.training.tuning import TuningResult, subsample, tune
+from valuemodel.training.tuning import TuningResult, stopping_rows, subsample, tune
 
 
 @dataclass
@@ -205,27 +205,34 @@ def _fit_value_structures(X_train, y, X_valid, y_valid, tuning, config: Training
 
     With several structures and more training rows than ``tuning.max_tuning_rows``, the
     comparison is made on the tuning subsample and only the winner is refitted on all rows.
+    Every fit stops early on the tuning's validation subsample (``tuning.stopping_rows``);
+    the Gini compares them on every validation row. Fitted on the tuning subsample, the
+    Tweedie structure is the best trial's booster (same rows, parameters, seed and thread
+    count: the same trees), so it is taken from the tuning instead of trained again.
     """
     structures = config.value.structures
     rows = subsample(len(y), config.tuning.max_tuning_rows, config.tuning.seed)
     sampled = len(structures) > 1 and len(rows) < len(y)
     X_cmp, y_cmp = (X_train.iloc[rows], y[rows]) if sampled else (X_train, y)
+    stop = stopping_rows(len(y_valid), config)
+    eval_set = (X_valid.iloc[stop], y_valid[stop])
+    tuned = tuning.booster if len(y_cmp) == len(rows) else None
+
+    def fit(structure: str) -> Callable[[], ValueRegressor]:
+        model = _value_model(structure, tuning, config, len(y_cmp))
+        if structure == "tweedie" and tuned is not None:
+            return partial(model.from_booster, tuned, X_cmp.columns)
+        return partial(model.fit, X_cmp, y_cmp, eval_set)
+
     models = boosting.side_by_side(
-        [
-            partial(
-                _value_model(s, tuning, config, len(y_cmp)).fit, X_cmp, y_cmp, (X_valid, y_valid)
-            )
-            for s in structures
-        ],
-        config.lightgbm.fits_at_once(len(y_cmp)),
+        [fit(s) for s in structures], config.lightgbm.fits_at_once(len(y_cmp))
     )
     fitted = dict(zip(structures, models, strict=True))
     gini = {s: metrics.normalized_gini(y_valid, m.predict(X_valid)) for s, m in fitted.items()}
     best = max(structures, key=lambda s: gini[s] if np.isfinite(gini[s]) else -np.inf)
     model = fitted[best]
     if sampled:
-        model = _value_model(best, tuning, config, len(y))
-        model = model.fit(X_train, y, eval_set=(X_valid, y_valid))
+        model = _value_model(best, tuning, config, len(y)).fit(X_train, y, eval_set=eval_set)
     return best, model, gini
 
 

@@ -113,6 +113,31 @@ def features_at(data: DataSet, at: date | Sequence[date], feature_config: Any = 
     return _normalise(build_features(data, dates, config=feature_config))
 
 
+def at_dates(features: pd.DataFrame, dates: Sequence[date]) -> pd.DataFrame:
+    """The rows of ``features`` at ``dates``, as a build at these dates alone gives them
+    (:func:`seen_at`)."""
+    return seen_at(features[features["as_of"].isin(pd.to_datetime(list(dates)))], dates)
+
+
+def seen_at(features: pd.DataFrame, dates: Sequence[date]) -> pd.DataFrame:
+    """``features`` (every row kept, no copy of the other columns) with each category list
+    read off the data (``channel``, ``branch``) cut to the values seen at ``dates``, as a
+    build at these dates alone gives it: the trees encode a category by its place in the
+    list, so a value seen only at another date of the same pass would otherwise change
+    them. Rows at other dates with such a value become missing: for slicing off."""
+    from valuemodel.features.catalog import categorical_columns
+
+    at = features["as_of"].isin(pd.to_datetime(list(dates))).to_numpy()
+    cut = {}
+    for c in (c for c, cats in categorical_columns().items() if cats is None and c in features):
+        col = features[c].cat
+        seen = np.unique(col.codes.to_numpy()[at])
+        seen = seen[seen >= 0]  # in the list's (sorted) order
+        if len(seen) < len(col.categories):
+            cut[c] = col.set_categories(col.categories[seen])
+    return features.assign(**cut) if cut else features
+
+
 @dataclass
 class Part:
     """One side of the out-of-time split for one label."""

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from valuemodel.models import boosting
+from valuemodel.models.stability import stable_float
 
 _WINDOWS = (30, 90, 180, 365)
 REFERENCE_FEATURES: tuple[str, ...] = (
@@ -65,9 +66,12 @@ def predict_reference(booster: lgb.Booster, features: pd.DataFrame) -> np.ndarra
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as float64, categories kept (LightGBM splits on them natively)."""
+    """Numbers as float64 quantised as the models' inputs are (``stable_float``: the engine
+    sums money in an order that depends on the file's layout and the other dates of a
+    build, so a last bit may differ between two builds of the same rows, and a tree's
+    split with it), categories kept (LightGBM splits on them natively)."""
     out = {}
     for c in frame.columns:
         col = frame[c]
-        out[c] = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("float64")
+        out[c] = col if isinstance(col.dtype, pd.CategoricalDtype) else stable_float(col)
     return pd.DataFrame(out, index=frame.index)

@@ -31,7 +31,7 @@ from valuemodel.training.promotion import PROMOTION_METRIC, Decision, decide
 from valuemodel.training.refit import refit_churn
 from valuemodel.training.result import ModelResult, TrainResult
 from valuemodel.training.snapshots import SnapshotPlan, plan_snapshots
-from valuemodel.training.uplift import campaign_dates, listed_features, uplift_for
+from valuemodel.training.uplift import campaigns, listed_features, uplift_for
 
 log = logging.getLogger(__name__)
 _FIXED_STEPS = 5
@@ -142,8 +142,8 @@ def train(
         log.info(note)
     steps = Stages(progress, 2 * cfg.tuning.trials + _FIXED_STEPS)
     n_dates = len(set(plans[0].labelled_dates) | set(plans[1].dates))
-    past = campaign_dates(known, cfg.churn_horizon, end)  # the uplift model's, same pass
-    steps.begin(f"features and labels at {n_dates} snapshot and {len(past)} campaign dates")
+    past = campaigns(known, cfg.churn_horizon, end)  # the uplift model's, same pass
+    steps.begin(f"features and labels at {n_dates} snapshot and {len(past[1])} campaign dates")
     frame, now, listed = _snapshot_frame(known, plans, cfg, end, feature_config, past)
     steps.step()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
@@ -229,10 +229,11 @@ def _reference_note(fitted: FittedModel) -> list[str]:
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, fc, campaigns):
     """Features and both labels at the union of the two plans' snapshot dates (the churn
     plan's gap dates included: the final churn model is refitted on them); the features at
-    ``end``; and the uplift model's at the ``campaigns`` dates (None without): one pass."""
+    ``end``; and the uplift model's at the complete ``campaigns`` (rows, dates): one pass."""
     dates = sorted(set(plans[0].labelled_dates) | set(plans[1].dates))
-    features = frames.features_at(known, [*dates, end, *campaigns], fc)
-    listed = listed_features(known, features, campaigns) if campaigns else None
+    rows, past = campaigns
+    features = frames.features_at(known, [*dates, end, *past], fc)
+    listed = listed_features(rows, features, past) if past else None
     features = frames.seen_at(features, [*dates, end])  # the rows are sliced below
     horizons = dict(churn_horizon=cfg.churn_horizon, value_horizon=cfg.value_horizon)
     frame = frames.labelled_frame(

@@ -142,21 +142,15 @@ def validation_split(complete: list[date]) -> list[date]:
     return list(sorted(complete)[-k:])
 
 
-def campaign_dates(known: DataSet, horizon_days: int, end: date) -> list[date]:
-    """The dates of the complete campaigns (:func:`campaigns`), [] without a contacts table:
-    ``train`` builds their features in its snapshot pass (:func:`listed_features`)."""
-    return campaigns(known, horizon_days, end)[1] if known.has("contacts") else []
-
-
-def listed_features(known: DataSet, features: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
+def listed_features(rows: pd.DataFrame, features: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
     """The rows of ``features`` at ``dates`` (:func:`frames.at_dates`) of the accounts listed
-    in a campaign there. ``features``: the whole population's, built in ``train``'s one
-    feature pass with the snapshot dates; not for the listed accounts only, as some features
-    rank an account among the population at its date (RFM quintiles, the commission rate
-    percentile). Kept for the listed accounts (2 in 5 in the generator's data) until used."""
-    listed = campaigns(known, 0, end=max(dates))[0][frames.KEYS]
+    in a campaign there (``rows``: the contacts rows, :func:`campaigns`). ``features``: the
+    whole population's, built in ``train``'s one feature pass with the snapshot dates; not
+    for the listed accounts only, as some features rank an account among the population at
+    its date (RFM quintiles, the commission rate percentile). Kept for the listed accounts
+    (2 in 5 in the generator's data) until used."""
     at = frames.at_dates(features, dates)
-    return at.merge(listed, on=frames.KEYS, how="inner").reset_index(drop=True)
+    return at.merge(rows[frames.KEYS], on=frames.KEYS, how="inner").reset_index(drop=True)
 
 
 def campaign_frame(known: DataSet, rows: pd.DataFrame, dates: list[date], cfg, end, fc,

@@ -174,22 +174,8 @@ def explain(
     """
     exclude = not_reasons() if exclude is None else exclude
     drivers = top_drivers(contributions(booster, X), exclude=exclude)
-    registry = _Cached(registry) if registry is not None else None
-    reads = _reads(drivers, registry, lang, features.columns)
-    needed = [c for c in features.columns if any(c in r for r in reads.values())]
-    reasons: dict[str, list] = {c: [] for c in REASON_COLUMNS}
-    said: dict[tuple, str] = {}  # a reason is a function of the values its template reads
-    for start in range(0, len(X), PHRASE_CHUNK_ROWS):
-        chunk = slice(start, start + PHRASE_CHUNK_ROWS)
-        _phrase_rows(
-            drivers.iloc[chunk],
-            features.loc[X.index[chunk], needed],
-            reads,
-            said,
-            reasons,
-            registry=registry,
-            lang=lang,
-        )
+    words = phrase_drivers(drivers, features, registry, lang)
+    reasons = dict(zip(REASON_COLUMNS, words, strict=True))
     out = pd.DataFrame(reasons, index=X.index, dtype="object")
     return pd.concat([out, drivers], axis=1)
 
@@ -203,15 +189,18 @@ def phrase_drivers(
     drivers: pd.DataFrame, features: pd.DataFrame, registry: Any = None, lang: str = "en"
 ) -> list[list[str | None]]:
     """Each driver of each row of ``drivers`` (``top_drivers``) in words, read from the
-    index-aligned ``features``: one list per driver column, None where there is no driver.
-    For drivers other than the churn model's (the uplift model's); ``explain`` phrases its
-    own in chunks."""
+    index-aligned ``features`` (any extra columns are available to templates): one list per
+    driver column, None where there is no driver. Phrased ``PHRASE_CHUNK_ROWS`` rows at a
+    time; a driver's words are found once for the values its template reads."""
     registry = _Cached(registry) if registry is not None else None
     reads = _reads(drivers, registry, lang, features.columns)
     needed = [c for c in features.columns if any(c in r for r in reads.values())]
     out: dict[str, list] = {c: [] for c in drivers.columns}
-    _phrase_rows(drivers, features.loc[drivers.index, needed], reads, {}, out,
-                 registry=registry, lang=lang)  # fmt: skip
+    said: dict[tuple, str] = {}  # a reason is a function of the values its template reads
+    for start in range(0, len(drivers), PHRASE_CHUNK_ROWS):
+        chunk = drivers.iloc[start : start + PHRASE_CHUNK_ROWS]
+        rows = features.loc[chunk.index, needed]
+        _phrase_rows(chunk, rows, reads, said, out, registry=registry, lang=lang)
     return list(out.values())
 
 

@@ -10,6 +10,7 @@ import pytest
 from valuemodel.data.reader import open_data
 from valuemodel.features import build_features, build_labels
 from valuemodel.features.build import _features
+from valuemodel.features.sample import AccountSample
 
 pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings("ignore::FutureWarning")]
 DATES = ["2025-03-31", "2025-06-30"]
@@ -53,12 +54,16 @@ def test_features_are_equal_on_spark_and_duckdb(spark_con, generated_dir, full_f
 
 
 def test_labels_are_equal_on_spark_and_duckdb(spark_con, generated_dir):
-    for definition in ("assets", "inactivity"):
+    # the second on an account sample: both engines keep the same accounts (MD5 of the ID)
+    for definition, sample in (("assets", None), ("inactivity", AccountSample(0.5, seed=3))):
+        args = (DATES[0], 30, 60, definition)
         spark = build_labels(
-            open_data(generated_dir, con=spark_con), DATES[0], 30, 60, definition, end=END
+            open_data(generated_dir, con=spark_con), *args, end=END, sample=sample
         )
-        duck = build_labels(open_data(generated_dir), DATES[0], 30, 60, definition, end=END)
+        duck = build_labels(open_data(generated_dir), *args, end=END, sample=sample)
         assert_same(spark, duck)
+        if sample is not None:
+            assert len(duck) > 10 and duck["account_id"].map(sample.kept).all()
 
 
 def test_spark_reads_each_table_from_its_files_once_for_the_features(spark_con, generated_dir):

@@ -225,6 +225,26 @@ def test_net_negative_revenue_over_the_horizon_is_fitted_as_zero(
     assert result.clv.metrics["spearman"] > 0
 
 
+def test_above_max_feature_rows_a_share_of_the_accounts_is_trained_on_and_said(
+    first, brokerage_dir, tmp_path, fast_config
+):
+    # a brokerage too large for memory: the engine keeps a seeded share of the accounts
+    # before any row is read, and the notes say how many rows it was drawn from
+    config = fast_config.with_overrides(snapshots={"max_feature_rows": 3000})  # others default
+    result = train(
+        brokerage_dir, AS_OF, config=config, tracking_uri=f"sqlite:///{tmp_path / 'm.db'}"
+    )
+    (note,) = [n for n in result.notes if "snapshots.max_feature_rows (3,000)" in n]
+    rows = int(note.split()[1].replace(",", ""))
+    share = 3000 / rows
+    assert f"a seeded {share:.2%} of the accounts" in note
+    full = first[0].churn.counts
+    for key in ("train_accounts", "valid_accounts"):
+        kept = result.churn.counts[key] / full[key]
+        assert share - 0.15 < kept < share + 0.15, (key, kept, share)
+    assert result.churn.counts["train_snapshots"] == full["train_snapshots"]
+
+
 def test_a_lagging_balances_export_leaves_the_latest_churn_snapshots_unlabelled(
     brokerage_dir, tmp_path
 ):

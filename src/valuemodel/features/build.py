@@ -25,6 +25,7 @@ from valuemodel.features.catalog import DECLARED, categorical_columns
 from valuemodel.features.config import FeatureConfig, load_feature_config
 from valuemodel.features.parts import Part, assemble
 from valuemodel.features.population import make_spine
+from valuemodel.features.sample import AccountSample
 
 AsOf = date | str | Sequence[date | str]
 
@@ -59,7 +60,10 @@ def family_parts(data: DataSet, spine: Spine, config: FeatureConfig) -> list[Par
 
 
 def build_features(
-    data: DataSet, as_of: AsOf, config: FeatureConfig | None = None
+    data: DataSet,
+    as_of: AsOf,
+    config: FeatureConfig | None = None,
+    sample: AccountSample | None = None,
 ) -> pd.DataFrame:
     """Features per account and as-of date as a pandas DataFrame.
 
@@ -67,11 +71,15 @@ def build_features(
     before each ``T`` are used. Output columns: ``account_id`` (str), ``as_of``
     (``datetime64[ns]``), then the features (see ``docs/features.md``): numeric as float64,
     categorical as ``category``. Rows: the population at each ``T``, sorted by
-    (as_of, account_id).
+    (as_of, account_id). ``sample``: only the sampled accounts' rows, filtered by the engine
+    (each with the values of a full build; :mod:`valuemodel.features.sample`).
     """
+    expr = _features(data, as_of, config)
+    if sample is not None:
+        expr = sample.filter(expr)
     # Unordered in the engine: sorting the Arrow result (to_frame) is cheaper than DuckDB's
     # ORDER BY, which holds a sorted copy of the whole result while it is converted.
-    return to_frame(engine.to_pyarrow(_features(data, as_of, config)), release=True)
+    return to_frame(engine.to_pyarrow(expr), release=True)
 
 
 def to_frame(df: pd.DataFrame | pa.Table, release: bool = False) -> pd.DataFrame:

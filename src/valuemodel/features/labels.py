@@ -35,6 +35,7 @@ from valuemodel.features.asof import KEYS, ORDER, Spine, as_of_dates, window_joi
 from valuemodel.features.config import FeatureConfig, load_feature_config
 from valuemodel.features.parts import Source, joined_sources
 from valuemodel.features.population import make_spine
+from valuemodel.features.sample import AccountSample
 
 CHURN_DEFINITIONS = ("auto", "assets", "inactivity")
 
@@ -128,17 +129,20 @@ def build_labels(
     churn_definition: str = "auto",
     end: date | str | None = None,
     config: FeatureConfig | None = None,
+    sample: AccountSample | None = None,
 ):
     """Labels per account and as-of date as pandas: account_id, as_of, churn, value.
 
     Rows are the population at each as-of date (the rows of ``build_features``), sorted by
     (as_of, account_id); ``churn`` is 1.0 / 0.0 and ``value`` revenue in CNY, each NaN when
     its window is not covered by ``end``. Raises InputError for ``churn_definition='assets'``
-    without balances.
+    without balances. ``sample``: only the sampled accounts' rows (as ``build_features``).
     """
     from valuemodel.features.build import to_frame
 
     expr = label_expr(data, as_of, churn_horizon, value_horizon, churn_definition, end, config)
+    if sample is not None:
+        expr = sample.filter(expr)
     return to_frame(engine.to_pyarrow(expr), release=True)
 
 

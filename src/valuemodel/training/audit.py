@@ -5,6 +5,8 @@
 - :func:`excluded_features` and :func:`without`: with ``exclude_protected``, the models train
   without ``age``, ``gender`` and the configured proxies (the parts keep those columns, so the
   fairness table can still be computed).
+- :func:`input_notes` and :func:`reference_note`: the summary's lines on what the input
+  needed and on a tuned churn model that does not beat the plain reference model.
 - :func:`review`: after a model is saved, its fairness table (churn) and, with
   ``exclude_protected``, the same model fitted with the protected features (same tuned
   parameters, no search) measured on the same rows: the cost of leaving them out.
@@ -211,3 +213,25 @@ def _finite(data: Any) -> Any:
     if isinstance(data, float) and not math.isfinite(data):
         return None
     return data
+
+
+def input_notes(info: dict[str, Any]) -> list[str]:
+    """What the input needed (quarantine, normalisations), as lines for the summary."""
+    notes = [f"input normalised: {text}" for text in info["normalised"]]
+    quarantined = info["quarantined_rows"]
+    if quarantined:
+        parts = ", ".join(f"{table} {n:,}" for table, n in quarantined.items())
+        notes.append(f"input: {sum(quarantined.values()):,} rows quarantined ({parts})")
+    return notes
+
+
+def reference_note(fitted: FittedModel) -> list[str]:
+    """A note when the tuned churn model does not beat the plain reference model."""
+    model = fitted.metrics.get("roc_auc", math.nan)
+    plain = fitted.baselines.get("reference", {}).get("roc_auc", math.nan)
+    if not model < plain:
+        return []
+    return [
+        f"churn: the tuned model does not beat the plain reference model on the validation "
+        f"accounts (ROC-AUC {model:.4f} against {plain:.4f})"
+    ]

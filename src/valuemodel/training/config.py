@@ -32,6 +32,7 @@ class SnapshotConfig(PackagedConfig):
     validation_fraction: float = Field(gt=0, lt=1)
     gap: Literal["strict", "relaxed"]
     max_training_rows: int = Field(ge=100)
+    max_feature_rows: int = Field(ge=1000)
     calendar: str | None = None
 
 

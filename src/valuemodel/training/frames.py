@@ -20,6 +20,7 @@ from valuemodel import engine
 from valuemodel.data.reader import DataSet
 from valuemodel.data.schema import CAMPAIGN_TABLES, TABLES
 from valuemodel.errors import InputError
+from valuemodel.features.sample import AccountSample, sample_for
 
 LABELS = ("churn", "value")
 KEYS = ["account_id", "as_of"]
@@ -78,16 +79,17 @@ def labelled_frame(
     end: date,
     feature_config: Any = None,
     features: pd.DataFrame | None = None,
+    sample: AccountSample | None = None,
 ) -> pd.DataFrame:
     """Features and labels at ``dates``, sorted by as-of date and account.
 
     ``features``: the features at (at least) ``dates``, already built (:func:`features_at`);
-    built here when not given.
+    built here when not given. ``sample``: the accounts kept (:func:`account_sample`).
     """
     from valuemodel.features import build_features, build_labels
 
     if features is None:
-        features = _normalise(build_features(data, list(dates), config=feature_config))
+        features = _normalise(build_features(data, list(dates), feature_config, sample))
     else:
         features = features[features["as_of"].isin(pd.to_datetime(list(dates)))]
     labels = build_labels(
@@ -97,20 +99,55 @@ def labelled_frame(
         value_horizon=value_horizon,
         churn_definition=churn_definition,
         end=end,
+        sample=sample,
     )
     labels = _normalise(labels[[*KEYS, *LABELS]])
     frame = features.merge(labels, on=KEYS, how="inner", validate="one_to_one")
     return frame.sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
-def features_at(data: DataSet, at: date | Sequence[date], feature_config: Any = None):
+def features_at(
+    data: DataSet,
+    at: date | Sequence[date],
+    feature_config: Any = None,
+    sample: AccountSample | None = None,
+):
     """The features of the population at ``at`` (a date or dates), as in a frame: at the
     training as-of date, what the drift profile describes and what scoring at that date sees.
-    Many dates are built in one pass (the same values as one at a time)."""
+    Many dates are built in one pass (the same values as one at a time). ``sample``: the
+    accounts kept (:func:`account_sample`)."""
     from valuemodel.features import build_features
 
     dates = [at] if isinstance(at, date) else sorted(set(at))
-    return _normalise(build_features(data, dates, config=feature_config))
+    return _normalise(build_features(data, dates, feature_config, sample))
+
+
+def account_sample(
+    data: DataSet, dates: Sequence[date], cap: int, seed: int, feature_config: Any = None
+) -> tuple[AccountSample | None, list[str]]:
+    """The accounts whose features at ``dates`` training reads, and a note: all of them
+    (None) while the population's rows at ``dates`` are at most ``cap``
+    (``snapshots.max_feature_rows``), else a seeded share drawn by the engine
+    (:mod:`valuemodel.features.sample`). Counting runs on the engine: the accounts table,
+    and the population at ``dates`` only when the accounts alone could exceed ``cap``."""
+    from valuemodel.features import load_feature_config
+    from valuemodel.features.population import population
+
+    dates = sorted(set(dates))
+    if int(engine.execute(data.table("accounts").count())) * len(dates) <= cap:
+        return None, []
+    min_assets = (feature_config or load_feature_config()).min_assets
+    rows = int(engine.execute(population(data, dates, min_assets).count()))
+    sample = sample_for(rows, cap, seed)
+    if sample is None:
+        return None, []
+    return sample, [
+        f"training: {rows:,} rows (accounts x {len(dates)} dates) are more than "
+        f"snapshots.max_feature_rows ({cap:,}): a seeded {sample.share:.2%} of the accounts, "
+        f"about {round(rows * sample.share):,} rows, was drawn by the engine before reading "
+        "(each kept account's features are those of the whole population: ranks and "
+        "quintiles among all accounts)"
+    ]
 
 
 def at_dates(features: pd.DataFrame, dates: Sequence[date]) -> pd.DataFrame:

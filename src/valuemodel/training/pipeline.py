@@ -144,7 +144,10 @@ def train(
     n_dates = len(set(plans[0].labelled_dates) | set(plans[1].dates))
     past = campaigns(known, cfg.churn_horizon, end)  # the uplift model's, same pass
     steps.begin(f"features and labels at {n_dates} snapshot and {len(past[1])} campaign dates")
-    frame, now, listed = _snapshot_frame(known, plans, cfg, end, feature_config, past)
+    frame, now, listed, sample = _snapshot_frame(known, plans, cfg, end, feature_config, past)
+    for note in sample[1]:
+        log.info(note)
+    notes += sample[1]
     steps.step()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
     notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
@@ -172,14 +175,14 @@ def train(
         excluded=excluded,
     )
     context["input"] = data.summary()
-    notes += _input_notes(context["input"])
+    notes += audit.input_notes(context["input"])
     rows = f"on {len(fit_parts[0].y):,} rows"
     trial = steps.trials("churn", cfg.tuning.trials, f"churn: fitting {rows}, baselines")
     fitted = fit_churn(*audit.without(fit_parts[:2], excluded), cfg, trial)
     steps.begin("churn: refit on every labelled month" if cfg.churn.refit else "churn: final")
     # The refit prepares its rows with the tuned model's schema: excluded features stay out.
     fitted, refit_notes = refit_churn(fitted, frame, plans[0], fit_parts[0], fit_parts[2], cfg)
-    notes += refit_notes + _reference_note(fitted) + list(fitted.notes)
+    notes += refit_notes + audit.reference_note(fitted) + list(fitted.notes)
     fitted = replace(fitted, schema=fitted.schema.drift_baseline(now, frame, end))
     steps.step("churn: report and registering")
     churn = _publish(tracker, fitted, plans[0], churn_parts, cfg, context)
@@ -196,7 +199,9 @@ def train(
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     if known.has("contacts"):
         steps.begin("uplift: features at past campaigns, fitting, registering")
-    uplift = uplift_for(tracker, known, end, cfg, context, (churn, clv), feature_config, listed)
+    uplift = uplift_for(
+        tracker, known, end, cfg, context, (churn, clv), feature_config, listed, sample[0]
+    )
     steps.step("done")
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(
@@ -204,44 +209,26 @@ def train(
     )
 
 
-def _input_notes(info: dict[str, Any]) -> list[str]:
-    """What the input needed (quarantine, normalisations), as lines for the summary."""
-    notes = [f"input normalised: {text}" for text in info["normalised"]]
-    quarantined = info["quarantined_rows"]
-    if quarantined:
-        parts = ", ".join(f"{table} {n:,}" for table, n in quarantined.items())
-        notes.append(f"input: {sum(quarantined.values()):,} rows quarantined ({parts})")
-    return notes
-
-
-def _reference_note(fitted: FittedModel) -> list[str]:
-    """A note when the tuned churn model does not beat the plain reference model."""
-    model = fitted.metrics.get("roc_auc", math.nan)
-    plain = fitted.baselines.get("reference", {}).get("roc_auc", math.nan)
-    if not model < plain:
-        return []
-    return [
-        f"churn: the tuned model does not beat the plain reference model on the validation "
-        f"accounts (ROC-AUC {model:.4f} against {plain:.4f})"
-    ]
-
-
 def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, fc, campaigns):
     """Features and both labels at the union of the two plans' snapshot dates (the churn
     plan's gap dates included: the final churn model is refitted on them); the features at
-    ``end``; and the uplift model's at the complete ``campaigns`` (rows, dates): one pass."""
+    ``end``; and the uplift model's at the complete ``campaigns`` (rows, dates): one pass.
+    Also the accounts read (all, or a sample above ``snapshots.max_feature_rows``) and a note."""
     dates = sorted(set(plans[0].labelled_dates) | set(plans[1].dates))
     rows, past = campaigns
-    features = frames.features_at(known, [*dates, end, *past], fc)
+    every = [*dates, end, *past]
+    cap, seed = cfg.snapshots.max_feature_rows, cfg.tuning.seed
+    sample = frames.account_sample(known, every, cap, seed, fc)
+    features = frames.features_at(known, every, fc, sample[0])
     listed = listed_features(rows, features, past) if past else None
     features = frames.seen_at(features, [*dates, end])  # the rows are sliced below
     horizons = dict(churn_horizon=cfg.churn_horizon, value_horizon=cfg.value_horizon)
     frame = frames.labelled_frame(
         known, dates, **horizons, churn_definition=cfg.churn_definition, end=end,
-        features=features,
+        features=features, sample=sample[0],
     )  # fmt: skip
     now = features[features["as_of"] == pd.Timestamp(end)].reset_index(drop=True)
-    return frame, now, listed
+    return frame, now, listed, sample
 
 
 def _churn_definition(data: DataSet, definition: str) -> str:

@@ -154,11 +154,12 @@ def listed_features(rows: pd.DataFrame, features: pd.DataFrame, dates: list[date
 
 
 def campaign_frame(known: DataSet, rows: pd.DataFrame, dates: list[date], cfg, end, fc,
-                   features: pd.DataFrame | None = None):  # fmt: skip
+                   features: pd.DataFrame | None = None, sample=None):  # fmt: skip
     """Features and churn label of each listed account at its campaign date, with its group.
 
     ``features``: the features at ``dates`` already built (:func:`listed_features`); built
-    here, for the whole population at ``dates``, when not given."""
+    here, for the whole population at ``dates``, when not given. ``sample``: the accounts
+    read (``frames.account_sample``; None: all)."""
     frame = frames.labelled_frame(
         known,
         dates,
@@ -168,6 +169,7 @@ def campaign_frame(known: DataSet, rows: pd.DataFrame, dates: list[date], cfg, e
         end=end,
         feature_config=fc,
         features=features,
+        sample=sample,
     )
     frame = frame.merge(rows, on=frames.KEYS, how="inner", validate="one_to_one")
     return frame[frame["churn"].notna()].reset_index(drop=True)
@@ -287,24 +289,25 @@ def rank_by_decision(metrics: dict[str, float], campaigns: int = 1) -> tuple[str
 
 
 def uplift_for(tracker, known: DataSet, end: date, cfg, context, published, fc=None,
-               features: pd.DataFrame | None = None):  # fmt: skip
+               features: pd.DataFrame | None = None, sample=None):  # fmt: skip
     """``train``'s uplift step: None without a contacts table, else :func:`train_uplift`
     with the churn and clv models just ``published`` (``ModelResult``) loaded by version;
     ``features``: the listed accounts' features at the complete campaigns' dates, built
-    with the snapshot dates (:func:`listed_features`)."""
+    with the snapshot dates (:func:`listed_features`) for the accounts of ``sample``
+    (``frames.account_sample``; None: all)."""
     if not known.has("contacts"):
         return None
     models = {m.kind: tracker.load(m.kind, version=m.version) for m in published}
     result = train_uplift(
         known, end=end, cfg=cfg, tracker=tracker, context=context, models=models, fc=fc,
-        features=features,
+        features=features, sample=sample,
     )  # fmt: skip
     log.info(result.note)
     return result
 
 
 def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc=None,
-                 features: pd.DataFrame | None = None):  # fmt: skip
+                 features: pd.DataFrame | None = None, sample=None):  # fmt: skip
     """Fit, validate, log and register the uplift model (``UpliftResult``; a note if none).
 
     ``models``: the churn and clv models of this training (``LoadedModel``), which rank the
@@ -314,7 +317,7 @@ def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc
     missing = not_enough(rows, complete, cfg.churn_horizon)
     if missing is not None:
         return UpliftResult(False, missing)
-    frame = campaign_frame(known, rows, complete, cfg, end, fc, features)
+    frame = campaign_frame(known, rows, complete, cfg, end, fc, features, sample)
     valid_dates = validation_split(complete)
     held = frame["as_of"].isin(pd.to_datetime(valid_dates))
     valid, train = frame[held], frame[~held]

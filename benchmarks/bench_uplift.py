@@ -57,7 +57,7 @@ from valuemodel.features.stable import scoring_features
 from valuemodel.models.uplift import UpliftLearner
 from valuemodel.models.uplift_metrics import qini_coefficient, top_share_of_best
 from valuemodel.serving import score
-from valuemodel.serving.uplift import bounded
+from valuemodel.serving.uplift import DO_NOT_CONTACT, bounded
 from valuemodel.training import TrainingConfig, train
 from valuemodel.training.uplift import campaign_frame, campaigns
 
@@ -140,8 +140,13 @@ def run(args) -> pd.DataFrame:
     var = ranked["value_at_risk"].reindex(ids).to_numpy()
     p = ranked["churn_probability"].reindex(ids).to_numpy()
     fitted = learners(data, at, features, TrainingConfig())
+    uplift = ranked["uplift"].reindex(ids).to_numpy()
     rankings = {
         "value_at_risk": var,
+        "value_at_risk, predicted harm (uplift <= -2 pp) last": np.where(
+            uplift <= DO_NOT_CONTACT, -1e18, var
+        ),
+        "value_at_risk, any predicted harm (uplift < 0) last": np.where(uplift < 0, -1e18, var),
         "average effect x value at risk": trained.uplift.metrics["average_effect"] * var,
         **{k: v * clv for k, v in fitted.items()},
         **{f"{k}, bounded by p": bounded(v, p) * clv for k, v in fitted.items()},

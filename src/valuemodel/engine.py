@@ -49,7 +49,8 @@ def connect_spark() -> Any:
     """A PySpark connection (through Ibis) the way Spark users expect to get one.
 
     Inside ``spark-submit`` or ``pyspark`` the active session is used with its settings;
-    otherwise a session is built with master ``$SPARK_MASTER``, else ``local[*]``.
+    otherwise a session is built with master ``$SPARK_MASTER``, else ``local[*]``, and
+    :func:`spark_settings`.
     """
     try:
         from pyspark.sql import SparkSession
@@ -59,38 +60,51 @@ def connect_spark() -> Any:
     session = SparkSession.getActiveSession()
     if session is None:
         master = os.environ.get("SPARK_MASTER", "local[*]")
-        builder = SparkSession.builder.appName("valuemodel").master(master)
-        builder = builder.config("spark.ui.showConsoleProgress", "false")
-        # Adaptive execution (Spark's default since 3.2, said here so an older default cannot
-        # turn it off): shuffle partitions coalesced to the data's size, skewed joins split.
-        for key in ("enabled", "coalescePartitions.enabled", "skewJoin.enabled"):
-            builder = builder.config(f"spark.sql.adaptive.{key}", "true")
-        # ... cached results included: else a small cached aggregate keeps the 200 shuffle
-        # partitions of a cluster's default, and every read of it runs 200 tasks
-        builder = builder.config(
-            "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true"
-        )
-        # The small tables made in Python (the as-of calendar, window offsets) go to the JVM
-        # as Arrow: without it they are pickled rows that every executor must unpickle in a
-        # Python worker, started per task, for each of the plan's dozen uses.
-        builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
         if master.startswith("local"):
             # The Python workers run scoring's batches and need this interpreter's packages;
             # PySpark reads the variable when the context starts (a cluster's executors need
             # valuemodel installed in their own Python: docs/scaling.md).
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-            # local mode's one JVM is the driver and the executors: Spark's default heap of
-            # 1 GB ran out while scoring caches the features, the scores and the list (4,000
-            # accounts); a cluster's executors are sized in its own configuration
-            builder = builder.config("spark.driver.memory", "2g")
-        if master.startswith("local"):
-            # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
-            # it costs more in task overhead than the work (a cluster's setting is kept).
-            builder = builder.config("spark.sql.shuffle.partitions", str(usable_cores()))
-            builder = builder.config("spark.ui.enabled", "false")
-        session = builder.getOrCreate()
+        builder = SparkSession.builder.appName("valuemodel").master(master)
+        session = builder.config(map=spark_settings(master)).getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
     return ibis.pyspark.connect(session)
+
+
+def spark_settings(master: str) -> dict[str, str]:
+    """The settings :func:`connect_spark` builds a session with on ``master`` (settings given
+    to ``spark-submit``, in ``PYSPARK_SUBMIT_ARGS``, take precedence over these)."""
+    settings = {"spark.ui.showConsoleProgress": "false"}
+    # Adaptive execution (Spark's default since 3.2, said here so an older default cannot
+    # turn it off): shuffle partitions coalesced to the data's size, skewed joins split.
+    for key in ("enabled", "coalescePartitions.enabled", "skewJoin.enabled"):
+        settings[f"spark.sql.adaptive.{key}"] = "true"
+    # ... cached results included: else a small cached aggregate keeps the 200 shuffle
+    # partitions of a cluster's default, and every read of it runs 200 tasks
+    settings["spark.sql.optimizer.canChangeCachedPlanOutputPartitioning"] = "true"
+    # The small tables made in Python (the as-of calendar, window offsets) go to the JVM
+    # as Arrow: without it they are pickled rows that every executor must unpickle in a
+    # Python worker, started per task, for each of the plan's dozen uses.
+    settings["spark.sql.execution.arrow.pyspark.enabled"] = "true"
+    # The driver's JVM compiles its hot code with the quick compiler only (C1): the run of a
+    # command is too short for the optimising one (C2) to pay for itself. C2's compiler
+    # threads took 38 s of the JVM's 83 s of CPU in a 300-account validate + features (of two
+    # cores), and C1 alone took validate from 23 to 13 s, features from 49 to 34 s and the
+    # session's start from 10 to 5.5 s (local[*], twice each, interleaved); at 3,000
+    # accounts the features still took 75 s of CPU instead of 104-116 s. In local mode the
+    # driver's JVM is the executors' too. Spark puts the user's own
+    # spark.driver.extraJavaOptions after these, so a -XX:TieredStopAtLevel there wins.
+    settings["spark.driver.defaultJavaOptions"] = "-XX:TieredStopAtLevel=1"
+    if master.startswith("local"):
+        # local mode's one JVM is the driver and the executors: Spark's default heap of
+        # 1 GB ran out while scoring caches the features, the scores and the list (4,000
+        # accounts); a cluster's executors are sized in its own configuration
+        settings["spark.driver.memory"] = "2g"
+        # Spark's default of 200 shuffle partitions is meant for clusters; on one machine
+        # it costs more in task overhead than the work (a cluster's setting is kept).
+        settings["spark.sql.shuffle.partitions"] = str(usable_cores())
+        settings["spark.ui.enabled"] = "false"
+    return settings
 
 
 def set_timezone(con: Any, timezone: str) -> None:

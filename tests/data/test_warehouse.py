@@ -29,10 +29,14 @@ def spark(tmp_path_factory):
         pytest.skip("Java is not installed (PySpark needs a JVM)")
     from pyspark.sql import SparkSession
 
+    from valuemodel.engine import spark_settings
+
     warehouse = tmp_path_factory.mktemp("warehouse")
     session = (
         SparkSession.builder.master("local[1]")
         .appName("valuemodel-warehouse-test")
+        # the settings of the sessions the command line builds (Arrow, the driver's JIT)
+        .config(map=spark_settings("local[1]"))
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.warehouse.dir", str(warehouse))

@@ -25,9 +25,13 @@ def spark_con():
     import ibis
     from pyspark.sql import SparkSession
 
+    from valuemodel.engine import spark_settings
+
     session = (
         SparkSession.builder.master("local[1]")
         .appName("valuemodel-tests")
+        # the settings of the sessions the command line builds (Arrow, the driver's JIT)
+        .config(map=spark_settings("local[1]"))
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
         .config("spark.ui.enabled", "false")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import ibis
+import pandas as pd
 
 from valuemodel import engine
 from valuemodel.data.reader import DataSet
@@ -35,17 +36,23 @@ class DataSpan:
 def data_span(data: DataSet) -> DataSpan | None:
     """:class:`DataSpan` of ``data`` (as given, before any cutoff); None without dated rows.
 
-    One small query per table (its date column's minimum and maximum).
+    One query: each table's date column's minimum and maximum, the tables' rows in a union
+    (on Spark a query costs about 0.2 s however small, and one per table took six).
     """
-    bounds: list[tuple[date, date, str]] = []
-    for name in SPAN_TABLES:
-        if not data.has(name):
-            continue
-        column = data.table(name)[TABLES[name].date_column]
-        row = engine.execute(ibis.struct({"lo": column.min(), "hi": column.max()}))
-        if row is None or row.get("lo") is None:
-            continue
-        bounds.append((_day(row["lo"]), _day(row["hi"]), name))
+    parts = [
+        data.table(name).aggregate(
+            lo=data.table(name)[TABLES[name].date_column].min(),
+            hi=data.table(name)[TABLES[name].date_column].max(),
+            table=ibis.literal(name),
+        )
+        for name in SPAN_TABLES
+        if data.has(name)
+    ]
+    if not parts:
+        return None
+    found = engine.execute(ibis.union(*parts) if len(parts) > 1 else parts[0])
+    rows = {r.table: (r.lo, r.hi) for r in found.itertuples(index=False) if not pd.isna(r.lo)}
+    bounds = [(_day(rows[n][0]), _day(rows[n][1]), n) for n in SPAN_TABLES if n in rows]
     if not bounds:
         return None
     first = min(bounds, key=lambda b: b[0])

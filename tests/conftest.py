@@ -89,8 +89,13 @@ def spark_cluster(tmp_path_factory):
         # the executors' Python workers run this interpreter (the one with valuemodel installed)
         "PYSPARK_PYTHON": sys.executable,
         # a cluster's settings come from Spark's own configuration, as a user's would; two
-        # shuffle partitions for a few hundred accounts (200 by default: 200 tasks a stage)
-        "PYSPARK_SUBMIT_ARGS": "--conf spark.sql.shuffle.partitions=2 pyspark-shell",
+        # shuffle partitions for a few hundred accounts (200 by default: 200 tasks a stage);
+        # the executors' JVMs, which live a minute here, compile with C1 only, as the
+        # driver's does (engine.spark_settings; BENCHMARKS.md, "Spark's fixed cost")
+        "PYSPARK_SUBMIT_ARGS": (
+            "--conf spark.sql.shuffle.partitions=2 "
+            "--conf spark.executor.defaultJavaOptions=-XX:TieredStopAtLevel=1 pyspark-shell"
+        ),
     }
     launcher = str(home / "bin" / "spark-class")
     port = _free_port()

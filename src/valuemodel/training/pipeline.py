@@ -144,10 +144,12 @@ def train(
     n_dates = len(set(plans[0].labelled_dates) | set(plans[1].dates))
     past = campaigns(known, cfg.churn_horizon, end)  # the uplift model's, same pass
     steps.begin(f"features and labels at {n_dates} snapshot and {len(past[1])} campaign dates")
-    frame, now, listed, sample = _snapshot_frame(known, plans, cfg, end, feature_config, past)
-    for note in sample[1]:
+    frame, now, listed, (sample, sampled) = _snapshot_frame(
+        known, plans, cfg, end, feature_config, past
+    )
+    for note in sampled:
         log.info(note)
-    notes += sample[1]
+    notes += sampled
     steps.step()
     churn_parts, value_parts = _parts(frame, plans[0], cfg), _parts(frame, plans[1], cfg)
     notes += frames.negative_values(frame, plans[1].dates, plans[1].horizon_days)
@@ -199,9 +201,9 @@ def train(
     clv = _publish(tracker, fitted, plans[1], value_parts, cfg, context)
     if known.has("contacts"):
         steps.begin("uplift: features at past campaigns, fitting, registering")
-    uplift = uplift_for(
-        tracker, known, end, cfg, context, (churn, clv), feature_config, listed, sample[0]
-    )
+    published = (churn, clv)
+    uplift = uplift_for(tracker, known, end, cfg, context, published, feature_config, listed,
+                        sample, found=past)  # fmt: skip
     steps.step("done")
     uri, experiment = tracker.uri, cfg.experiment
     return TrainResult(

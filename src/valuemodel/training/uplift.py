@@ -289,31 +289,32 @@ def rank_by_decision(metrics: dict[str, float], campaigns: int = 1) -> tuple[str
 
 
 def uplift_for(tracker, known: DataSet, end: date, cfg, context, published, fc=None,
-               features: pd.DataFrame | None = None, sample=None):  # fmt: skip
+               features: pd.DataFrame | None = None, sample=None, found=None):  # fmt: skip
     """``train``'s uplift step: None without a contacts table, else :func:`train_uplift`
     with the churn and clv models just ``published`` (``ModelResult``) loaded by version;
     ``features``: the listed accounts' features at the complete campaigns' dates, built
     with the snapshot dates (:func:`listed_features`) for the accounts of ``sample``
-    (``frames.account_sample``; None: all)."""
+    (``frames.account_sample``; None: all); ``found``: :func:`campaigns`, already read."""
     if not known.has("contacts"):
         return None
     models = {m.kind: tracker.load(m.kind, version=m.version) for m in published}
     result = train_uplift(
         known, end=end, cfg=cfg, tracker=tracker, context=context, models=models, fc=fc,
-        features=features, sample=sample,
+        features=features, sample=sample, found=found,
     )  # fmt: skip
     log.info(result.note)
     return result
 
 
 def train_uplift(known: DataSet, *, end: date, cfg, tracker, context, models, fc=None,
-                 features: pd.DataFrame | None = None, sample=None):  # fmt: skip
+                 features: pd.DataFrame | None = None, sample=None, found=None):  # fmt: skip
     """Fit, validate, log and register the uplift model (``UpliftResult``; a note if none).
 
     ``models``: the churn and clv models of this training (``LoadedModel``), which rank the
-    validation campaign by value at risk. ``features``: see :func:`campaign_frame`.
+    validation campaign by value at risk. ``features``, ``sample``: see
+    :func:`campaign_frame`; ``found``: :func:`campaigns` already read (read here if None).
     """
-    rows, complete = campaigns(known, cfg.churn_horizon, end)
+    rows, complete = found or campaigns(known, cfg.churn_horizon, end)
     missing = not_enough(rows, complete, cfg.churn_horizon)
     if missing is not None:
         return UpliftResult(False, missing)

@@ -37,7 +37,10 @@ def pytest_xdist_make_scheduler(config, log):
     """Under ``--dist loadscope`` (``make test``), the notebooks are one unit of work: they
     read one workspace, which the first of them builds; on separate workers the others would
     only wait for that build (a file lock, ``valuemodel.workspace``) while holding a worker.
-    The units of ``LONGEST_FIRST`` start first, then the others by their number of tests."""
+    The units of ``LONGEST_FIRST`` start first, then the others by their number of tests.
+
+    Only the queue of units is reordered, never a worker's collection: the scheduler sends a
+    worker the places of its tests in that worker's own collection."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -48,27 +51,16 @@ def pytest_xdist_make_scheduler(config, log):
                 return "notebooks"
             return super()._split_scope(nodeid)
 
-        def schedule(self) -> None:
-            if self.collection is None and self.registered_collections:
-                collections = self.registered_collections
-                ordered = _longest_first(next(iter(collections.values())), self._split_scope)
-                for node, collection in collections.items():
-                    if sorted(collection) == sorted(ordered):  # else xdist reports the mismatch
-                        collections[node] = ordered
-                self.config.option.loadscopereorder = False  # keep this order
-            super().schedule()
+        def _assign_work_unit(self, node) -> None:
+            _longest_first(self.workqueue)
+            super()._assign_work_unit(node)
 
     return LongestFirst(config, log)
 
 
-def _longest_first(collection, scope_of) -> list[str]:
-    scopes: dict[str, list[str]] = {}
-    for nodeid in collection:
-        scopes.setdefault(scope_of(nodeid), []).append(nodeid)
-
-    def key(item):
-        scope, nodeids = item
-        known = LONGEST_FIRST.index(scope) if scope in LONGEST_FIRST else len(LONGEST_FIRST)
-        return known, -len(nodeids)
-
-    return [nodeid for _, nodeids in sorted(scopes.items(), key=key) for nodeid in nodeids]
+def _longest_first(workqueue) -> None:
+    """Move the known long units to the front of xdist's queue (an ``OrderedDict`` of scopes),
+    in the order of ``LONGEST_FIRST``."""
+    for scope in reversed(LONGEST_FIRST):
+        if scope in workqueue:
+            workqueue.move_to_end(scope, last=False)

@@ -220,17 +220,17 @@ def _snapshot_frame(known: DataSet, plans, cfg: TrainingConfig, end: date, fc, c
     rows, past = campaigns
     every = [*dates, end, *past]
     cap, seed = cfg.snapshots.max_feature_rows, cfg.tuning.seed
-    sample = frames.account_sample(known, every, cap, seed, fc)
-    features = frames.features_at(known, every, fc, sample[0])
+    sample, sampled = frames.account_sample(known, every, cap, seed, fc)
+    features = frames.features_at(known, every, fc, sample)
     listed = listed_features(rows, features, past) if past else None
     features = frames.seen_at(features, [*dates, end])  # the rows are sliced below
     horizons = dict(churn_horizon=cfg.churn_horizon, value_horizon=cfg.value_horizon)
     frame = frames.labelled_frame(
         known, dates, **horizons, churn_definition=cfg.churn_definition, end=end,
-        features=features, sample=sample[0],
+        features=features, sample=sample,
     )  # fmt: skip
     now = features[features["as_of"] == pd.Timestamp(end)].reset_index(drop=True)
-    return frame, now, listed, sample
+    return frame, now, listed, (sample, sampled)
 
 
 def _churn_definition(data: DataSet, definition: str) -> str:
